@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace Queues.Internal;
+
+internal static partial class LogMessages
+{
+    [LoggerMessage(EventId = QueuesEventId.WorkerStarting, Level = LogLevel.Information,
+        Message = "Queues worker {WorkerName} starting on schema {Schema}: queues {Queues}, {JobCount} job handlers")]
+    public static partial void WorkerStarting(ILogger logger, string workerName, string schema, string queues, int jobCount);
+
+    [LoggerMessage(EventId = QueuesEventId.WorkerStopped, Level = LogLevel.Information, Message = "Queues worker {WorkerName} stopped")]
+    public static partial void WorkerStopped(ILogger logger, string workerName);
+
+    [LoggerMessage(EventId = QueuesEventId.Migrated, Level = LogLevel.Information, Message = "Applied {Count} migrations to schema {Schema}")]
+    public static partial void Migrated(ILogger logger, int count, string schema);
+
+    [LoggerMessage(EventId = QueuesEventId.JobCompleted, Level = LogLevel.Debug, Message = "Job {JobId} ({JobName}) completed on attempt {Attempt}")]
+    public static partial void JobCompleted(ILogger logger, long jobId, string jobName, int attempt);
+
+    [LoggerMessage(EventId = QueuesEventId.JobFailed, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) failed on attempt {Attempt} of {MaxAttempts}; now {State}")]
+    public static partial void JobFailed(ILogger logger, Exception exception, long jobId, string jobName, int attempt, int maxAttempts, string state);
+
+    [LoggerMessage(EventId = QueuesEventId.UnknownJob, Level = LogLevel.Error,
+        Message = "Job {JobId} in queue {Queue} has job name '{JobName}', which no handler in this worker serves; the job is discarded")]
+    public static partial void UnknownJob(ILogger logger, long jobId, string queue, string jobName);
+
+    [LoggerMessage(EventId = QueuesEventId.BadPayload, Level = LogLevel.Error,
+        Message = "Job {JobId} ({JobName}) has a payload that cannot be read; the job is discarded: {Reason}")]
+    public static partial void BadPayload(ILogger logger, long jobId, string jobName, string reason);
+
+    [LoggerMessage(EventId = QueuesEventId.JobReleased, Level = LogLevel.Information,
+        Message = "Job {JobId} ({JobName}) was stopped by shutdown and put back as available")]
+    public static partial void JobReleased(ILogger logger, long jobId, string jobName);
+
+    [LoggerMessage(EventId = QueuesEventId.LoopError, Level = LogLevel.Error,
+        Message = "Queues worker loop '{Loop}' failed; retrying in {DelayMs} ms")]
+    public static partial void LoopError(ILogger logger, Exception exception, string loop, long delayMs);
+
+    [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
+    public static partial void Promoted(ILogger logger, int count);
+}

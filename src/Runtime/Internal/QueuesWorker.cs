@@ -1,0 +1,146 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Queues.Internal;
+
+/// <summary>
+/// The hosted service: one <see cref="QueueProcessor"/> per queue plus the loop that makes due scheduled and retryable
+/// jobs available. Stopping stops claiming, lets running jobs finish within <see cref="QueuesOptions.ShutdownTimeout"/>,
+/// then cancels them and puts them back.
+/// </summary>
+internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
+{
+    private readonly IServiceProvider _services;
+    private readonly QueuesClient _client;
+    private readonly JobRegistry _registry;
+    private readonly QueuesOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopClaiming = new();
+    private readonly CancellationTokenSource _stopJobs = new();
+    private readonly List<QueueProcessor> _processors = [];
+    private readonly List<Task> _loops = [];
+
+    public QueuesWorker(IServiceProvider services, QueuesClient client, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
+    {
+        _services = services;
+        _client = client;
+        _registry = registry;
+        _options = options.Value;
+        _logger = (ILogger?)loggerFactory?.CreateLogger("Queues.Worker") ?? NullLogger.Instance;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.ProcessJobs)
+        {
+            return;
+        }
+
+        _options.Validate();
+        if (_options.MigrateOnStart)
+        {
+            var applied = await _client.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            LogMessages.Migrated(_logger, applied, _client.Schema);
+        }
+
+        var version = await Migrator.GetVersionAsync(_client.DataSource, _client.Sql, cancellationToken).ConfigureAwait(false);
+        if (version < Migrator.LatestVersion)
+        {
+            throw new InvalidOperationException(
+                $"Queues schema '{_client.Schema}' is at migration {version} but this worker needs {Migrator.LatestVersion}. " +
+                "Run QueuesClient.MigrateAsync() from your deployment, or set QueuesOptions.MigrateOnStart = true.");
+        }
+
+        var queues = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var registration in _registry.Jobs)
+        {
+            queues[registration.Job.Queue] = QueuesOptions.DefaultConcurrency;
+        }
+
+        foreach (var (queue, concurrency) in _options.Queues)
+        {
+            queues[queue] = concurrency;
+        }
+
+        LogMessages.WorkerStarting(_logger, _options.WorkerName, _client.Schema, string.Join(", ", queues.Keys), _registry.Jobs.Count);
+        foreach (var (queue, concurrency) in queues)
+        {
+            var processor = new QueueProcessor(queue, concurrency, _services, _client, _registry, _options, _logger);
+            _processors.Add(processor);
+            _loops.Add(processor.RunAsync(_stopClaiming.Token, _stopJobs.Token));
+        }
+
+        _loops.Add(PromoteLoopAsync(_stopClaiming.Token));
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_loops.Count == 0)
+        {
+            return;
+        }
+
+        await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        var all = Task.WhenAll(_loops);
+        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            grace.CancelAfter(_options.ShutdownTimeout);
+            await all.WaitAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+
+        // Whatever still runs is cancelled; its processor puts the job back as available.
+        await _stopJobs.CancelAsync().ConfigureAwait(false);
+        await all.ConfigureAwait(false);
+        _loops.Clear();
+        LogMessages.WorkerStopped(_logger, _options.WorkerName);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stopClaiming.Dispose();
+        _stopJobs.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task PromoteLoopAsync(CancellationToken stoppingToken)
+    {
+        const int batch = 1000;
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var command = _client.DataSource.CreateCommand(_client.Sql.Promote);
+                command.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = batch });
+                var promoted = await command.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                failures = 0;
+                if (promoted > 0)
+                {
+                    LogMessages.Promoted(_logger, promoted);
+                    foreach (var processor in _processors)
+                    {
+                        processor.Wake();
+                    }
+                }
+
+                if (promoted < batch)
+                {
+                    await Task.Delay(_options.PollInterval, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                var delay = Backoff.Delay(++failures);
+                LogMessages.LoopError(_logger, exception, "promote", (long)delay.TotalMilliseconds);
+                await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

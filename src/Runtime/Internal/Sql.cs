@@ -1,0 +1,106 @@
+namespace Queues.Internal;
+
+/// <summary>
+/// Every SQL statement the runtime sends, with the (validated) schema substituted once. Parameters are positional
+/// (<c>$1</c>…) so Npgsql sends the text unchanged.
+/// </summary>
+internal sealed class Sql
+{
+    public Sql(string schema)
+    {
+        Validate.SchemaName(schema, nameof(schema));
+        Schema = schema;
+        var jobs = $"\"{schema}\".jobs";
+
+        Insert = $"""
+            INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at)
+            SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at
+            FROM (SELECT COALESCE($6, now() + $7) AS run_at) AS t
+            RETURNING id
+            """;
+
+        Claim = $"""
+            WITH next AS MATERIALIZED (
+                SELECT id FROM {jobs}
+                WHERE state = 'available' AND queue = $1 AND run_at <= now()
+                ORDER BY priority, run_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            UPDATE {jobs} AS j
+            SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), heartbeat_at = now(), attempted_by = $3
+            FROM next
+            WHERE j.id = next.id
+            RETURNING j.id, j.name, j.queue, j.payload::text, j.attempt, j.max_attempts, j.created_at
+            """;
+
+        Promote = $"""
+            WITH due AS (
+                SELECT id FROM {jobs}
+                WHERE state IN ('scheduled', 'retryable') AND run_at <= now()
+                ORDER BY run_at, id
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED)
+            UPDATE {jobs} AS j SET state = 'available'
+            FROM due
+            WHERE j.id = due.id
+            """;
+
+        Complete = $"""
+            UPDATE {jobs} SET state = 'completed', finalized_at = now()
+            WHERE id = $1 AND state = 'running' AND attempt = $2
+            """;
+
+        const string error = "jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', $3::text, 'type', $4::text, 'message', $5::text, 'trace', $6::text))";
+
+        Fail = $"""
+            UPDATE {jobs} SET
+                state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
+                run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE now() + $7 END,
+                finalized_at = CASE WHEN attempt >= max_attempts THEN now() END,
+                errors = errors || {error}
+            WHERE id = $1 AND state = 'running' AND attempt = $2
+            RETURNING state
+            """;
+
+        Discard = $"""
+            UPDATE {jobs} SET state = 'discarded', finalized_at = now(), errors = errors || {error}
+            WHERE id = $1 AND state = 'running' AND attempt = $2
+            """;
+
+        Release = $"""
+            UPDATE {jobs} SET state = 'available', attempt = attempt - 1, attempted_by = NULL
+            WHERE id = $1 AND state = 'running' AND attempt = $2
+            """;
+
+        GetJob = $"""
+            SELECT id, name, queue, state, priority, payload::text, attempt, max_attempts, run_at, created_at,
+                   attempted_at, finalized_at, errors::text
+            FROM {jobs} WHERE id = $1
+            """;
+
+        MigrationsTable = $"\"{schema}\".schema_migrations";
+        CurrentVersion = $"SELECT coalesce(max(version), 0) FROM {MigrationsTable}";
+    }
+
+    public string Schema { get; }
+
+    public string Insert { get; }
+
+    public string Claim { get; }
+
+    public string Promote { get; }
+
+    public string Complete { get; }
+
+    public string Fail { get; }
+
+    public string Discard { get; }
+
+    public string Release { get; }
+
+    public string GetJob { get; }
+
+    public string MigrationsTable { get; }
+
+    public string CurrentVersion { get; }
+}

@@ -1,0 +1,21 @@
+namespace Queues;
+
+/// <summary>Event ids of the runtime's log messages, in blocks: 1000 enqueue and setup, 2000 claim and execute, 4000 maintenance.</summary>
+public static class QueuesEventId
+{
+#pragma warning disable CS1591 // the names say it
+    public const int WorkerStarting = 1000;
+    public const int WorkerStopped = 1001;
+    public const int Migrated = 1002;
+
+    public const int JobCompleted = 2000;
+    public const int JobFailed = 2001;
+    public const int JobDiscarded = 2002;
+    public const int UnknownJob = 2003;
+    public const int BadPayload = 2004;
+    public const int JobReleased = 2005;
+    public const int LoopError = 2100;
+
+    public const int Promoted = 4000;
+#pragma warning restore CS1591
+}

@@ -1,0 +1,104 @@
+using Queues.Internal;
+
+namespace Queues;
+
+/// <summary>Settings of the Queues client and worker, configured through <c>services.AddQueues(o => ...)</c>.</summary>
+public sealed class QueuesOptions
+{
+    /// <summary>The schema used when none is set: <c>queues</c>.</summary>
+    public const string DefaultSchema = "queues";
+
+    /// <summary>Jobs one queue runs at once when its concurrency is not set: 10.</summary>
+    public const int DefaultConcurrency = 10;
+
+    /// <summary>How often an idle worker looks for due jobs when nothing wakes it: one second.</summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a stopping worker lets running jobs finish: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The PostgreSQL connection string. When null, an <c>NpgsqlDataSource</c> registered in the service collection is used.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The schema holding the jobs table. Defaults to <see cref="DefaultSchema"/>.</summary>
+    public string Schema { get; set; } = DefaultSchema;
+
+    /// <summary>Apply pending migrations when the worker starts. Off by default: migrate from your deployment instead.</summary>
+    public bool MigrateOnStart { get; set; }
+
+    /// <summary>Run the worker in this process. Set false in processes that only enqueue.</summary>
+    public bool ProcessJobs { get; set; } = true;
+
+    /// <summary>
+    /// Concurrency per queue. The worker runs every queue named here and every queue a registered job uses; a queue not
+    /// named here runs <see cref="DefaultConcurrency"/> jobs at once.
+    /// </summary>
+    public IDictionary<string, int> Queues { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>How often an idle worker polls for due jobs. Defaults to <see cref="DefaultPollInterval"/>.</summary>
+    public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+    /// <summary>How long a stopping worker lets running jobs finish before cancelling them.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
+
+    /// <summary>
+    /// The delay before the next attempt after attempt <c>n</c> (1-based) failed. Defaults to <see cref="RetryPolicy.Exponential"/>.
+    /// </summary>
+    public Func<int, TimeSpan> RetryDelay { get; set; } = RetryPolicy.Exponential;
+
+    /// <summary>A name for this worker process, stored on the jobs it claims. Defaults to host name and process id.</summary>
+    public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    /// <summary>Checks every setting and throws with a message that names the first bad one.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public void Validate()
+    {
+        Internal.Validate.SchemaName(Schema, "QueuesOptions.Schema");
+        Internal.Validate.Positive(PollInterval, "QueuesOptions.PollInterval");
+        if (ShutdownTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException("QueuesOptions.ShutdownTimeout", ShutdownTimeout, "QueuesOptions.ShutdownTimeout must not be negative.");
+        }
+
+        if (RetryDelay is null)
+        {
+            throw new ArgumentException("QueuesOptions.RetryDelay must not be null.", "QueuesOptions.RetryDelay");
+        }
+
+        if (string.IsNullOrWhiteSpace(WorkerName))
+        {
+            throw new ArgumentException("QueuesOptions.WorkerName must not be blank.", "QueuesOptions.WorkerName");
+        }
+
+        foreach (var (queue, concurrency) in Queues)
+        {
+            Internal.Validate.QueueName(queue, "QueuesOptions.Queues key");
+            if (concurrency < 1)
+            {
+                throw new ArgumentOutOfRangeException("QueuesOptions.Queues", concurrency,
+                    $"QueuesOptions.Queues[\"{queue}\"] must be at least 1; it was {concurrency}.");
+            }
+        }
+    }
+}
+
+/// <summary>Built-in retry delays.</summary>
+public static class RetryPolicy
+{
+    /// <summary>The longest delay <see cref="Exponential"/> returns: one day.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// <c>attempt⁴</c> seconds plus up to 10% random jitter, capped at <see cref="MaxDelay"/>: 1 s, 16 s, 81 s, 4 min, 10 min…
+    /// The jitter keeps jobs that failed together from retrying together.
+    /// </summary>
+    /// <param name="attempt">The attempt that just failed, starting at 1.</param>
+    public static TimeSpan Exponential(int attempt)
+    {
+        var seconds = Math.Pow(Math.Max(attempt, 1), 4);
+        seconds += seconds * 0.1 * Random.Shared.NextDouble();
+        return seconds >= MaxDelay.TotalSeconds ? MaxDelay : TimeSpan.FromSeconds(seconds);
+    }
+}

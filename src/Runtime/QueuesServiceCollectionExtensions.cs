@@ -1,0 +1,58 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Queues.Internal;
+
+namespace Queues;
+
+/// <summary>Registers Queues in a service collection.</summary>
+public static class QueuesServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the <see cref="QueuesClient"/> and the worker (a hosted service that runs the registered handlers).
+    /// Chain the generated <c>.AddJobs()</c> to register this project's handlers and its <c>Jobs</c> class.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options; at least a connection string, unless an <c>NpgsqlDataSource</c> is registered.</param>
+    /// <returns>A builder to add job handlers to.</returns>
+    public static QueuesBuilder AddQueues(this IServiceCollection services, Action<QueuesOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        var registry = FindRegistry(services);
+        if (registry is null)
+        {
+            registry = new JobRegistry();
+            services.AddSingleton(registry);
+            services.AddSingleton(static sp => QueuesDataSource.Create(sp));
+            services.AddSingleton(static sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<QueuesOptions>>().Value;
+                options.Validate();
+                return new QueuesClient(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema);
+            });
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
+        }
+
+        return new QueuesBuilder(services, registry);
+    }
+
+    private static JobRegistry? FindRegistry(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(JobRegistry) && descriptor.ImplementationInstance is JobRegistry registry)
+            {
+                return registry;
+            }
+        }
+
+        return null;
+    }
+}
