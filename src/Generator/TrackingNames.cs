@@ -1,0 +1,10 @@
+namespace Queues.Generator;
+
+/// <summary>Names of the tracked pipeline steps; the caching tests check every one of them.</summary>
+public static class TrackingNames
+{
+    public const string ParseJobs = nameof(ParseJobs);
+    public const string Specs = nameof(Specs);
+    public const string Settings = nameof(Settings);
+    public const string Registry = nameof(Registry);
+}

@@ -1,0 +1,144 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Queues;
+
+/// <summary>
+/// Helpers the generated payload serializers call. Not meant for direct use; public only because generated code lives in
+/// the user's assembly.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class PayloadJson
+{
+    /// <summary>Throws unless the reader is on a token of <paramref name="expected"/> type.</summary>
+    /// <param name="reader">The reader.</param>
+    /// <param name="expected">The token type required.</param>
+    /// <param name="what">What was being read, for the message.</param>
+    public static void Expect(ref Utf8JsonReader reader, JsonTokenType expected, string what)
+    {
+        if (reader.TokenType != expected)
+        {
+            throw new JsonException($"expected {Describe(expected)} for {what} but found {Describe(reader.TokenType)}");
+        }
+    }
+
+    /// <summary>The exception for a JSON null where the member does not allow one.</summary>
+    /// <param name="what">What was being read.</param>
+    public static JsonException NullNotAllowed(string what) => new($"{what} is null, but its type does not allow null");
+
+    /// <summary>The exception for a required member missing from the JSON.</summary>
+    /// <param name="type">The payload type.</param>
+    /// <param name="member">The property.</param>
+    /// <param name="jsonName">The JSON property name.</param>
+    public static JsonException MissingMember(string type, string member, string jsonName)
+        => new($"required member '{type}.{member}' (JSON '{jsonName}') is missing");
+
+    /// <summary>Wraps a failure to read one member so the message names it.</summary>
+    /// <param name="type">The payload type.</param>
+    /// <param name="member">The property.</param>
+    /// <param name="inner">What went wrong.</param>
+    public static JsonException InvalidMember(string type, string member, Exception inner)
+        => new($"member '{type}.{member}': {inner.Message}", inner);
+
+    /// <summary>True for the exceptions a reader throws on bad data (as opposed to bugs or cancellation).</summary>
+    /// <param name="exception">The exception.</param>
+    public static bool IsDataError(Exception exception)
+        => exception is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException;
+
+    /// <summary>The exception the worker turns into a discarded job, naming the job, its id and the problem.</summary>
+    /// <param name="context">The job being run.</param>
+    /// <param name="inner">What went wrong.</param>
+    public static JobPayloadException PayloadError(JobContext context, Exception inner)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(inner);
+        return new JobPayloadException(context.Name, $"job {context.Id}: {inner.Message}", inner);
+    }
+
+    /// <summary>Reads a one-character string.</summary>
+    /// <param name="reader">The reader.</param>
+    public static char ReadChar(ref Utf8JsonReader reader)
+    {
+        var text = reader.GetString();
+        return text is { Length: 1 } ? text[0] : throw new JsonException($"expected a one-character string but found '{text}'");
+    }
+
+    /// <summary>Writes a char as a one-character string.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteChar(Utf8JsonWriter writer, char value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        Span<char> one = [value];
+        writer.WriteStringValue(one);
+    }
+
+    /// <summary>Reads an ISO 8601 date (<c>yyyy-MM-dd</c>).</summary>
+    /// <param name="reader">The reader.</param>
+    public static DateOnly ReadDateOnly(ref Utf8JsonReader reader)
+        => DateOnly.ParseExact(reader.GetString() ?? "", "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>Writes an ISO 8601 date (<c>yyyy-MM-dd</c>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteDateOnly(Utf8JsonWriter writer, DateOnly value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Reads a time of day (<c>HH:mm:ss.fffffff</c>, fraction optional).</summary>
+    /// <param name="reader">The reader.</param>
+    public static TimeOnly ReadTimeOnly(ref Utf8JsonReader reader)
+        => TimeOnly.Parse(reader.GetString() ?? "", CultureInfo.InvariantCulture);
+
+    /// <summary>Writes a time of day as <c>HH:mm:ss.fffffff</c>.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteTimeOnly(Utf8JsonWriter writer, TimeOnly value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.ToString("HH':'mm':'ss.fffffff", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Reads a duration in the constant format (<c>[-][d.]hh:mm:ss[.fffffff]</c>).</summary>
+    /// <param name="reader">The reader.</param>
+    public static TimeSpan ReadTimeSpan(ref Utf8JsonReader reader)
+        => TimeSpan.ParseExact(reader.GetString() ?? "", "c", CultureInfo.InvariantCulture);
+
+    /// <summary>Writes a duration in the constant format.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteTimeSpan(Utf8JsonWriter writer, TimeSpan value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.ToString("c", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Reads an absolute or relative URI.</summary>
+    /// <param name="reader">The reader.</param>
+    public static Uri ReadUri(ref Utf8JsonReader reader) => new(reader.GetString() ?? "", UriKind.RelativeOrAbsolute);
+
+    /// <summary>Writes a URI as given.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    public static void WriteUri(Utf8JsonWriter writer, Uri value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        writer.WriteStringValue(value.OriginalString);
+    }
+
+    private static string Describe(JsonTokenType type) => type switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.None => "nothing",
+        _ => type.ToString(),
+    };
+}
