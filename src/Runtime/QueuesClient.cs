@@ -61,9 +61,6 @@ public sealed class QueuesClient
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(job);
-        var connection = transaction.Connection
-            ?? throw new InvalidOperationException(
-                $"Cannot enqueue job '{job.Name}': its transaction has already been committed or rolled back. Enqueue inside an open transaction.");
 
         var queue = options?.Queue ?? job.Queue;
         var maxAttempts = options?.MaxAttempts ?? job.MaxAttempts;
@@ -77,7 +74,7 @@ public sealed class QueuesClient
             Validate.MaxAttempts(maxAttempts, "EnqueueOptions.MaxAttempts");
         }
 
-        using var command = new NpgsqlCommand(_sql.Insert, connection, transaction);
+        using var command = CreateCommand(_sql.Insert, transaction, job);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
         parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
@@ -123,6 +120,27 @@ public sealed class QueuesClient
             FinalizedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
             Errors = ParseErrors(reader.GetString(12)),
         };
+    }
+
+    /// <summary>A command on the transaction's connection; a finished transaction gets a message that says what to do.</summary>
+    private static NpgsqlCommand CreateCommand(string sql, NpgsqlTransaction transaction, JobDefinition job)
+    {
+        try
+        {
+            // Npgsql reports a finished transaction from either of these (null connection, or InvalidOperationException).
+            var connection = transaction.Connection;
+            if (connection is not null)
+            {
+                return new NpgsqlCommand(sql, connection, transaction);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Includes ObjectDisposedException: the transaction was disposed.
+        }
+
+        throw new InvalidOperationException(
+            $"Cannot enqueue job '{job.Name}': its transaction has already been committed, rolled back or disposed. Enqueue inside an open transaction.");
     }
 
     private static List<JobError> ParseErrors(string json)

@@ -183,7 +183,7 @@ internal static class SerializerEmitter
             .Select(static x => $"p{x.Index}");
         var initializers = settable
             .Select(static (m, i) => (Member: m, Index: i))
-            .Where(static x => x.Member.ConstructorIndex < 0 && (x.Member.InitOnly || x.Member.Required))
+            .Where(static x => x.Member.ConstructorIndex < 0 && x.Member.Required)
             .Select(static x => $"{x.Member.PropertyName} = p{x.Index}")
             .ToList();
         var initializer = initializers.Count == 0 ? "" : " { " + string.Join(", ", initializers) + " }";
@@ -191,14 +191,25 @@ internal static class SerializerEmitter
         for (var i = 0; i < settable.Count; i++)
         {
             var member = settable[i];
-            if (member.ConstructorIndex < 0 && !member.InitOnly && !member.Required)
+            if (member.ConstructorIndex < 0 && !member.Required)
             {
-                w.Line($"if (has{i}) result.{member.PropertyName} = p{i};");
+                // An optional init-only member keeps its initializer's value when absent: set it through an accessor
+                // after construction (AOT-safe, no reflection), as System.Text.Json's generator does.
+                w.Line(member.InitOnly
+                    ? $"if (has{i}) Init_{type.Id}_{member.PropertyName}({(type.IsValueType ? "ref " : "")}result, p{i});"
+                    : $"if (has{i}) result.{member.PropertyName} = p{i};");
             }
         }
 
         w.Line("return result;");
         w.Close();
+
+        foreach (var member in settable.Where(static m => m.ConstructorIndex < 0 && !m.Required && m.InitOnly))
+        {
+            w.Line();
+            w.Line($"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.Method, Name = \"set_{member.PropertyName}\")]");
+            w.Line($"private static extern void Init_{type.Id}_{member.PropertyName}({(type.IsValueType ? "ref " : "")}{type.FullName} target, {member.Value.Declared} value);");
+        }
     }
 
     private static void WriteEnumMethods(SourceWriter w, TypeSpec type)

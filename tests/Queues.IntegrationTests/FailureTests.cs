@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Logging;
+using Queues.IntegrationTests.Infrastructure;
+
+namespace Queues.IntegrationTests;
+
+public sealed class FailureTests(PostgresFixture fixture)
+{
+    [Fact]
+    public async Task ThrowingHandler_RecordsTheErrorAndAttemptAndIsRetried()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItFlakyAsync(tx, new FlakyPayload(FailTimes: 2))))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        var job = await schema.WaitForStateAsync(id, JobState.Completed);
+
+        Assert.Equal(3, job.Attempt);
+        Assert.Equal(5, job.MaxAttempts);
+        Assert.Equal([1, 2, 3], recorder.Runs.Select(static r => r.Attempt));
+        Assert.Equal(2, job.Errors.Count);
+        for (var i = 0; i < 2; i++)
+        {
+            var error = job.Errors[i];
+            Assert.Equal(i + 1, error.Attempt);
+            Assert.Equal("exception", error.Kind);
+            Assert.Equal(typeof(InvalidOperationException).FullName, error.Type);
+            Assert.Equal($"flaky failure on attempt {i + 1}", error.Message);
+            Assert.Contains(nameof(TestJobs.FlakyAsync), error.Trace, StringComparison.Ordinal);
+        }
+
+        Assert.Contains(worker.Logs.Entries, static e => e.EventId.Id == QueuesEventId.JobFailed && e.Level == LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task HandlerThatKeepsThrowing_IsDiscardedAfterMaxAttemptsWithItsErrorHistory()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItAlwaysFailsAsync(tx)))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        var job = await schema.WaitForStateAsync(id, JobState.Discarded);
+        await worker.StopAsync();
+
+        Assert.Equal(2, job.Attempt);
+        Assert.NotNull(job.FinalizedAt);
+        Assert.Equal([1, 2], job.Errors.Select(static e => e.Attempt));
+        Assert.All(job.Errors, static e => Assert.Equal(typeof(TimeoutException).FullName, e.Type));
+        Assert.Equal("the remote end did not answer (attempt 2)", job.Errors[1].Message);
+        Assert.Equal(2, recorder.Runs.Count);
+    }
+
+    [Fact]
+    public async Task UnknownJobName_IsDiscardedWithTheReasonAndTheWorkerKeepsWorking()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var unknown = new JobId(await schema.ScalarAsync<long>("INSERT INTO {jobs} (name, payload) VALUES ('no.such.job', '{\"a\": 1}') RETURNING id"));
+        var good = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(7))))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        var discarded = await schema.WaitForStateAsync(unknown, JobState.Discarded);
+        await schema.WaitForStateAsync(good, JobState.Completed);
+
+        var error = Assert.Single(discarded.Errors);
+        Assert.Equal("unknown_job", error.Kind);
+        Assert.Contains("'no.such.job'", error.Message, StringComparison.Ordinal);
+        Assert.Equal("{\"a\": 1}", discarded.Payload);
+        Assert.Contains(worker.Logs.Entries, e => e.Level == LogLevel.Error && e.EventId.Id == QueuesEventId.UnknownJob
+            && e.Message.Contains("no.such.job", StringComparison.Ordinal) && e.Message.Contains(unknown.ToString(), StringComparison.Ordinal));
+        Assert.Equal([good], recorder.Runs.Select(static r => r.JobId));
+    }
+
+    [Theory]
+    [InlineData("{\"failTimes\": \"three\"}", "FlakyPayload.FailTimes")]
+    [InlineData("{}", "required member 'Queues.IntegrationTests.FlakyPayload.FailTimes'")]
+    [InlineData("{\"failTimes\": 99999999999}", "FlakyPayload.FailTimes")]
+    [InlineData("[1, 2]", "expected an object")]
+    [InlineData("null", "the payload is null")]
+    public async Task UndeserializablePayload_IsDiscardedWithAMessageNamingJobAndMember(string payload, string expected)
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var bad = new JobId(await schema.ScalarAsync<long>("INSERT INTO {jobs} (name, payload) VALUES ('it.flaky', $1::jsonb) RETURNING id", payload));
+        var good = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1))))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        var discarded = await schema.WaitForStateAsync(bad, JobState.Discarded);
+        await schema.WaitForStateAsync(good, JobState.Completed);
+
+        Assert.Equal(1, discarded.Attempt);
+        var error = Assert.Single(discarded.Errors);
+        Assert.Equal("payload", error.Kind);
+        Assert.Equal(typeof(JobPayloadException).FullName, error.Type);
+        Assert.Contains("job 'it.flaky'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"job {bad}", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(recorder.Runs, r => r.JobId == bad);
+        Assert.Contains(worker.Logs.Entries, e => e.Level == LogLevel.Error && e.EventId.Id == QueuesEventId.BadPayload
+            && e.Message.Contains(bad.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DuplicateCompletion_IsHarmless()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1))))[0];
+        await using (var worker = await TestWorker.StartAsync(schema, recorder))
+        {
+            await schema.WaitForStateAsync(id, JobState.Completed);
+        }
+
+        // A late outcome for the same attempt (a slow worker, a retried statement) matches no row.
+        await using var command = fixture.DataSource.CreateCommand(schema.Client.Sql.Fail);
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = id.Value });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<short> { TypedValue = 1 });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "exception" });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "X" });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "late" });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "" });
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.Zero });
+        Assert.Equal(0, await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+
+        var job = await schema.Client.GetJobAsync(id, TestContext.Current.CancellationToken);
+        Assert.Equal(JobState.Completed, job!.State);
+        Assert.Empty(job.Errors);
+    }
+
+    [Fact]
+    public async Task StoppingWorker_PutsAJobThatOutlivesTheGracePeriodBackAsAvailable()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItBlockingAsync(tx, new BlockingPayload("k"))))[0];
+
+        await using (var worker = await TestWorker.StartAsync(schema, recorder, static o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(200)))
+        {
+            await recorder.WaitForRunsAsync(1);
+            Assert.Equal(JobState.Running, (await schema.Client.GetJobAsync(id, TestContext.Current.CancellationToken))!.State);
+            await worker.StopAsync();
+        }
+
+        var job = await schema.Client.GetJobAsync(id, TestContext.Current.CancellationToken);
+        Assert.Equal(JobState.Available, job!.State);
+        Assert.Equal(0, job.Attempt);
+        Assert.Empty(job.Errors);
+    }
+}

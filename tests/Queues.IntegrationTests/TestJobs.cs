@@ -1,0 +1,79 @@
+using Queues.IntegrationTests.Infrastructure;
+
+namespace Queues.IntegrationTests;
+
+public enum Color
+{
+    Red,
+    Green,
+    Blue,
+}
+
+public sealed record Inner(string Name, double Ratio);
+
+/// <summary>A payload with one member of most supported kinds, to compare field by field after the trip through PostgreSQL.</summary>
+public sealed class EchoPayload
+{
+    public required string Text { get; init; }
+    public required int Number { get; init; }
+    public required long Big { get; init; }
+    public required decimal Amount { get; init; }
+    public required bool Flag { get; init; }
+    public required Guid Id { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public required DateOnly Day { get; init; }
+    public required TimeSpan Duration { get; init; }
+    public required Color Color { get; init; }
+    public int? Maybe { get; init; }
+    public string? Note { get; init; }
+    public required List<string> Tags { get; init; }
+    public required Dictionary<string, int> Counts { get; init; }
+    public required Inner Inner { get; init; }
+    public Inner[] More { get; init; } = [];
+}
+
+public sealed record FlakyPayload(int FailTimes);
+
+public sealed record CountPayload(int Sequence);
+
+public sealed record BlockingPayload(string Key);
+
+/// <summary>The test handlers: an instance handler class with its dependency injected per job by generated code.</summary>
+public sealed class TestJobs(Recorder recorder)
+{
+    [Job("it.echo")]
+    public Task EchoAsync(EchoPayload payload, JobContext context, CancellationToken cancellationToken)
+    {
+        recorder.Record(context, payload);
+        return Task.CompletedTask;
+    }
+
+    [Job("it.flaky", MaxAttempts = 5)]
+    public ValueTask FlakyAsync(JobContext context, FlakyPayload payload)
+    {
+        recorder.Record(context, payload);
+        if (context.Attempt <= payload.FailTimes)
+        {
+            throw new InvalidOperationException($"flaky failure on attempt {context.Attempt}");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    [Job("it.alwaysFails", MaxAttempts = 2)]
+    public void AlwaysFails(JobContext context)
+    {
+        recorder.Record(context, null);
+        throw new TimeoutException($"the remote end did not answer (attempt {context.Attempt})");
+    }
+
+    [Job("it.count")]
+    public void Count(CountPayload payload, JobContext context) => recorder.Record(context, payload);
+
+    [Job("it.blocking")]
+    public async Task BlockingAsync(BlockingPayload payload, JobContext context, CancellationToken cancellationToken)
+    {
+        recorder.Record(context, payload);
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+}
