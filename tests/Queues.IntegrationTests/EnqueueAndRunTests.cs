@@ -162,4 +162,29 @@ public sealed class EnqueueAndRunTests(PostgresFixture fixture)
         Assert.Contains("'it.count'", error.Message, StringComparison.Ordinal);
         Assert.Contains("already been committed, rolled back or disposed", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task PayloadMissingOptionalMembers_RunsWithTheirDefaults()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        // As an older producer (or another language) might write it: no "maybe", "note" or "more", plus an unknown member.
+        const string json = """
+            {"text": "t", "number": 1, "big": 2, "amount": 3.5, "flag": false, "id": "6f1c1b9e-8a3c-4a8e-9d0f-0a1b2c3d4e5f",
+             "at": "2026-01-02T03:04:05+00:00", "day": "2026-01-02", "duration": "00:00:01", "color": "Red",
+             "tags": [], "counts": {}, "inner": {"name": "n", "ratio": 1}, "addedLater": {"x": [1, 2]}}
+            """;
+        var id = new JobId(await schema.ScalarAsync<long>("INSERT INTO {jobs} (name, payload) VALUES ('it.echo', $1::jsonb) RETURNING id", json));
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        await schema.WaitForStateAsync(id, JobState.Completed);
+
+        var payload = Assert.IsType<EchoPayload>(Assert.Single(recorder.Runs).Payload);
+        Assert.Null(payload.Maybe);
+        Assert.Null(payload.Note);
+        Assert.NotNull(payload.More);
+        Assert.Empty(payload.More);
+        Assert.Equal(Color.Red, payload.Color);
+        Assert.Equal(new Inner("n", 1), payload.Inner);
+    }
 }

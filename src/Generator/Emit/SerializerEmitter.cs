@@ -118,7 +118,7 @@ internal static class SerializerEmitter
     {
         var display = Display(type);
         w.Line();
-        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName} value)");
+        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName}{(type.IsValueType ? "" : "?")} value)");
         if (!type.IsValueType)
         {
             w.Line("if (value is null) { writer.WriteNullValue(); return; }");
@@ -142,7 +142,10 @@ internal static class SerializerEmitter
         {
             var member = settable[i];
             w.Line($"{member.Value.Declared} p{i} = {member.DefaultValue ?? "default!"};");
-            w.Line($"bool has{i} = false;");
+            if (NeedsPresenceFlag(member))
+            {
+                w.Line($"bool has{i} = false;");
+            }
         }
 
         w.Open($"while (reader.Read() && reader.TokenType != {Json}.JsonTokenType.EndObject)");
@@ -157,7 +160,11 @@ internal static class SerializerEmitter
             w.Open("catch (global::System.Exception exception) when (global::Queues.PayloadJson.IsDataError(exception))");
             w.Line($"throw global::Queues.PayloadJson.InvalidMember({Header.Literal(display)}, {Header.Literal(member.PropertyName)}, exception);");
             w.Close();
-            w.Line($"has{i} = true;");
+            if (NeedsPresenceFlag(member))
+            {
+                w.Line($"has{i} = true;");
+            }
+
             w.Close();
         }
 
@@ -212,6 +219,13 @@ internal static class SerializerEmitter
         }
     }
 
+    /// <summary>
+    /// Whether reading <paramref name="member"/> needs a <c>has{i}</c> flag: to reject a missing required member, or to
+    /// set a settable or init-only property only when present. Unused flags would be CS0219 warnings in the user's build.
+    /// </summary>
+    private static bool NeedsPresenceFlag(MemberSpec member)
+        => member.Required || member.ConstructorIndex < 0;
+
     private static void WriteEnumMethods(SourceWriter w, TypeSpec type)
     {
         w.Line();
@@ -247,7 +261,7 @@ internal static class SerializerEmitter
     {
         var element = type.Element!;
         w.Line();
-        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName} value)");
+        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName}? value)");
         w.Line("if (value is null) { writer.WriteNullValue(); return; }");
         if (type.Kind == ShapeKind.Dictionary)
         {

@@ -138,7 +138,8 @@ internal static class JobParser
         }
 
         var identity = pascal is null ? null : new JobIdentity(name, pascal, LocationInfo.From(location));
-        if (diagnostics.Count > 0 || returns is null || pascal is null)
+        // No payload spec yet no diagnostic of ours: a type in the payload does not resolve, and the compiler reports that.
+        if (diagnostics.Count > 0 || returns is null || pascal is null || (payloadType is not null && payload is null))
         {
             return new ParseResult(null, identity, diagnostics.ToEquatableArray());
         }

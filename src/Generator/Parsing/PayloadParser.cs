@@ -23,6 +23,7 @@ internal sealed class PayloadParser
     private readonly List<DiagnosticInfo> _diagnostics;
     private readonly string _rootName;
     private readonly CancellationToken _cancellationToken;
+    private bool _hasErrorType;
 
     private PayloadParser(string rootName, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
@@ -36,7 +37,7 @@ internal sealed class PayloadParser
         var before = diagnostics.Count;
         var parser = new PayloadParser(payloadType.ToDisplayString(), diagnostics, cancellationToken);
         var root = parser.Reference(payloadType, location, "the payload", allowNullOverride: false);
-        if (root is null || diagnostics.Count > before)
+        if (root is null || diagnostics.Count > before || parser._hasErrorType)
         {
             return null;
         }
@@ -48,6 +49,13 @@ internal sealed class PayloadParser
     private ValueRef? Reference(ITypeSymbol type, Location? location, string where, bool? allowNullOverride = null)
     {
         _cancellationToken.ThrowIfCancellationRequested();
+        if (type.TypeKind == Microsoft.CodeAnalysis.TypeKind.Error)
+        {
+            // A type that does not resolve: the compiler reports it, and a QUE0003 on top would only be noise.
+            _hasErrorType = true;
+            return null;
+        }
+
         var allowNull = allowNullOverride ?? (type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated);
         var bare = type.IsReferenceType ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated) : type;
         var fullName = bare.ToDisplayString(s_typeFormat);
@@ -285,8 +293,41 @@ internal sealed class PayloadParser
         return null;
     }
 
+    /// <summary>
+    /// System.Text.Json's <c>JsonNamingPolicy.CamelCase</c>: a leading run of capitals is lowercased as one word, so
+    /// <c>HTMLTitle</c> → <c>htmlTitle</c> and <c>ID</c> → <c>id</c>, as a reflection or source-generated context writes them.
+    /// </summary>
     private static string CamelCase(string name)
-        => name.Length == 0 || char.IsLower(name[0]) ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
+    {
+        if (name.Length == 0 || !char.IsUpper(name[0]))
+        {
+            return name;
+        }
+
+        var chars = name.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (i == 1 && !char.IsUpper(chars[i]))
+            {
+                break;
+            }
+
+            var hasNext = i + 1 < chars.Length;
+            if (i > 0 && hasNext && !char.IsUpper(chars[i + 1]))
+            {
+                if (chars[i + 1] == ' ')
+                {
+                    chars[i] = char.ToLowerInvariant(chars[i]);
+                }
+
+                break;
+            }
+
+            chars[i] = char.ToLowerInvariant(chars[i]);
+        }
+
+        return new string(chars);
+    }
 
     private static Primitive PrimitiveOf(ITypeSymbol type)
     {
