@@ -27,4 +27,25 @@ public sealed class JobAttribute : Attribute
 
     /// <summary>How many times the job is attempted before it is discarded. Defaults to 20.</summary>
     public int MaxAttempts { get; set; } = JobDefinition.DefaultMaxAttempts;
+
+    /// <summary>
+    /// Seconds one attempt may run before its cancellation token fires and the attempt counts as failed. 0 (the
+    /// default) means no limit.
+    /// </summary>
+    public int TimeoutSeconds { get; set; }
+
+    /// <summary>
+    /// The base of this job's retry delay in seconds: attempt <c>n</c> waits <c>base × n⁴</c> seconds plus jitter.
+    /// 0 (the default) uses <see cref="QueuesOptions.RetryDelay"/>.
+    /// </summary>
+    public double RetryBaseDelaySeconds { get; set; }
+
+    /// <summary>
+    /// Payload property names whose values make the job unique: enqueuing a job whose values match one that is still
+    /// pending or running inserts nothing. Empty (the default) for no uniqueness.
+    /// </summary>
+    public string[] UniqueBy { get; set; } = [];
+
+    /// <summary>A cron expression (five fields, UTC) on which the job is enqueued periodically. Null for none.</summary>
+    public string? Cron { get; set; }
 }

@@ -43,6 +43,39 @@ public sealed class JobDefinition
     /// <summary>The default maximum number of attempts.</summary>
     public int MaxAttempts { get; }
 
+    /// <summary>
+    /// How long one attempt may run before its cancellation token fires and the attempt counts as failed; null for no
+    /// limit. Must be positive.
+    /// </summary>
+    public TimeSpan? Timeout
+    {
+        get;
+        init
+        {
+            if (value is { } timeout)
+            {
+                Validate.Positive(timeout, "JobDefinition.Timeout");
+            }
+
+            field = value;
+        }
+    }
+
+    /// <summary>
+    /// The delay before the attempt after failed attempt <c>n</c>; null to use <see cref="QueuesOptions.RetryDelay"/>.
+    /// The generator sets it from <see cref="JobAttribute.RetryBaseDelaySeconds"/>.
+    /// </summary>
+    public Func<int, TimeSpan>? RetryDelay { get; init; }
+
+    /// <summary>
+    /// JSON property names of the payload whose values make a job unique; empty when the job is not unique. The
+    /// generator sets it from <see cref="JobAttribute.UniqueBy"/>, mapping member names to JSON names.
+    /// </summary>
+    public IReadOnlyList<string> UniqueBy { get; init; } = [];
+
+    /// <summary>A cron expression (five fields, UTC) on which the job is enqueued periodically; null when it is not periodic.</summary>
+    public string? Cron { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => Name;
 }

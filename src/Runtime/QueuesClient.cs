@@ -62,24 +62,13 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(job);
 
-        var queue = options?.Queue ?? job.Queue;
-        var maxAttempts = options?.MaxAttempts ?? job.MaxAttempts;
-        if (options is not null)
-        {
-            if (options.Queue is not null)
-            {
-                Validate.QueueName(options.Queue, "EnqueueOptions.Queue");
-            }
-
-            Validate.MaxAttempts(maxAttempts, "EnqueueOptions.MaxAttempts");
-        }
-
+        var (queue, priority, maxAttempts) = Resolve(job, options);
         using var command = CreateCommand(_sql.Insert, transaction, job);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
         parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        parameters.Add(new NpgsqlParameter<short> { TypedValue = options?.Priority ?? job.Priority });
-        parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)maxAttempts });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = maxAttempts });
         parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Jsonb });
         parameters.Add(options?.RunAt is { } runAt
             ? new NpgsqlParameter<DateTime> { TypedValue = runAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz }
@@ -88,6 +77,69 @@ public sealed class QueuesClient
 
         var id = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return new JobId((long)id!);
+    }
+
+    /// <summary>
+    /// Inserts many jobs of one kind inside <paramref name="transaction"/> in one round trip (binary COPY): all become
+    /// visible when the transaction commits, none if it rolls back. The generated <c>Enqueue{Name}ManyAsync</c> methods
+    /// call this.
+    /// </summary>
+    /// <param name="transaction">The caller's open transaction.</param>
+    /// <param name="job">The job's name and defaults.</param>
+    /// <param name="payloads">The payloads as UTF-8 JSON, one job each.</param>
+    /// <param name="options">Overrides applied to every job, or null.</param>
+    /// <param name="cancellationToken">Cancels the insert.</param>
+    /// <returns>The number of jobs inserted.</returns>
+    /// <exception cref="InvalidOperationException">The transaction has already been committed or rolled back.</exception>
+    public async Task<int> EnqueueManyAsync(
+        NpgsqlTransaction transaction,
+        JobDefinition job,
+        IEnumerable<ReadOnlyMemory<byte>> payloads,
+        EnqueueOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(payloads);
+        var (queue, priority, maxAttempts) = Resolve(job, options);
+        using var probe = CreateCommand("SELECT now()", transaction, job);
+        var connection = probe.Connection!;
+
+        // Scheduling needs the transaction's clock, the one DEFAULT now() would use; without it, defaults serve.
+        DateTime? runAt = null;
+        var state = "available";
+        if (options is { RunAt: not null } or { Delay: not null })
+        {
+            var now = (DateTime)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            runAt = options.RunAt?.UtcDateTime ?? now + options.Delay!.Value;
+            state = runAt > now ? "scheduled" : "available";
+        }
+
+        var copy = runAt is null ? _sql.CopyJobs : _sql.CopyScheduledJobs;
+        var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken).ConfigureAwait(false);
+        await using (importer.ConfigureAwait(false))
+        {
+            var count = 0;
+            foreach (var payload in payloads)
+            {
+                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(job.Name, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(queue, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(priority, NpgsqlDbType.Smallint, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(maxAttempts, NpgsqlDbType.Smallint, cancellationToken).ConfigureAwait(false);
+                await importer.WriteAsync(payload, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                if (runAt is { } at)
+                {
+                    await importer.WriteAsync(state, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(at, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                }
+
+                count++;
+            }
+
+            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            return count;
+        }
     }
 
     /// <summary>Reads one job, or null when no row has that id.</summary>
@@ -120,6 +172,24 @@ public sealed class QueuesClient
             FinalizedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
             Errors = ParseErrors(reader.GetString(12)),
         };
+    }
+
+    /// <summary>The queue, priority and attempts of one enqueue: the options' where given (validated), else the job's.</summary>
+    private static (string Queue, short Priority, short MaxAttempts) Resolve(JobDefinition job, EnqueueOptions? options)
+    {
+        if (options is null)
+        {
+            return (job.Queue, job.Priority, (short)job.MaxAttempts);
+        }
+
+        if (options.Queue is not null)
+        {
+            Validate.QueueName(options.Queue, "EnqueueOptions.Queue");
+        }
+
+        var maxAttempts = options.MaxAttempts ?? job.MaxAttempts;
+        Validate.MaxAttempts(maxAttempts, "EnqueueOptions.MaxAttempts");
+        return (options.Queue ?? job.Queue, options.Priority ?? job.Priority, (short)maxAttempts);
     }
 
     /// <summary>A command on the transaction's connection; a finished transaction gets a message that says what to do.</summary>

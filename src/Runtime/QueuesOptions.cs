@@ -44,7 +44,7 @@ public sealed class QueuesOptions
     public TimeSpan ShutdownTimeout { get; set; } = DefaultShutdownTimeout;
 
     /// <summary>
-    /// The delay before the next attempt after attempt <c>n</c> (1-based) failed. Defaults to <see cref="RetryPolicy.Exponential"/>.
+    /// The delay before the next attempt after attempt <c>n</c> (1-based) failed. Defaults to <see cref="RetryPolicy.Exponential(int)"/>.
     /// </summary>
     public Func<int, TimeSpan> RetryDelay { get; set; } = RetryPolicy.Exponential;
 
@@ -87,7 +87,7 @@ public sealed class QueuesOptions
 /// <summary>Built-in retry delays.</summary>
 public static class RetryPolicy
 {
-    /// <summary>The longest delay <see cref="Exponential"/> returns: one day.</summary>
+    /// <summary>The longest delay <see cref="Exponential(int)"/> returns: one day.</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(1);
 
     /// <summary>
@@ -95,9 +95,14 @@ public static class RetryPolicy
     /// The jitter keeps jobs that failed together from retrying together.
     /// </summary>
     /// <param name="attempt">The attempt that just failed, starting at 1.</param>
-    public static TimeSpan Exponential(int attempt)
+    public static TimeSpan Exponential(int attempt) => Exponential(attempt, TimeSpan.FromSeconds(1));
+
+    /// <summary><c>baseDelay × attempt⁴</c> plus up to 10% random jitter, capped at <see cref="MaxDelay"/>.</summary>
+    /// <param name="attempt">The attempt that just failed, starting at 1.</param>
+    /// <param name="baseDelay">The delay after the first attempt.</param>
+    public static TimeSpan Exponential(int attempt, TimeSpan baseDelay)
     {
-        var seconds = Math.Pow(Math.Max(attempt, 1), 4);
+        var seconds = baseDelay.TotalSeconds * Math.Pow(Math.Max(attempt, 1), 4);
         seconds += seconds * 0.1 * Random.Shared.NextDouble();
         return seconds >= MaxDelay.TotalSeconds ? MaxDelay : TimeSpan.FromSeconds(seconds);
     }

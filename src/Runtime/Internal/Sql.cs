@@ -19,6 +19,9 @@ internal sealed class Sql
             RETURNING id
             """;
 
+        CopyJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload) FROM STDIN (FORMAT BINARY)";
+        CopyScheduledJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload, state, run_at) FROM STDIN (FORMAT BINARY)";
+
         Claim = $"""
             WITH next AS MATERIALIZED (
                 SELECT id FROM {jobs}
@@ -85,6 +88,10 @@ internal sealed class Sql
     public string Schema { get; }
 
     public string Insert { get; }
+
+    public string CopyJobs { get; }
+
+    public string CopyScheduledJobs { get; }
 
     public string Claim { get; }
 
