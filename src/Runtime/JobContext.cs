@@ -30,4 +30,54 @@ public sealed class JobContext
 
     /// <summary>When the job was inserted.</summary>
     public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>What the handler asked for with <see cref="Snooze"/>, <see cref="Cancel"/> or <see cref="Discard"/>; null to complete.</summary>
+    internal JobOutcome? RequestedOutcome { get; private set; }
+
+    /// <summary>
+    /// Runs the job again after <paramref name="delay"/> without using up an attempt: it goes back to
+    /// <see cref="JobState.Scheduled"/>. Takes effect when the handler returns normally; if it throws, the failure wins.
+    /// </summary>
+    /// <param name="delay">How long to wait; zero or more.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delay"/> is negative.</exception>
+    public void Snooze(TimeSpan delay)
+    {
+        if (delay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, "A snooze delay must not be negative.");
+        }
+
+        RequestedOutcome = new JobOutcome(JobOutcomeKind.Snooze, delay, null);
+    }
+
+    /// <summary>
+    /// Finalizes the job as <see cref="JobState.Cancelled"/> with <paramref name="reason"/> recorded: it will not run
+    /// again. Takes effect when the handler returns normally.
+    /// </summary>
+    /// <param name="reason">Why, recorded on the row.</param>
+    public void Cancel(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        RequestedOutcome = new JobOutcome(JobOutcomeKind.Cancel, TimeSpan.Zero, reason);
+    }
+
+    /// <summary>
+    /// Fails the job without retrying: it is <see cref="JobState.Discarded"/> now, whatever attempts remain, with
+    /// <paramref name="reason"/> recorded. Takes effect when the handler returns normally.
+    /// </summary>
+    /// <param name="reason">Why, recorded on the row.</param>
+    public void Discard(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        RequestedOutcome = new JobOutcome(JobOutcomeKind.Discard, TimeSpan.Zero, reason);
+    }
 }
+
+internal enum JobOutcomeKind
+{
+    Snooze,
+    Cancel,
+    Discard,
+}
+
+internal sealed record JobOutcome(JobOutcomeKind Kind, TimeSpan Delay, string? Reason);

@@ -37,6 +37,12 @@ public sealed class QueuesOptions
     /// </summary>
     public IDictionary<string, int> Queues { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Use LISTEN/NOTIFY so an enqueue wakes idle workers at once (on by default). Off for poll-only operation, e.g.
+    /// behind PgBouncer in transaction mode; workers then find jobs within <see cref="PollInterval"/>.
+    /// </summary>
+    public bool UseNotifications { get; set; } = true;
+
     /// <summary>How often an idle worker polls for due jobs. Defaults to <see cref="DefaultPollInterval"/>.</summary>
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
 

@@ -35,7 +35,10 @@ public static class QueuesServiceCollectionExtensions
             {
                 var options = sp.GetRequiredService<IOptions<QueuesOptions>>().Value;
                 options.Validate();
-                return new QueuesClient(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema);
+                return new QueuesClient(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema)
+                {
+                    NotifyWorkers = options.UseNotifications,
+                };
             });
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
         }

@@ -33,6 +33,10 @@ internal static partial class LogMessages
         Message = "Job {JobId} ({JobName}) was stopped by shutdown and put back as available")]
     public static partial void JobReleased(ILogger logger, long jobId, string jobName);
 
+    [LoggerMessage(EventId = QueuesEventId.HandlerAbandoned, Level = LogLevel.Error,
+        Message = "Job {JobId} ({JobName}) ignored cancellation after its {TimeoutMs} ms timeout; its attempt is recorded as failed and its slot freed, but the handler may still be running")]
+    public static partial void HandlerAbandoned(ILogger logger, long jobId, string jobName, long timeoutMs);
+
     [LoggerMessage(EventId = QueuesEventId.LoopError, Level = LogLevel.Error,
         Message = "Queues worker loop '{Loop}' failed; retrying in {DelayMs} ms")]
     public static partial void LoopError(ILogger logger, Exception exception, string loop, long delayMs);

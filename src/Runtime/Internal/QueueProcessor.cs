@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -9,22 +10,40 @@ namespace Queues.Internal;
 
 /// <summary>
 /// Runs one queue: claims as many due jobs as it has free slots in one statement, runs each in its own DI scope and
-/// records the outcome with an UPDATE guarded by state and attempt, so a late or duplicate outcome changes nothing.
+/// records the outcome. Completions go to the shared <see cref="Completer"/> (batched); the rarer outcomes are written
+/// at once. Every outcome UPDATE is guarded by state and attempt, so a late or duplicate one changes nothing.
 /// </summary>
 internal sealed class QueueProcessor
 {
+    /// <summary>After a wake-up or a claim that found work, poll this often for <see cref="HotWindow"/>.</summary>
+    private static readonly TimeSpan HotPollInterval = TimeSpan.FromMilliseconds(2);
+
+    private static readonly TimeSpan HotWindow = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>With fewer than half the slots free, wait this long for more to free up before claiming a small batch.</summary>
+    private static readonly TimeSpan ClaimCooldown = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>A handler that ignores its cancelled token this long after its timeout is abandoned.</summary>
+    private static readonly TimeSpan AbandonAfter = TimeSpan.FromSeconds(5);
+
+    private const int MaxMessageLength = 2_000;
+    private const int MaxTraceLength = 8_000;
+
     private readonly string _queue;
     private readonly int _concurrency;
     private readonly IServiceProvider _services;
     private readonly QueuesClient _client;
     private readonly JobRegistry _registry;
     private readonly QueuesOptions _options;
+    private readonly Completer _completer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private int _running;
+    private long _hotUntil;
 
-    public QueueProcessor(string queue, int concurrency, IServiceProvider services, QueuesClient client, JobRegistry registry, QueuesOptions options, ILogger logger)
+    public QueueProcessor(string queue, int concurrency, IServiceProvider services, QueuesClient client, JobRegistry registry,
+        QueuesOptions options, Completer completer, ILogger logger)
     {
         _queue = queue;
         _concurrency = concurrency;
@@ -32,12 +51,20 @@ internal sealed class QueueProcessor
         _client = client;
         _registry = registry;
         _options = options;
+        _completer = completer;
         _logger = logger;
     }
 
-    /// <summary>Wakes the claim loop early: a slot was freed or jobs became available.</summary>
-    public void Wake()
+    public string Queue => _queue;
+
+    /// <summary>Wakes the claim loop: jobs may be available (a NOTIFY, a promotion) or a slot was freed.</summary>
+    public void Wake(bool jobsAvailable = true)
     {
+        if (jobsAvailable)
+        {
+            Volatile.Write(ref _hotUntil, Stopwatch.GetTimestamp() + (long)(HotWindow.TotalSeconds * Stopwatch.Frequency));
+        }
+
         if (_wake.CurrentCount == 0)
         {
             try
@@ -55,32 +82,42 @@ internal sealed class QueueProcessor
     {
         await Task.Yield();
         var failures = 0;
+        var lastClaim = Stopwatch.GetTimestamp();
         while (!stopClaiming.IsCancellationRequested)
         {
             try
             {
                 var free = _concurrency - Volatile.Read(ref _running);
-                var claimed = 0;
-                if (free > 0)
+                var worthClaiming = free > 0 && (free * 2 >= _concurrency || Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown);
+                if (!worthClaiming)
                 {
-                    var jobs = await ClaimAsync(free, stopClaiming).ConfigureAwait(false);
-                    claimed = jobs.Count;
-                    foreach (var job in jobs)
+                    await _wake.WaitAsync(free > 0 ? ClaimCooldown : _options.PollInterval, stopClaiming).ConfigureAwait(false);
+                    continue;
+                }
+
+                var jobs = await ClaimAsync(free, stopClaiming).ConfigureAwait(false);
+                lastClaim = Stopwatch.GetTimestamp();
+                failures = 0;
+                foreach (var job in jobs)
+                {
+                    Interlocked.Increment(ref _running);
+                    var task = Task.Run(() => ExecuteAsync(job, stopJobs), CancellationToken.None);
+                    _inFlight.TryAdd(task, 0);
+                    _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
+                        _inFlight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+
+                if (jobs.Count > 0)
+                {
+                    Volatile.Write(ref _hotUntil, lastClaim + (long)(HotWindow.TotalSeconds * Stopwatch.Frequency));
+                    if (jobs.Count == free)
                     {
-                        Interlocked.Increment(ref _running);
-                        var task = Task.Run(() => ExecuteAsync(job, stopJobs), CancellationToken.None);
-                        _inFlight.TryAdd(task, 0);
-                        _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
-                            _inFlight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                        continue; // There may be more; claim again as slots free up.
                     }
                 }
 
-                failures = 0;
-                if (claimed == 0 || claimed < free)
-                {
-                    // Queue drained or every slot busy: wait for a finished job, a promotion or the poll interval.
-                    await _wake.WaitAsync(_options.PollInterval, stopClaiming).ConfigureAwait(false);
-                }
+                var hot = Stopwatch.GetTimestamp() < Volatile.Read(ref _hotUntil);
+                await _wake.WaitAsync(hot ? HotPollInterval : _options.PollInterval, stopClaiming).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopClaiming.IsCancellationRequested)
             {
@@ -129,12 +166,26 @@ internal sealed class QueueProcessor
             }
 
             var context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt);
+            var timeout = registration.Job.Timeout;
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopJobs);
+            if (timeout is { } limit)
+            {
+                attempt.CancelAfter(limit);
+            }
+
+            Exception? failure = null;
             try
             {
-                var scope = _services.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
+                var run = RunHandlerAsync(registration, job, context, attempt.Token);
+                if (timeout is { } limit2 && !await CompletesWithinAsync(run, limit2 + AbandonAfter).ConfigureAwait(false))
                 {
-                    await registration.Handler(scope.ServiceProvider, Encoding.UTF8.GetBytes(job.Payload), context, stopJobs).ConfigureAwait(false);
+                    LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)limit2.TotalMilliseconds);
+                    failure = new TimeoutException(
+                        $"Job '{job.Name}' ran past its timeout of {limit2} and ignored cancellation; its attempt was abandoned.");
+                }
+                else
+                {
+                    await run.ConfigureAwait(false);
                 }
             }
             catch (JobPayloadException exception)
@@ -152,19 +203,46 @@ internal sealed class QueueProcessor
                 LogMessages.JobReleased(_logger, job.Id, job.Name);
                 return;
             }
+            catch (OperationCanceledException exception) when (attempt.IsCancellationRequested && timeout is not null)
+            {
+                failure = new TimeoutException($"Job '{job.Name}' exceeded its timeout of {timeout} and was cancelled.", exception);
+            }
             catch (Exception exception)
             {
-                var state = await RecordAsync(_client.Sql.Fail, job, "exception", exception.GetType().FullName, exception.Message,
-                    exception.StackTrace, _options.RetryDelay(job.Attempt)).ConfigureAwait(false);
-                LogMessages.JobFailed(_logger, exception, job.Id, job.Name, job.Attempt, job.MaxAttempts, state ?? "unchanged");
+                failure = exception;
+            }
+
+            if (failure is not null)
+            {
+                var retryDelay = (registration.Job.RetryDelay ?? _options.RetryDelay)(job.Attempt);
+                var state = await RecordAsync(_client.Sql.Fail, job, failure is TimeoutException ? "timeout" : "exception",
+                    failure.GetType().FullName, failure.Message, failure.StackTrace, retryDelay).ConfigureAwait(false);
+                LogMessages.JobFailed(_logger, failure, job.Id, job.Name, job.Attempt, job.MaxAttempts, state ?? "unchanged");
                 return;
             }
 
-            using var complete = _client.DataSource.CreateCommand(_client.Sql.Complete);
-            complete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
-            complete.Parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
-            await complete.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            LogMessages.JobCompleted(_logger, job.Id, job.Name, job.Attempt);
+            switch (context.RequestedOutcome)
+            {
+                case null:
+                    _completer.Complete(job.Id, job.Attempt);
+                    break;
+                case { Kind: JobOutcomeKind.Snooze } snooze:
+                    using (var command = _client.DataSource.CreateCommand(_client.Sql.Snooze))
+                    {
+                        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
+                        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
+                        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = snooze.Delay, NpgsqlDbType = NpgsqlDbType.Interval });
+                        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    break;
+                case { Kind: JobOutcomeKind.Cancel } cancel:
+                    await RecordAsync(_client.Sql.Cancel, job, "cancelled", null, cancel.Reason!, null).ConfigureAwait(false);
+                    break;
+                case { Kind: JobOutcomeKind.Discard } discard:
+                    await RecordAsync(_client.Sql.Discard, job, "discarded", null, discard.Reason!, null).ConfigureAwait(false);
+                    break;
+            }
         }
         catch (Exception exception)
         {
@@ -174,8 +252,25 @@ internal sealed class QueueProcessor
         finally
         {
             Interlocked.Decrement(ref _running);
-            Wake();
+            Wake(jobsAvailable: false);
         }
+    }
+
+    private async Task RunHandlerAsync(JobRegistry.Registration registration, ClaimedJob job, JobContext context, CancellationToken cancellationToken)
+    {
+        var scope = _services.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            await registration.Handler(scope.ServiceProvider, Encoding.UTF8.GetBytes(job.Payload), context, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
+    {
+        using var timer = new CancellationTokenSource();
+        var finished = await Task.WhenAny(task, Task.Delay(limit, timer.Token)).ConfigureAwait(false);
+        await timer.CancelAsync().ConfigureAwait(false);
+        return finished == task;
     }
 
     /// <summary>Appends an error to the job and moves it on with <paramref name="sql"/>; returns the new state if the guard matched.</summary>
@@ -186,15 +281,31 @@ internal sealed class QueueProcessor
         parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
         parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
         parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
-        parameters.Add(type is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter<string> { TypedValue = type });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = message });
-        parameters.Add(trace is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter<string> { TypedValue = trace });
+        parameters.Add(Text(type, int.MaxValue));
+        parameters.Add(Text(message, MaxMessageLength));
+        parameters.Add(Text(trace, MaxTraceLength));
         if (retryDelay is { } delay)
         {
             parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = delay < TimeSpan.Zero ? TimeSpan.Zero : delay, NpgsqlDbType = NpgsqlDbType.Interval });
         }
 
         return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+    }
+
+    /// <summary>A text parameter, null as SQL NULL, cut to <paramref name="maxLength"/> characters with a marker.</summary>
+    private static NpgsqlParameter Text(string? value, int maxLength)
+    {
+        if (value is null)
+        {
+            return new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+        }
+
+        if (value.Length > maxLength)
+        {
+            value = string.Concat(value.AsSpan(0, maxLength), $"… ({value.Length - maxLength} more characters)");
+        }
+
+        return new NpgsqlParameter<string> { TypedValue = value };
     }
 
     private sealed record ClaimedJob(long Id, string Name, string Queue, string Payload, short Attempt, short MaxAttempts, DateTimeOffset CreatedAt);

@@ -22,6 +22,8 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopJobs = new();
     private readonly List<QueueProcessor> _processors = [];
     private readonly List<Task> _loops = [];
+    private Completer? _completer;
+    private Task? _completing;
 
     public QueuesWorker(IServiceProvider services, QueuesClient client, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
     {
@@ -66,14 +68,32 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         LogMessages.WorkerStarting(_logger, _options.WorkerName, _client.Schema, string.Join(", ", queues.Keys), _registry.Jobs.Count);
+        _completer = new Completer(_client, _logger);
+        _completing = _completer.RunAsync();
         foreach (var (queue, concurrency) in queues)
         {
-            var processor = new QueueProcessor(queue, concurrency, _services, _client, _registry, _options, _logger);
+            var processor = new QueueProcessor(queue, concurrency, _services, _client, _registry, _options, _completer, _logger);
             _processors.Add(processor);
             _loops.Add(processor.RunAsync(_stopClaiming.Token, _stopJobs.Token));
         }
 
         _loops.Add(PromoteLoopAsync(_stopClaiming.Token));
+        if (_options.UseNotifications)
+        {
+            _loops.Add(new Notifier(_client, Wake, _logger).RunAsync(_stopClaiming.Token));
+        }
+    }
+
+    /// <summary>Wakes the processor of <paramref name="queue"/>, or every processor when it is null.</summary>
+    private void Wake(string? queue)
+    {
+        foreach (var processor in _processors)
+        {
+            if (queue is null || processor.Queue == queue)
+            {
+                processor.Wake();
+            }
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -95,6 +115,10 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         await _stopJobs.CancelAsync().ConfigureAwait(false);
         await all.ConfigureAwait(false);
         _loops.Clear();
+
+        // Every handler has finished: write the completions still waiting.
+        _completer!.Close();
+        await _completing!.ConfigureAwait(false);
         LogMessages.WorkerStopped(_logger, _options.WorkerName);
     }
 
@@ -120,10 +144,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
                 if (promoted > 0)
                 {
                     LogMessages.Promoted(_logger, promoted);
-                    foreach (var processor in _processors)
-                    {
-                        processor.Wake();
-                    }
+                    Wake(null);
                 }
 
                 if (promoted < batch)

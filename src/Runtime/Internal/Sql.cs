@@ -12,12 +12,20 @@ internal sealed class Sql
         Schema = schema;
         var jobs = $"\"{schema}\".jobs";
 
+        // $8: whether this insert should wake workers (the client rate-limits it per queue); NOTIFY is only
+        // delivered at commit, and only available jobs are worth waking for.
         Insert = $"""
-            INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at)
-            SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at
-            FROM (SELECT COALESCE($6, now() + $7) AS run_at) AS t
-            RETURNING id
+            WITH inserted AS (
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at)
+                SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at
+                FROM (SELECT COALESCE($6, now() + $7) AS run_at) AS t
+                RETURNING id, queue, state)
+            SELECT id, CASE WHEN $8 AND state = 'available' THEN pg_notify('{NotifyChannel(schema)}', queue)::text END
+            FROM inserted
             """;
+
+        Notify = $"SELECT pg_notify('{NotifyChannel(schema)}', $1)";
+        Listen = $"LISTEN \"{NotifyChannel(schema)}\"";
 
         CopyJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload) FROM STDIN (FORMAT BINARY)";
         CopyScheduledJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload, state, run_at) FROM STDIN (FORMAT BINARY)";
@@ -70,6 +78,22 @@ internal sealed class Sql
             WHERE id = $1 AND state = 'running' AND attempt = $2
             """;
 
+        CompleteMany = $"""
+            UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
+            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)
+            WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
+            """;
+
+        Snooze = $"""
+            UPDATE {jobs} SET state = 'scheduled', run_at = now() + $3, attempt = attempt - 1, attempted_by = NULL
+            WHERE id = $1 AND state = 'running' AND attempt = $2
+            """;
+
+        Cancel = $"""
+            UPDATE {jobs} SET state = 'cancelled', finalized_at = now(), errors = errors || {error}
+            WHERE id = $1 AND state = 'running' AND attempt = $2
+            """;
+
         Release = $"""
             UPDATE {jobs} SET state = 'available', attempt = attempt - 1, attempted_by = NULL
             WHERE id = $1 AND state = 'running' AND attempt = $2
@@ -104,6 +128,23 @@ internal sealed class Sql
     public string Discard { get; }
 
     public string Release { get; }
+
+    public string CompleteMany { get; }
+
+    public string Snooze { get; }
+
+    public string Cancel { get; }
+
+    public string Notify { get; }
+
+    public string Listen { get; }
+
+    /// <summary>The LISTEN/NOTIFY channel of a schema: <c>queues_{schema}</c>, cut to PostgreSQL's 63-byte limit.</summary>
+    public static string NotifyChannel(string schema)
+    {
+        var channel = "queues_" + schema;
+        return channel.Length <= Validate.MaxIdentifierLength ? channel : channel[..Validate.MaxIdentifierLength];
+    }
 
     public string GetJob { get; }
 

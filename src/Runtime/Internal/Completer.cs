@@ -1,0 +1,79 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Queues.Internal;
+
+/// <summary>
+/// Writes completions in batches: one <c>UPDATE … FROM unnest(ids, attempts)</c> per flush, guarded by state and
+/// attempt. Completions that arrive while a flush is running go into the next one, so under load batches grow by
+/// themselves and an idle worker still completes a single job at once. A failed flush is retried with backoff.
+/// </summary>
+internal sealed class Completer
+{
+    private const int MaxBatch = 5_000;
+    private const int MaxFlushAttempts = 12;
+    private readonly Channel<(long Id, short Attempt)> _channel =
+        Channel.CreateUnbounded<(long Id, short Attempt)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly QueuesClient _client;
+    private readonly ILogger _logger;
+
+    public Completer(QueuesClient client, ILogger logger)
+    {
+        _client = client;
+        _logger = logger;
+    }
+
+    public void Complete(long id, short attempt) => _channel.Writer.TryWrite((id, attempt));
+
+    /// <summary>No more completions will come: <see cref="RunAsync"/> flushes what it has and returns.</summary>
+    public void Close() => _channel.Writer.TryComplete();
+
+    public async Task RunAsync()
+    {
+        var reader = _channel.Reader;
+        var ids = new List<long>(256);
+        var attempts = new List<short>(256);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (ids.Count < MaxBatch && reader.TryRead(out var item))
+            {
+                ids.Add(item.Id);
+                attempts.Add(item.Attempt);
+            }
+
+            await FlushAsync(ids, attempts).ConfigureAwait(false);
+            ids.Clear();
+            attempts.Clear();
+        }
+    }
+
+    private async Task FlushAsync(List<long> ids, List<short> attempts)
+    {
+        var idArray = ids.ToArray();
+        var attemptArray = attempts.ToArray();
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                using var command = _client.DataSource.CreateCommand(_client.Sql.CompleteMany);
+                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = idArray });
+                command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = attemptArray });
+                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception) when (failures < MaxFlushAttempts)
+            {
+                var delay = Backoff.Delay(failures + 1);
+                LogMessages.LoopError(_logger, exception, $"complete {idArray.Length} jobs", (long)delay.TotalMilliseconds);
+                await Task.Delay(delay).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                // Given up: the rows stay running and are rescued like a crashed worker's; the handlers ran once.
+                LogMessages.LoopError(_logger, exception, $"complete {idArray.Length} jobs (giving up)", 0);
+                return;
+            }
+        }
+    }
+}
