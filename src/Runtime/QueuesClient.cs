@@ -132,10 +132,10 @@ public sealed class QueuesClient
         }
 
         var copy = runAt is null ? _sql.CopyJobs : _sql.CopyScheduledJobs;
+        var count = 0;
         var importer = await connection.BeginBinaryImportAsync(copy, cancellationToken).ConfigureAwait(false);
         await using (importer.ConfigureAwait(false))
         {
-            var count = 0;
             foreach (var payload in payloads)
             {
                 await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
@@ -154,15 +154,17 @@ public sealed class QueuesClient
             }
 
             await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            if (count > 0 && state == "available" && NotifyWorkers && _notifyLimiter.TryAcquire(queue))
-            {
-                probe.CommandText = _sql.Notify;
-                probe.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-                await probe.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            return count;
         }
+
+        // Once per statement, after the COPY has ended (the connection is busy until the importer is disposed).
+        if (count > 0 && state == "available" && NotifyWorkers && _notifyLimiter.TryAcquire(queue))
+        {
+            probe.CommandText = _sql.Notify;
+            probe.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+            await probe.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return count;
     }
 
     /// <summary>Reads one job, or null when no row has that id.</summary>
@@ -179,6 +181,12 @@ public sealed class QueuesClient
             return null;
         }
 
+        return ReadJob(reader);
+    }
+
+    /// <summary>Reads a row in the column order of <see cref="Sql.GetJob"/>.</summary>
+    internal static JobInfo ReadJob(NpgsqlDataReader reader)
+    {
         return new JobInfo
         {
             Id = new JobId(reader.GetInt64(0)),

@@ -40,6 +40,7 @@ public static class QueuesServiceCollectionExtensions
                     NotifyWorkers = options.UseNotifications,
                 };
             });
+            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<QueuesClient>()));
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
         }
 

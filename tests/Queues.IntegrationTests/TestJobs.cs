@@ -38,6 +38,8 @@ public sealed record CountPayload(int Sequence);
 
 public sealed record BlockingPayload(string Key);
 
+public sealed record OrderPayload(int Priority);
+
 /// <summary>The test handlers: an instance handler class with its dependency injected per job by generated code.</summary>
 public sealed class TestJobs(Recorder recorder)
 {
@@ -75,5 +77,43 @@ public sealed class TestJobs(Recorder recorder)
     {
         recorder.Record(context, payload);
         await Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+
+    [Job("it.snoozing", MaxAttempts = 2)]
+    public void Snoozing(JobContext context)
+    {
+        recorder.Record(context, null);
+        if (recorder.Runs.Count(r => r.JobId == context.Id) < 3)
+        {
+            context.Snooze(TimeSpan.Zero);
+        }
+    }
+
+    [Job("it.cancelling")]
+    public void Cancelling(JobContext context)
+    {
+        recorder.Record(context, null);
+        context.Cancel("the order was withdrawn");
+    }
+
+    [Job("it.discarding", MaxAttempts = 5)]
+    public void Discarding(JobContext context)
+    {
+        recorder.Record(context, null);
+        context.Discard("the account does not exist");
+    }
+
+    [Job("it.ordered", Queue = "serial")]
+    public void Ordered(OrderPayload payload, JobContext context) => recorder.Record(context, payload);
+
+    [Job("it.limited", Queue = "limited")]
+    public async Task LimitedAsync(CountPayload payload, JobContext context, CancellationToken cancellationToken)
+    {
+        using (recorder.Enter("limited"))
+        {
+            await Task.Delay(2, cancellationToken);
+        }
+
+        recorder.Record(context, payload);
     }
 }

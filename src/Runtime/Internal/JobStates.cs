@@ -13,4 +13,16 @@ internal static class JobStates
         "discarded" => JobState.Discarded,
         _ => throw new InvalidOperationException($"Unknown job state '{state}' in the jobs table."),
     };
+
+    public static string ToText(JobState state) => state switch
+    {
+        JobState.Scheduled => "scheduled",
+        JobState.Available => "available",
+        JobState.Running => "running",
+        JobState.Retryable => "retryable",
+        JobState.Completed => "completed",
+        JobState.Cancelled => "cancelled",
+        JobState.Discarded => "discarded",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "Unknown job state."),
+    };
 }

@@ -99,11 +99,59 @@ internal sealed class Sql
             WHERE id = $1 AND state = 'running' AND attempt = $2
             """;
 
-        GetJob = $"""
-            SELECT id, name, queue, state, priority, payload::text, attempt, max_attempts, run_at, created_at,
-                   attempted_at, finalized_at, errors::text
-            FROM {jobs} WHERE id = $1
+
+        const string columns = """
+            id, name, queue, state, priority, payload::text, attempt, max_attempts, run_at, created_at,
+            attempted_at, finalized_at, errors::text
             """;
+
+        ListJobs = $"""
+            SELECT {columns}
+            FROM {jobs}
+            WHERE ($1::text IS NULL OR queue = $1)
+              AND ($2::text IS NULL OR name = $2)
+              AND ($3::text[] IS NULL OR state = ANY($3))
+              AND ($4::timestamptz IS NULL OR created_at >= $4)
+              AND ($5::timestamptz IS NULL OR created_at < $5)
+              AND ($6::bigint IS NULL OR id < $6)
+            ORDER BY id DESC
+            LIMIT $7
+            """;
+
+        CountByQueueAndState = $"SELECT queue, state, count(*) FROM {jobs} GROUP BY queue, state ORDER BY queue, state";
+
+        CountOverTime = $"""
+            SELECT date_bin($1, finalized_at, $2) AS bucket, state, count(*)
+            FROM {jobs}
+            WHERE finalized_at >= $2 AND finalized_at < $3
+            GROUP BY bucket, state
+            ORDER BY bucket, state
+            """;
+
+        RetryJob = $"""
+            UPDATE {jobs}
+            SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL,
+                max_attempts = GREATEST(max_attempts, attempt + 1)
+            WHERE id = $1 AND state IN ('discarded', 'cancelled')
+            """;
+
+        CancelJob = $"""
+            UPDATE {jobs}
+            SET state = 'cancelled', finalized_at = now(),
+                errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', 'cancelled', 'message', $2::text))
+            WHERE id = $1 AND state IN ('scheduled', 'available', 'running', 'retryable')
+            """;
+
+        DeleteFinished = $"""
+            DELETE FROM {jobs}
+            WHERE id IN (
+                SELECT id FROM {jobs}
+                WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at < $1
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED)
+            """;
+
+        GetJob = $"SELECT {columns} FROM {jobs} WHERE id = $1";
 
         MigrationsTable = $"\"{schema}\".schema_migrations";
         CurrentVersion = $"SELECT coalesce(max(version), 0) FROM {MigrationsTable}";
@@ -147,6 +195,18 @@ internal sealed class Sql
     }
 
     public string GetJob { get; }
+
+    public string ListJobs { get; }
+
+    public string CountByQueueAndState { get; }
+
+    public string CountOverTime { get; }
+
+    public string RetryJob { get; }
+
+    public string CancelJob { get; }
+
+    public string DeleteFinished { get; }
 
     public string MigrationsTable { get; }
 

@@ -8,7 +8,30 @@ public sealed class Recorder
     private readonly ConcurrentQueue<Run> _runs = new();
     private readonly List<(Func<IReadOnlyCollection<Run>, bool> Condition, TaskCompletionSource Signal)> _waiters = [];
 
+    private readonly ConcurrentDictionary<string, int[]> _gauges = new();
+
     public IReadOnlyCollection<Run> Runs => _runs;
+
+    /// <summary>The most handlers of <paramref name="key"/> seen running at once.</summary>
+    public int MaxConcurrent(string key) => _gauges.TryGetValue(key, out var gauge) ? Volatile.Read(ref gauge[1]) : 0;
+
+    /// <summary>Counts a handler as running until the result is disposed.</summary>
+    public IDisposable Enter(string key)
+    {
+        var gauge = _gauges.GetOrAdd(key, static _ => new int[2]);
+        var now = Interlocked.Increment(ref gauge[0]);
+        int max;
+        while (now > (max = Volatile.Read(ref gauge[1])) && Interlocked.CompareExchange(ref gauge[1], now, max) != max)
+        {
+        }
+
+        return new Exit(gauge);
+    }
+
+    private sealed class Exit(int[] gauge) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref gauge[0]);
+    }
 
     public void Record(JobContext context, object? payload)
     {

@@ -21,13 +21,13 @@ public sealed class TestWorker : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<TestWorker> StartAsync(TestSchema schema, Recorder recorder, Action<QueuesOptions>? configure = null)
+    public static async Task<TestWorker> StartAsync(TestSchema schema, Recorder recorder, Action<QueuesOptions>? configure = null, Action<QueuesBuilder>? jobs = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var logs = new CapturedLogs();
         builder.Logging.AddProvider(logs);
         builder.Services.AddSingleton(recorder);
-        builder.Services
+        var queues = builder.Services
             .AddQueues(options =>
             {
                 options.ConnectionString = schema.Fixture.ConnectionString;
@@ -37,6 +37,7 @@ public sealed class TestWorker : IAsyncDisposable
                 configure?.Invoke(options);
             })
             .AddJobs();
+        jobs?.Invoke(queues);
         var host = builder.Build();
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new TestWorker(host, logs);

@@ -1,0 +1,131 @@
+using Queues.IntegrationTests.Infrastructure;
+
+namespace Queues.IntegrationTests;
+
+public sealed class AdminTests(PostgresFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ListJobs_FiltersAndPagesNewestFirstWithoutGapsOrRepeats()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var counts = await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1)), 25);
+        var ordered = await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItOrderedAsync(tx, new OrderPayload(1)), 3);
+        var later = await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(2), new EnqueueOptions { Delay = TimeSpan.FromHours(1) }), 2);
+
+        var seen = new List<JobId>();
+        JobId? cursor = null;
+        do
+        {
+            var page = await admin.ListJobsAsync(new JobQuery { Name = "it.count", States = [JobState.Available], Limit = 10, Before = cursor }, Ct);
+            Assert.InRange(page.Jobs.Count, 1, 10);
+            seen.AddRange(page.Jobs.Select(static j => j.Id));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(counts.OrderDescending(), seen);
+        Assert.Equal(ordered.OrderDescending(), (await admin.ListJobsAsync(new JobQuery { Queue = "serial" }, Ct)).Jobs.Select(static j => j.Id));
+        Assert.Equal(later.OrderDescending(), (await admin.ListJobsAsync(new JobQuery { States = [JobState.Scheduled] }, Ct)).Jobs.Select(static j => j.Id));
+        Assert.Empty((await admin.ListJobsAsync(new JobQuery { CreatedBefore = DateTimeOffset.UtcNow.AddDays(-1) }, Ct)).Jobs);
+        Assert.Equal(30, (await admin.ListJobsAsync(new JobQuery { CreatedFrom = DateTimeOffset.UtcNow.AddMinutes(-5), Limit = 1000 }, Ct)).Jobs.Count);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => admin.ListJobsAsync(new JobQuery { Limit = 0 }, Ct));
+    }
+
+    [Fact]
+    public async Task CountJobs_CountsByQueueAndState()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1)), 4);
+        await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItOrderedAsync(tx, new OrderPayload(1), new EnqueueOptions { RunAt = DateTimeOffset.UtcNow.AddDays(1) }), 2);
+
+        Assert.Equal(
+            [new JobCount("default", JobState.Available, 4), new JobCount("serial", JobState.Scheduled, 2)],
+            await admin.CountJobsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task CountFinishedOverTime_BucketsFinalStates()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var ids = await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1)), 5);
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {jobs} SET state = 'completed', finalized_at = '2026-01-01T00:00:30Z' WHERE id = ANY($1) RETURNING 1) SELECT count(*)::int FROM u",
+            ids.Take(3).Select(static i => i.Value).ToArray());
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {jobs} SET state = 'discarded', finalized_at = '2026-01-01T00:01:10Z' WHERE id = ANY($1) RETURNING 1) SELECT count(*)::int FROM u",
+            ids.Skip(3).Select(static i => i.Value).ToArray());
+
+        var counts = await admin.CountFinishedOverTimeAsync(TimeSpan.FromMinutes(1),
+            new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 1, 1, 0, 0, TimeSpan.Zero), Ct);
+
+        Assert.Equal(
+            [new JobTimeCount(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), JobState.Completed, 3),
+             new JobTimeCount(new DateTimeOffset(2026, 1, 1, 0, 1, 0, TimeSpan.Zero), JobState.Discarded, 2)],
+            counts);
+    }
+
+    [Fact]
+    public async Task RetryJob_MakesADiscardedJobRunAgainWithOneMoreAttempt()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItAlwaysFailsAsync(tx, new EnqueueOptions { MaxAttempts = 1 })))[0];
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        await schema.WaitForStateAsync(id, JobState.Discarded);
+
+        Assert.True(await admin.RetryJobAsync(id, Ct));
+        var again = await schema.WaitForStateAsync(id, JobState.Discarded);
+        Assert.Equal(2, again.Attempt);
+        Assert.Equal(2, again.MaxAttempts);
+        Assert.Equal([1, 2], again.Errors.Select(static e => e.Attempt));
+        Assert.False(await admin.RetryJobAsync(new JobId(long.MaxValue), Ct));
+    }
+
+    [Fact]
+    public async Task CancelJob_StopsAPendingJobAndIgnoresTheLateOutcomeOfARunningOne()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var recorder = new Recorder();
+        var pending = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1), new EnqueueOptions { Delay = TimeSpan.FromHours(1) })))[0];
+        Assert.True(await admin.CancelJobAsync(pending, "no longer needed", Ct));
+        var cancelled = (await admin.GetJobAsync(pending, Ct))!;
+        Assert.Equal(JobState.Cancelled, cancelled.State);
+        Assert.Equal("no longer needed", Assert.Single(cancelled.Errors).Message);
+        Assert.False(await admin.CancelJobAsync(pending, cancellationToken: Ct));
+
+        var running = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItBlockingAsync(tx, new BlockingPayload("x"))))[0];
+        await using (var worker = await TestWorker.StartAsync(schema, recorder, static o => o.ShutdownTimeout = TimeSpan.Zero))
+        {
+            await recorder.WaitForRunsAsync(1);
+            Assert.True(await admin.CancelJobAsync(running, cancellationToken: Ct));
+            await worker.StopAsync();
+        }
+
+        // Shutdown tried to put the job back as available; the guard kept the cancellation.
+        Assert.Equal(JobState.Cancelled, (await admin.GetJobAsync(running, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task DeleteFinishedJobs_DeletesOnlyFinishedJobsOlderThanTheCutoffInBatches()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var ids = await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1)), 12);
+        await schema.ScalarAsync<int>(
+            "WITH u AS (UPDATE {jobs} SET state = 'completed', finalized_at = now() - interval '2 days' WHERE id = ANY($1) RETURNING 1) SELECT count(*)::int FROM u",
+            ids.Take(7).Select(static i => i.Value).ToArray());
+        await schema.ScalarAsync<int>(
+            "WITH u AS (UPDATE {jobs} SET state = 'discarded', finalized_at = now() WHERE id = ANY($1) RETURNING 1) SELECT count(*)::int FROM u",
+            ids.Skip(7).Take(2).Select(static i => i.Value).ToArray());
+
+        Assert.Equal(7, await admin.DeleteFinishedJobsAsync(DateTimeOffset.UtcNow.AddDays(-1), batchSize: 3, Ct));
+
+        Assert.Equal(5L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
+        Assert.Equal(0, await admin.DeleteFinishedJobsAsync(DateTimeOffset.UtcNow.AddDays(-1), cancellationToken: Ct));
+    }
+}
