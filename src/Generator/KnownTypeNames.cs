@@ -5,8 +5,19 @@ internal static class KnownTypeNames
 {
     public const string JobAttribute = "Queues.JobAttribute";
     public const string JobContext = "Queues.JobContext";
+    public const string JobEnqueueMethodAttribute = "Queues.JobEnqueueMethodAttribute";
     public const string JsonPropertyNameAttribute = "System.Text.Json.Serialization.JsonPropertyNameAttribute";
     public const string JsonIgnoreAttribute = "System.Text.Json.Serialization.JsonIgnoreAttribute";
+    public const string JsonRequiredAttribute = "System.Text.Json.Serialization.JsonRequiredAttribute";
+    public const string JsonConverterAttribute = "System.Text.Json.Serialization.JsonConverterAttribute";
+    public const string JsonPolymorphicAttribute = "System.Text.Json.Serialization.JsonPolymorphicAttribute";
+    public const string JsonDerivedTypeAttribute = "System.Text.Json.Serialization.JsonDerivedTypeAttribute";
+    public const string JsonExtensionDataAttribute = "System.Text.Json.Serialization.JsonExtensionDataAttribute";
+    public const string JsonNumberHandlingAttribute = "System.Text.Json.Serialization.JsonNumberHandlingAttribute";
+    public const string JsonStringEnumMemberNameAttribute = "System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute";
+    public const string JsonSerializableAttribute = "System.Text.Json.Serialization.JsonSerializableAttribute";
+    public const string JsonSourceGenerationOptionsAttribute = "System.Text.Json.Serialization.JsonSourceGenerationOptionsAttribute";
+    public const string JsonSerializerContext = "System.Text.Json.Serialization.JsonSerializerContext";
     public const string CancellationToken = "System.Threading.CancellationToken";
     public const string Task = "System.Threading.Tasks.Task";
     public const string ValueTask = "System.Threading.Tasks.ValueTask";

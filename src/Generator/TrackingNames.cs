@@ -7,4 +7,7 @@ public static class TrackingNames
     public const string Specs = nameof(Specs);
     public const string Settings = nameof(Settings);
     public const string Registry = nameof(Registry);
+    public const string ResolveJobs = nameof(ResolveJobs);
+    public const string SerializerContexts = nameof(SerializerContexts);
+    public const string ReferencedJobs = nameof(ReferencedJobs);
 }

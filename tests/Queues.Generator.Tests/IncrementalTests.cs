@@ -41,7 +41,12 @@ public sealed class IncrementalTests
                 IncrementalStepRunReason[] allowed = expected;
                 if (edit.EditedJob is { } edited && job == edited.Name)
                 {
-                    allowed = [step == TrackingNames.ParseJobs ? edited.ParseJobs : edited.Specs];
+                    allowed = [step switch
+                    {
+                        TrackingNames.ParseJobs => edited.ParseJobs,
+                        TrackingNames.ResolveJobs => edited.ResolveJobs,
+                        _ => edited.Specs,
+                    }];
                     editedJobSeen.Add(step);
                 }
 
@@ -52,7 +57,7 @@ public sealed class IncrementalTests
 
         if (edit.EditedJob is not null)
         {
-            Assert.Equal([TrackingNames.ParseJobs, TrackingNames.Specs], editedJobSeen.Order(StringComparer.Ordinal));
+            Assert.Equal([TrackingNames.ParseJobs, TrackingNames.ResolveJobs, TrackingNames.Specs], editedJobSeen.Order(StringComparer.Ordinal));
         }
 
         var after = result.Results[0].GeneratedSources.ToDictionary(static s => s.HintName, static s => s.SourceText.ToString(), StringComparer.Ordinal);
@@ -61,11 +66,14 @@ public sealed class IncrementalTests
         Assert.Equal(edit.ChangedFiles, changed);
     }
 
-    /// <summary>The job an output of ParseJobs (a ParseResult) or Specs (a JobSpec) is about; both internal, so by reflection.</summary>
+    /// <summary>
+    /// The job an output of ParseJobs (a ParseResult), ResolveJobs (a ResolvedJob) or Specs (a JobSpec) is about; all
+    /// internal, so by reflection.
+    /// </summary>
     private static string? JobName(string step, object value) => step switch
     {
         TrackingNames.Specs => Property<string>(value, "Name"),
-        TrackingNames.ParseJobs => Property<string>(Property<object>(value, "Identity"), "Name"),
+        TrackingNames.ParseJobs or TrackingNames.ResolveJobs => Property<string>(Property<object>(value, "Identity"), "Name"),
         _ => null,
     };
 
@@ -74,8 +82,8 @@ public sealed class IncrementalTests
         => (T?)value?.GetType().GetProperty(name)!.GetValue(value);
 }
 
-/// <summary>The reasons the ParseJobs and Specs outputs of the job an edit touched must have.</summary>
-internal sealed record EditedJob(string Name, IncrementalStepRunReason ParseJobs, IncrementalStepRunReason Specs);
+/// <summary>The reasons the ParseJobs, ResolveJobs and Specs outputs of the job an edit touched must have.</summary>
+internal sealed record EditedJob(string Name, IncrementalStepRunReason ParseJobs, IncrementalStepRunReason ResolveJobs, IncrementalStepRunReason Specs);
 
 /// <summary>
 /// One edit and what it may cause: for each tracked step the reasons its outputs may have (except those of
@@ -102,9 +110,12 @@ internal sealed record IncrementalEdit(
         new Dictionary<string, IncrementalStepRunReason[]>
         {
             [TrackingNames.ParseJobs] = Reused,
+            [TrackingNames.ResolveJobs] = Reused,
             [TrackingNames.Specs] = Reused,
             [TrackingNames.Registry] = Reused,
             [TrackingNames.Settings] = Reused,
+            [TrackingNames.SerializerContexts] = Reused,
+            [TrackingNames.ReferencedJobs] = Reused,
         },
         EditedJob: null,
         ChangedFiles: []);
@@ -120,11 +131,14 @@ internal sealed record IncrementalEdit(
         new Dictionary<string, IncrementalStepRunReason[]>
         {
             [TrackingNames.ParseJobs] = [.. Reused, IncrementalStepRunReason.Modified],
+            [TrackingNames.ResolveJobs] = [.. Reused, IncrementalStepRunReason.Modified],
             [TrackingNames.Specs] = Reused,
             [TrackingNames.Registry] = Reused,
             [TrackingNames.Settings] = Reused,
+            [TrackingNames.SerializerContexts] = Reused,
+            [TrackingNames.ReferencedJobs] = Reused,
         },
-        new EditedJob("nightlyCleanup", ParseJobs: IncrementalStepRunReason.Unchanged, Specs: IncrementalStepRunReason.Cached),
+        new EditedJob("nightlyCleanup", ParseJobs: IncrementalStepRunReason.Unchanged, ResolveJobs: IncrementalStepRunReason.Cached, Specs: IncrementalStepRunReason.Cached),
         ChangedFiles: []);
 
     /// <summary>A payload gains a property: that job's spec is Modified, and only that job's file is regenerated.</summary>
@@ -136,11 +150,14 @@ internal sealed record IncrementalEdit(
         new Dictionary<string, IncrementalStepRunReason[]>
         {
             [TrackingNames.ParseJobs] = Reused,
+            [TrackingNames.ResolveJobs] = Reused,
             [TrackingNames.Specs] = Reused,
             [TrackingNames.Registry] = Reused,
             [TrackingNames.Settings] = Reused,
+            [TrackingNames.SerializerContexts] = Reused,
+            [TrackingNames.ReferencedJobs] = Reused,
         },
-        new EditedJob("weeklyReport", ParseJobs: IncrementalStepRunReason.Modified, Specs: IncrementalStepRunReason.Modified),
+        new EditedJob("weeklyReport", ParseJobs: IncrementalStepRunReason.Modified, ResolveJobs: IncrementalStepRunReason.Modified, Specs: IncrementalStepRunReason.Modified),
         ChangedFiles: ["Queues.Job.WeeklyReport.g.cs"]);
 
     public override string ToString() => Name;

@@ -38,24 +38,15 @@ public sealed class RoundTripTests
 
         var deserialize = job.GetMethod("Deserialize")!;
         Assert.Same(typeof(JobContext).Assembly, deserialize.GetParameters()[1].ParameterType.Assembly);
-        var roundTripped = deserialize.Invoke(null, [json, CreateContext("everyShape")])!;
+        var roundTripped = deserialize.Invoke(null, [json, Loaded.CreateContext("everyShape")])!;
         AssertDeepEqual(sample, roundTripped, "payload");
 
         // And System.Text.Json reads the generated JSON to the same values.
         AssertDeepEqual(sample, JsonSerializer.Deserialize(json.Span, sample.GetType(), reflectionOptions), "payload");
     }
 
-    /// <summary>A JobContext as the worker makes one; its constructor is internal to the runtime.</summary>
-    private static JobContext CreateContext(string jobName)
-        => (JobContext)Activator.CreateInstance(
-            typeof(JobContext),
-            BindingFlags.Instance | BindingFlags.NonPublic,
-            binder: null,
-            args: [new JobId(1), jobName, JobDefinition.DefaultQueue, 1, JobDefinition.DefaultMaxAttempts, DateTimeOffset.UnixEpoch],
-            culture: null)!;
-
     /// <summary>Compares values member by member: records with collection members do not compare by content themselves.</summary>
-    private static void AssertDeepEqual(object? expected, object? actual, string path)
+    internal static void AssertDeepEqual(object? expected, object? actual, string path)
     {
         if (expected is null || actual is null)
         {
@@ -104,40 +95,6 @@ public sealed class RoundTripTests
         foreach (var property in expected.GetType().GetProperties(BindingFlags.Instance | BindingFlags.Public))
         {
             AssertDeepEqual(property.GetValue(expected), property.GetValue(actual), $"{path}.{property.Name}");
-        }
-    }
-
-    /// <summary>
-    /// The output compilation emitted to memory and loaded into a collectible context that takes Queues, Npgsql and
-    /// the framework from the default context, so the generated code shares their types with this test.
-    /// </summary>
-    private sealed class LoadedAssembly : IDisposable
-    {
-        private readonly Context _context;
-
-        private LoadedAssembly(Context context, Assembly assembly)
-        {
-            _context = context;
-            Assembly = assembly;
-        }
-
-        public Assembly Assembly { get; }
-
-        public static LoadedAssembly Emit(GeneratorRun run)
-        {
-            using var stream = new MemoryStream();
-            var result = run.Output.Emit(stream, cancellationToken: TestContext.Current.CancellationToken);
-            Assert.True(result.Success, "Emit failed:" + Environment.NewLine + GeneratorHarness.Describe(result.Diagnostics));
-            stream.Position = 0;
-            var context = new Context();
-            return new LoadedAssembly(context, context.LoadFromStream(stream));
-        }
-
-        public void Dispose() => _context.Unload();
-
-        private sealed class Context() : AssemblyLoadContext("GeneratedJobs", isCollectible: true)
-        {
-            protected override Assembly? Load(AssemblyName assemblyName) => Default.LoadFromAssemblyName(assemblyName);
         }
     }
 }

@@ -51,13 +51,14 @@ internal static class RegistryEmitter
         w.Open("public static class QueuesJobsRegistration");
         w.Line("/// <summary>");
         w.Line("/// Registers the handler of every job in this project with the worker (the dispatch table from job name to handler)");
-        w.Line("/// and <see cref=\"Jobs\"/> as a singleton.");
+        w.Line("/// and <see cref=\"Jobs\"/> as a singleton. Jobs declared in referenced assemblies are enqueued here but handled");
+        w.Line("/// where they are declared, so they are not registered.");
         w.Line("/// </summary>");
         w.Line("/// <param name=\"builder\">The builder returned by <c>services.AddQueues(...)</c>.</param>");
         w.Line("/// <returns>The builder.</returns>");
         w.Open("public static global::Queues.QueuesBuilder AddJobs(this global::Queues.QueuesBuilder builder)");
         w.Line("global::System.ArgumentNullException.ThrowIfNull(builder);");
-        foreach (var job in jobs)
+        foreach (var job in jobs.Where(static j => j.HasHandler))
         {
             w.Line($"builder.AddJob(Jobs.{job.PascalName}Job.Definition, Jobs.{job.PascalName}Job.RunAsync);");
         }
@@ -72,9 +73,18 @@ internal static class RegistryEmitter
     }
 }
 
-/// <summary>What the dispatch table needs of a job: its name and generated class name.</summary>
-internal sealed record JobRegistration(string Name, string PascalName)
+/// <summary>
+/// What the <c>Jobs</c> class and the dispatch table need of a job: its name, generated class name and whether this
+/// project handles it (false for a job of a referenced assembly). Equal when every member is equal.
+/// </summary>
+internal sealed record JobRegistration(string Name, string PascalName, bool HasHandler)
 {
-    public static EquatableArray<JobRegistration> From(System.Collections.Immutable.ImmutableArray<JobSpec> jobs, System.Threading.CancellationToken _)
-        => jobs.Select(static j => new JobRegistration(j.Name, j.PascalName)).OrderBy(static j => j.Name, System.StringComparer.Ordinal).ToEquatableArray();
+    public static EquatableArray<JobRegistration> From(
+        System.Collections.Immutable.ImmutableArray<JobSpec> jobs,
+        System.Collections.Immutable.ImmutableArray<ReferencedJobSpec> referenced,
+        System.Threading.CancellationToken _)
+        => jobs.Select(static j => new JobRegistration(j.Name, j.PascalName, HasHandler: true))
+            .Concat(referenced.Select(static j => new JobRegistration(j.Name, j.PascalName, HasHandler: false)))
+            .OrderBy(static j => j.Name, System.StringComparer.Ordinal)
+            .ToEquatableArray();
 }

@@ -15,6 +15,12 @@ internal static class SerializerEmitter
 
     public static void Write(SourceWriter w, PayloadSpec payload)
     {
+        if (payload.Context is not null)
+        {
+            WriteThroughContext(w, payload, payload.Context);
+            return;
+        }
+
         var types = payload.Types.ToDictionary(static t => t.Id);
         var root = payload.Root;
 
@@ -62,6 +68,35 @@ internal static class SerializerEmitter
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Serializes through the user's own JsonSerializerContext (the escape hatch): its source-generated
+    /// <c>JsonTypeInfo</c>, looked up by type, which is trim- and AOT-safe.
+    /// </summary>
+    private static void WriteThroughContext(SourceWriter w, PayloadSpec payload, string context)
+    {
+        var type = payload.RootType;
+        w.Line($"/// <summary>The payload's metadata from <see cref=\"{context}\"/>, which serializes it.</summary>");
+        w.Line($"private static {Json}.Serialization.Metadata.JsonTypeInfo<{type}> TypeInfo");
+        w.Line($"    => ({Json}.Serialization.Metadata.JsonTypeInfo<{type}>)({context}.Default.GetTypeInfo(typeof({type}))");
+        w.Line($"        ?? throw new global::System.InvalidOperationException(\"{Header.Xml(context.Replace("global::", ""))} has no metadata for {type.Replace("global::", "")}.\"));");
+        w.Line();
+        w.Line("/// <summary>Writes the payload as UTF-8 JSON.</summary>");
+        w.Line($"public static global::System.ReadOnlyMemory<byte> Serialize({payload.Root.Declared} value)");
+        w.Line($"    => {Json}.JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo);");
+        w.Line();
+        w.Line("/// <summary>Reads the payload; bad data becomes a <see cref=\"global::Queues.JobPayloadException\"/> naming the job and its id.</summary>");
+        w.Open($"public static {payload.Root.Declared} Deserialize(global::System.ReadOnlyMemory<byte> json, global::Queues.JobContext context)");
+        w.Open("try");
+        w.Line(payload.IsValueType
+            ? $"return {Json}.JsonSerializer.Deserialize(json.Span, TypeInfo);"
+            : $"return {Json}.JsonSerializer.Deserialize(json.Span, TypeInfo) ?? throw global::Queues.PayloadJson.NullNotAllowed(\"the payload\");");
+        w.Close();
+        w.Open("catch (global::System.Exception exception) when (global::Queues.PayloadJson.IsDataError(exception))");
+        w.Line("throw global::Queues.PayloadJson.PayloadError(context, exception);");
+        w.Close();
+        w.Close();
     }
 
     /// <summary>Statements that write <paramref name="expression"/> (of type <paramref name="value"/>) to <c>writer</c>.</summary>
@@ -233,7 +268,7 @@ internal static class SerializerEmitter
         w.Open("switch (value)");
         foreach (var member in type.EnumMembers)
         {
-            w.Line($"case {type.FullName}.{member.Name}: writer.WriteStringValue({Header.Literal(member.Name)}u8); break;");
+            w.Line($"case {type.FullName}.{member.Name}: writer.WriteStringValue({Header.Literal(member.JsonName)}u8); break;");
         }
 
         w.Line($"default: writer.WriteNumberValue(({NumberType(type.EnumUnderlying)})value); break;");
@@ -249,7 +284,7 @@ internal static class SerializerEmitter
         w.Open("switch (text)");
         foreach (var member in type.EnumMembers)
         {
-            w.Line($"case {Header.Literal(member.Name)}: return {type.FullName}.{member.Name};");
+            w.Line($"case {Header.Literal(member.JsonName)}: return {type.FullName}.{member.Name};");
         }
 
         w.Close();
@@ -322,12 +357,16 @@ internal static class SerializerEmitter
         Primitive.Byte or Primitive.UInt16 or Primitive.UInt32 => $"writer.WriteNumberValue((uint){x})",
         Primitive.SByte or Primitive.Int16 or Primitive.Int32 => $"writer.WriteNumberValue((int){x})",
         Primitive.Int64 or Primitive.UInt64 or Primitive.Single or Primitive.Double or Primitive.Decimal => $"writer.WriteNumberValue({x})",
+        Primitive.Bytes => $"writer.WriteBase64StringValue({x})",
+        // As System.Text.Json writes it: the constant TimeSpan format, so no fraction when it is zero.
+        Primitive.TimeOnly => $"writer.WriteStringValue({x}.ToTimeSpan().ToString(\"c\", global::System.Globalization.CultureInfo.InvariantCulture))",
         _ => $"global::Queues.PayloadJson.Write{primitive}(writer, {x})",
     };
 
     private static string PrimitiveRead(Primitive primitive) => primitive switch
     {
         Primitive.String => "reader.GetString()!",
+        Primitive.Bytes => "reader.GetBytesFromBase64()",
         Primitive.Char or Primitive.DateOnly or Primitive.TimeOnly or Primitive.TimeSpan or Primitive.Uri => $"global::Queues.PayloadJson.Read{primitive}(ref reader)",
         _ => $"reader.Get{primitive}()",
     };

@@ -1,12 +1,19 @@
 namespace Queues.Generator.Model;
 
 /// <summary>Everything emission needs to know about one job. Values only: no symbols, syntax or locations.</summary>
+/// <remarks>
+/// Equal when every member is equal (<see cref="EquatableArray{T}"/> compares by content), so an edit that leaves the
+/// job's declaration as it was leaves the spec equal and its file cached. <see cref="HasHandler"/> is false for a job
+/// declared in a referenced assembly: it gets an enqueue method and a serializer, but no dispatch entry.
+/// </remarks>
 internal sealed record JobSpec(
     string Name,
     string PascalName,
     string Queue,
     short Priority,
     int MaxAttempts,
+    JobOptionsSpec Options,
+    bool HasHandler,
     string HandlerType,
     string MethodName,
     bool IsStatic,
@@ -16,6 +23,19 @@ internal sealed record JobSpec(
     DisposeKind Dispose,
     bool IsPublic,
     PayloadSpec? Payload);
+
+/// <summary>
+/// The <c>[Job]</c> options beyond queue, priority and attempts, as the constants the attribute holds. Equal when every
+/// member is equal.
+/// </summary>
+/// <param name="TimeoutSeconds">0 for no timeout.</param>
+/// <param name="RetryBaseDelaySeconds">0 for the worker's default retry delay.</param>
+/// <param name="UniqueBy">JSON property names of the payload, in the attribute's order.</param>
+/// <param name="Cron">A validated five-field cron expression, or null.</param>
+internal sealed record JobOptionsSpec(int TimeoutSeconds, double RetryBaseDelaySeconds, EquatableArray<string> UniqueBy, string? Cron)
+{
+    public static JobOptionsSpec Default { get; } = new(0, 0, EquatableArray<string>.Empty, null);
+}
 
 internal enum HandlerParameter
 {
@@ -38,8 +58,17 @@ internal enum DisposeKind
     Async,
 }
 
-/// <summary>A payload type and every type reachable from it, each serialized by one generated method pair.</summary>
-internal sealed record PayloadSpec(ValueRef Root, EquatableArray<TypeSpec> Types);
+/// <summary>
+/// A payload type and every type reachable from it, each serialized by one generated method pair; or, when
+/// <paramref name="Context"/> is set, a payload serialized through that user-owned <c>JsonSerializerContext</c>
+/// (then <paramref name="Types"/> is empty). Equal when every member is equal.
+/// </summary>
+/// <param name="Root">The payload type as the handler declares it.</param>
+/// <param name="RootType">The payload type without nullable annotation, fully qualified.</param>
+/// <param name="IsValueType">Whether the payload is a value type (no null check on enqueue).</param>
+/// <param name="Types">Every type the generated serializer handles, ordered by id.</param>
+/// <param name="Context">The fully qualified name of the user's JsonSerializerContext, or null.</param>
+internal sealed record PayloadSpec(ValueRef Root, string RootType, bool IsValueType, EquatableArray<TypeSpec> Types, string? Context);
 
 /// <summary>A use of a type: which type, its declared C# spelling (nullable annotation included) and whether JSON null is allowed.</summary>
 internal sealed record ValueRef(string TypeId, string Declared, bool AllowNull);
@@ -80,6 +109,7 @@ internal enum Primitive
     TimeOnly,
     TimeSpan,
     Uri,
+    Bytes,
 }
 
 internal sealed record TypeSpec(
@@ -94,7 +124,8 @@ internal sealed record TypeSpec(
     EquatableArray<MemberSpec> Members,
     bool HasConstructor);
 
-internal sealed record EnumMember(string Name, string Value);
+/// <summary>An enum member: its C# name, the name written to JSON and its numeric value.</summary>
+internal sealed record EnumMember(string Name, string JsonName, string Value);
 
 /// <summary>A payload property. <paramref name="ConstructorIndex"/> is -1 when it is set after construction.</summary>
 internal sealed record MemberSpec(

@@ -43,7 +43,8 @@ internal sealed class PayloadParser
         }
 
         var types = parser._types.Values.OrderBy(static t => t.Id, StringComparer.Ordinal).ToEquatableArray();
-        return new PayloadSpec(root, types);
+        var rootType = payloadType.IsReferenceType ? payloadType.WithNullableAnnotation(NullableAnnotation.NotAnnotated) : payloadType;
+        return new PayloadSpec(root, rootType.ToDisplayString(s_typeFormat), payloadType.IsValueType, types, Context: null);
     }
 
     private ValueRef? Reference(ITypeSymbol type, Location? location, string where, bool? allowNullOverride = null)
@@ -97,6 +98,12 @@ internal sealed class PayloadParser
             return Spec(ShapeKind.Primitive, primitive, null);
         }
 
+        if (type is IArrayTypeSymbol { Rank: 1, ElementType.SpecialType: SpecialType.System_Byte })
+        {
+            // As System.Text.Json writes it: one base64 string, not an array of numbers.
+            return Spec(ShapeKind.Primitive, Primitive.Bytes, null);
+        }
+
         if (type is IArrayTypeSymbol array)
         {
             if (array.Rank != 1)
@@ -115,13 +122,23 @@ internal sealed class PayloadParser
 
         if (named.TypeKind == Microsoft.CodeAnalysis.TypeKind.Enum)
         {
+            var converter = named.GetAttributes().FirstOrDefault(static a => a.AttributeClass?.ToDisplayString() == KnownTypeNames.JsonConverterAttribute);
+            if (converter is not null && !IsStringEnumConverter(converter))
+            {
+                return Fail($"{where} has type '{named.ToDisplayString()}', which has a custom [JsonConverter]");
+            }
+
             var members = new List<EnumMember>();
             var seen = new HashSet<string>();
             foreach (var field in named.GetMembers().OfType<IFieldSymbol>())
             {
                 if (field.HasConstantValue && seen.Add(Convert.ToString(field.ConstantValue, CultureInfo.InvariantCulture)!))
                 {
-                    members.Add(new EnumMember(field.Name, Convert.ToString(field.ConstantValue, CultureInfo.InvariantCulture)!));
+                    var jsonName = field.GetAttributes()
+                        .Where(static a => a.AttributeClass?.ToDisplayString() == KnownTypeNames.JsonStringEnumMemberNameAttribute)
+                        .Select(static a => a.ConstructorArguments.FirstOrDefault().Value as string)
+                        .FirstOrDefault() ?? field.Name;
+                    members.Add(new EnumMember(field.Name, jsonName, Convert.ToString(field.ConstantValue, CultureInfo.InvariantCulture)!));
                 }
             }
 
@@ -179,12 +196,25 @@ internal sealed class PayloadParser
     private TypeSpec? DescribeObject(INamedTypeSymbol type, string fullName, string id, Location? location, string where)
     {
         var display = type.ToDisplayString();
+        foreach (var attribute in type.GetAttributes())
+        {
+            switch (attribute.AttributeClass?.ToDisplayString())
+            {
+                case KnownTypeNames.JsonConverterAttribute:
+                    Unsupported(location, $"{where} has type '{display}', which has a custom [JsonConverter]");
+                    return null;
+                case KnownTypeNames.JsonPolymorphicAttribute:
+                case KnownTypeNames.JsonDerivedTypeAttribute:
+                    Unsupported(location, $"{where} has type '{display}', which is polymorphic ([JsonPolymorphic]/[JsonDerivedType])");
+                    return null;
+            }
+        }
+
         if (type.TypeKind is not (Microsoft.CodeAnalysis.TypeKind.Class or Microsoft.CodeAnalysis.TypeKind.Struct)
             || type.IsAbstract || type.SpecialType == SpecialType.System_Object || type.TypeKind == Microsoft.CodeAnalysis.TypeKind.Delegate
             || type.AllInterfaces.Any(static i => i.OriginalDefinition.ToDisplayString() == "System.Collections.IEnumerable"))
         {
-            Unsupported(location, $"{where} has type '{display}', which is abstract, an interface, object or an unsupported collection; " +
-                "use a concrete record or class, or serialize it yourself with a JsonSerializerContext you own");
+            Unsupported(location, $"{where} has type '{display}', which is abstract, an interface, object or an unsupported collection");
             return null;
         }
 
@@ -194,8 +224,7 @@ internal sealed class PayloadParser
             foreach (var property in current.GetMembers().OfType<IPropertySymbol>())
             {
                 if (property.IsStatic || property.IsIndexer || property.DeclaredAccessibility != Accessibility.Public
-                    || property.IsOverride || properties.Any(p => p.Name == property.Name)
-                    || property.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownTypeNames.JsonIgnoreAttribute))
+                    || property.IsOverride || properties.Any(p => p.Name == property.Name) || IsIgnored(property))
                 {
                     continue;
                 }
@@ -235,7 +264,14 @@ internal sealed class PayloadParser
                 continue;
             }
 
-            var value = Reference(property.Type, property.Locations.FirstOrDefault() ?? location, $"'{type.Name}.{property.Name}'");
+            var memberLocation = property.Locations.FirstOrDefault() ?? location;
+            if (UnsupportedMemberAttribute(property) is { } unsupported)
+            {
+                Unsupported(memberLocation, $"'{type.Name}.{property.Name}' has {unsupported}");
+                continue;
+            }
+
+            var value = Reference(property.Type, memberLocation, $"'{type.Name}.{property.Name}'");
             if (value is null)
             {
                 continue;
@@ -247,7 +283,7 @@ internal sealed class PayloadParser
                 .FirstOrDefault() ?? CamelCase(property.Name);
 
             string? defaultValue = null;
-            var required = property.IsRequired;
+            var required = property.IsRequired || HasAttribute(property, KnownTypeNames.JsonRequiredAttribute);
             if (parameter is not null)
             {
                 if (parameter.HasExplicitDefaultValue)
@@ -267,6 +303,61 @@ internal sealed class PayloadParser
         return new TypeSpec(id, fullName, ShapeKind.Object, Primitive.None, type.IsValueType, null, "",
             EquatableArray<EnumMember>.Empty, members.ToEquatableArray(), constructor is not null && constructor.Parameters.Length > 0);
     }
+
+    /// <summary>
+    /// <c>[JsonIgnore]</c> (condition <c>Always</c>, the default) leaves a property out; <c>Condition = Never</c> keeps it.
+    /// The conditional ones are reported by <see cref="UnsupportedMemberAttribute"/>.
+    /// </summary>
+    private static bool IsIgnored(IPropertySymbol property)
+    {
+        var ignore = property.GetAttributes().FirstOrDefault(static a => a.AttributeClass?.ToDisplayString() == KnownTypeNames.JsonIgnoreAttribute);
+        return ignore is not null && IgnoreCondition(ignore) == JsonIgnoreAlways;
+    }
+
+    private const int JsonIgnoreNever = 0;
+    private const int JsonIgnoreAlways = 1;
+
+    private static int IgnoreCondition(AttributeData ignore)
+        => ignore.NamedArguments.Where(static a => a.Key == "Condition").Select(static a => a.Value.Value is int c ? c : JsonIgnoreAlways)
+            .DefaultIfEmpty(JsonIgnoreAlways).First();
+
+    /// <summary>A System.Text.Json attribute on a member that the generated serializer does not honour, described; or null.</summary>
+    private static string? UnsupportedMemberAttribute(IPropertySymbol property)
+    {
+        foreach (var attribute in property.GetAttributes())
+        {
+            switch (attribute.AttributeClass?.ToDisplayString())
+            {
+                case KnownTypeNames.JsonConverterAttribute when !(IsEnum(property.Type) && IsStringEnumConverter(attribute)):
+                    return "a custom [JsonConverter]";
+                case KnownTypeNames.JsonExtensionDataAttribute:
+                    return "[JsonExtensionData]";
+                case KnownTypeNames.JsonNumberHandlingAttribute:
+                    return "[JsonNumberHandling]";
+                case KnownTypeNames.JsonIgnoreAttribute when IgnoreCondition(attribute) is not (JsonIgnoreNever or JsonIgnoreAlways):
+                    return "a conditional [JsonIgnore] (only the unconditional one is supported)";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <c>[JsonConverter(typeof(JsonStringEnumConverter))]</c> on an enum asks for what the generated code does anyway:
+    /// names, not numbers.
+    /// </summary>
+    private static bool IsStringEnumConverter(AttributeData converter)
+        => converter.ConstructorArguments.FirstOrDefault().Value is INamedTypeSymbol type
+            && type.OriginalDefinition.ToDisplayString() is "System.Text.Json.Serialization.JsonStringEnumConverter"
+                or "System.Text.Json.Serialization.JsonStringEnumConverter<TEnum>";
+
+    private static bool IsEnum(ITypeSymbol type)
+        => type.TypeKind == Microsoft.CodeAnalysis.TypeKind.Enum
+            || (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+                && nullable.TypeArguments[0].TypeKind == Microsoft.CodeAnalysis.TypeKind.Enum);
+
+    private static bool HasAttribute(ISymbol symbol, string metadataName)
+        => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == metadataName);
 
     private static bool IsCopyConstructor(IMethodSymbol constructor)
         => constructor.Parameters.Length == 1 && SymbolEqualityComparer.Default.Equals(constructor.Parameters[0].Type, constructor.ContainingType);
@@ -297,7 +388,7 @@ internal sealed class PayloadParser
     /// System.Text.Json's <c>JsonNamingPolicy.CamelCase</c>: a leading run of capitals is lowercased as one word, so
     /// <c>HTMLTitle</c> → <c>htmlTitle</c> and <c>ID</c> → <c>id</c>, as a reflection or source-generated context writes them.
     /// </summary>
-    private static string CamelCase(string name)
+    internal static string CamelCase(string name)
     {
         if (name.Length == 0 || !char.IsUpper(name[0]))
         {

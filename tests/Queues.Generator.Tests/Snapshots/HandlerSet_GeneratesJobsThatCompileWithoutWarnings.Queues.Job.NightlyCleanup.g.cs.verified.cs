@@ -6,17 +6,35 @@ namespace TestApp
     partial class Jobs
     {
         /// <summary>
-        /// Enqueues job <c>nightlyCleanup</c> (queue <c>maintenance</c>, handled by <see cref="global::TestApp.Handlers.MaintenanceJobs.CleanupAsync"/>)
+        /// Enqueues job <c>nightlyCleanup</c> (queue <c>maintenance</c>, handled by <see cref="global::TestApp.Handlers.MaintenanceJobs.CleanupAsync(global::System.Threading.CancellationToken)"/>)
         /// inside <paramref name="transaction"/>: workers see it once the transaction commits; if it rolls back, the job never existed.
         /// </summary>
         /// <param name="transaction">The open transaction that also writes the data the job refers to.</param>
         /// <param name="options">Overrides of run time, priority, queue or attempts; null for the job's defaults.</param>
         /// <param name="cancellationToken">Cancels the insert.</param>
         /// <returns>The new job's id.</returns>
+        /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
         [global::Queues.JobEnqueueMethod("nightlyCleanup")]
         public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueNightlyCleanupAsync(global::Npgsql.NpgsqlTransaction transaction, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
         {
             return _client.EnqueueAsync(transaction, NightlyCleanupJob.Definition, NightlyCleanupJob.EmptyPayload, options, cancellationToken);
+        }
+
+        /// <summary>
+        /// Enqueues <paramref name="count"/> runs of job <c>nightlyCleanup</c> (queue <c>maintenance</c>, handled by <see cref="global::TestApp.Handlers.MaintenanceJobs.CleanupAsync(global::System.Threading.CancellationToken)"/>)
+        /// inside <paramref name="transaction"/>, in one round trip: workers see them all once the transaction commits; if it rolls back, none existed.
+        /// </summary>
+        /// <param name="transaction">The open transaction that also writes the data the job refers to.</param>
+        /// <param name="count">How many jobs to enqueue.</param>
+        /// <param name="options">Overrides of run time, priority, queue or attempts for every job; null for the job's defaults.</param>
+        /// <param name="cancellationToken">Cancels the insert.</param>
+        /// <returns>The number of jobs inserted.</returns>
+        /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
+        [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+        public global::System.Threading.Tasks.Task<int> EnqueueNightlyCleanupManyAsync(global::Npgsql.NpgsqlTransaction transaction, int count, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentOutOfRangeException.ThrowIfNegative(count);
+            return _client.EnqueueManyAsync(transaction, NightlyCleanupJob.Definition, global::System.Linq.Enumerable.Repeat(NightlyCleanupJob.EmptyPayload, count), options, cancellationToken);
         }
 
         /// <summary>Definition, serializer and dispatch of job <c>nightlyCleanup</c>.</summary>

@@ -6,7 +6,7 @@ namespace TestApp
     partial class Jobs
     {
         /// <summary>
-        /// Enqueues job <c>weeklyReport</c> (queue <c>default</c>, handled by <see cref="global::TestApp.Handlers.ReportJobs.SendAsync"/>)
+        /// Enqueues job <c>weeklyReport</c> (queue <c>default</c>, handled by <see cref="global::TestApp.Handlers.ReportJobs.SendAsync(global::TestApp.Payloads.ReportRequest, global::System.Threading.CancellationToken)"/>)
         /// inside <paramref name="transaction"/>: workers see it once the transaction commits; if it rolls back, the job never existed.
         /// </summary>
         /// <param name="transaction">The open transaction that also writes the data the job refers to.</param>
@@ -14,11 +14,29 @@ namespace TestApp
         /// <param name="options">Overrides of run time, priority, queue or attempts; null for the job's defaults.</param>
         /// <param name="cancellationToken">Cancels the insert.</param>
         /// <returns>The new job's id.</returns>
+        /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
         [global::Queues.JobEnqueueMethod("weeklyReport")]
         public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueWeeklyReportAsync(global::Npgsql.NpgsqlTransaction transaction, global::TestApp.Payloads.ReportRequest payload, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             return _client.EnqueueAsync(transaction, WeeklyReportJob.Definition, WeeklyReportJob.Serialize(payload), options, cancellationToken);
+        }
+
+        /// <summary>
+        /// Enqueues one job <c>weeklyReport</c> (queue <c>default</c>, handled by <see cref="global::TestApp.Handlers.ReportJobs.SendAsync(global::TestApp.Payloads.ReportRequest, global::System.Threading.CancellationToken)"/>) per payload
+        /// inside <paramref name="transaction"/>, in one round trip: workers see them all once the transaction commits; if it rolls back, none existed.
+        /// </summary>
+        /// <param name="transaction">The open transaction that also writes the data the job refers to.</param>
+        /// <param name="payloads">The payloads, one job each, stored as JSON; enumerated once.</param>
+        /// <param name="options">Overrides of run time, priority, queue or attempts for every job; null for the job's defaults.</param>
+        /// <param name="cancellationToken">Cancels the insert.</param>
+        /// <returns>The number of jobs inserted.</returns>
+        /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
+        [global::Queues.JobEnqueueMethod("weeklyReport")]
+        public global::System.Threading.Tasks.Task<int> EnqueueWeeklyReportManyAsync(global::Npgsql.NpgsqlTransaction transaction, global::System.Collections.Generic.IEnumerable<global::TestApp.Payloads.ReportRequest> payloads, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(payloads);
+            return _client.EnqueueManyAsync(transaction, WeeklyReportJob.Definition, global::System.Linq.Enumerable.Select(payloads, static payload => WeeklyReportJob.Serialize(payload ?? throw new global::System.ArgumentException("A payload is null.", nameof(payloads)))), options, cancellationToken);
         }
 
         /// <summary>Definition, serializer and dispatch of job <c>weeklyReport</c>.</summary>

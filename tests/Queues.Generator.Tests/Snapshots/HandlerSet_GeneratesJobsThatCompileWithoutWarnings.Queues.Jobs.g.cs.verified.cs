@@ -34,7 +34,8 @@ namespace TestApp
     {
         /// <summary>
         /// Registers the handler of every job in this project with the worker (the dispatch table from job name to handler)
-        /// and <see cref="Jobs"/> as a singleton.
+        /// and <see cref="Jobs"/> as a singleton. Jobs declared in referenced assemblies are enqueued here but handled
+        /// where they are declared, so they are not registered.
         /// </summary>
         /// <param name="builder">The builder returned by <c>services.AddQueues(...)</c>.</param>
         /// <returns>The builder.</returns>

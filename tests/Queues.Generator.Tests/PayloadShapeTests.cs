@@ -1,0 +1,178 @@
+using System.Text;
+using System.Text.Json;
+using Queues.Generator.Tests.Verification;
+
+namespace Queues.Generator.Tests;
+
+/// <summary>
+/// The object shapes a payload may take (primary constructors on classes, required and init members, defaults,
+/// [JsonPropertyName], [JsonIgnore], structs), and how reading treats JSON that does not match them: tolerant where
+/// nothing is lost, a <see cref="JobPayloadException"/> naming job, id and member where data would be.
+/// </summary>
+public sealed class PayloadShapeTests
+{
+    private static readonly Lazy<(GeneratorRun Run, LoadedAssembly Loaded)> s_compiled = new(Compile);
+
+    public static TheoryData<string, string> Samples => new()
+    {
+        { "PrimaryCtorClass", """{"name":"a","count":2}""" },
+        { "RequiredInit", """{"name":"b","optional":3,"label":"x"}""" },
+        { "Point", """{"x":-1,"y":2}""" },
+        { "WithDefaults", """{"name":"c","count":9,"note":"n"}""" },
+        { "Mutable", """{"id":"0f8fad5b-d9cb-469f-a165-70867728950e","tags":["a","b"],"meta":{"k":"v"}}""" },
+        { "Annotated", """{"renamed_by_attribute":"r","kept":1}""" },
+    };
+
+    [Fact]
+    public void Shapes_CompileWithoutDiagnosticsOrWarnings()
+    {
+        var run = s_compiled.Value.Run;
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        run.AssertOutputHasNoWarningsOrErrors();
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Shape_RoundTrips_AndMatchesSystemTextJson(string shape, string json)
+    {
+        var loaded = s_compiled.Value.Loaded;
+        var type = loaded.Type($"TestApp.Payloads.{shape}");
+        var options = SerializerTests.ReflectionOptions();
+        var value = JsonSerializer.Deserialize(json, type, options)!;
+
+        var written = Serialize(shape, value);
+
+        Assert.Equal(JsonSerializer.Serialize(value, type, options), written);
+        RoundTripTests.AssertDeepEqual(value, Deserialize(shape, written), shape);
+        RoundTripTests.AssertDeepEqual(value, Deserialize(shape, json), shape);
+    }
+
+    [Fact]
+    public void JsonIgnore_LeavesThePropertyOutOfTheJson()
+    {
+        var value = Deserialize("RequiredInit", """{"name":"b"}""");
+
+        Assert.DoesNotContain("secret", Serialize("RequiredInit", value), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void UnknownProperties_AreSkipped_WhateverTheirShape()
+    {
+        var value = Deserialize("WithDefaults", """{"extra":{"deep":[1,{"x":null}]},"name":"c","more":[[]],"count":1,"last":"x"}""");
+
+        Assert.Equal("""{"name":"c","count":1,"note":null}""", Serialize("WithDefaults", value));
+    }
+
+    [Fact]
+    public void MissingOptionalMembers_KeepTheirDefaults()
+    {
+        Assert.Equal("""{"name":"c","count":5,"note":null}""", Serialize("WithDefaults", Deserialize("WithDefaults", """{"name":"c"}""")));
+        Assert.Equal("""{"name":"b","optional":7,"label":"none"}""", Serialize("RequiredInit", Deserialize("RequiredInit", """{"name":"b"}""")));
+    }
+
+    [Theory]
+    [InlineData("RequiredInit", """{"optional":1}""", "RequiredInit.Name")]
+    [InlineData("PrimaryCtorClass", """{"name":"a"}""", "PrimaryCtorClass.Count")]
+    [InlineData("WithDefaults", """{"count":1}""", "WithDefaults.Name")]
+    [InlineData("WithDefaults", """{"name":null}""", "WithDefaults.Name")]
+    [InlineData("Point", """{"x":2147483648}""", "Point.X")]
+    [InlineData("Narrow", """{"small":300}""", "Narrow.Small")]
+    [InlineData("Narrow", """{"small":-1}""", "Narrow.Small")]
+    [InlineData("Narrow", """{"small":"1"}""", "Narrow.Small")]
+    [InlineData("Mutable", """{"id":"not-a-guid"}""", "Mutable.Id")]
+    public void DataThatWouldBeLost_IsAPayloadError_NamingTheJobIdAndMember(string shape, string json, string member)
+    {
+        var exception = Assert.Throws<JobPayloadException>(() => Deserialize(shape, json, id: 42));
+
+        Assert.Equal(Job(shape), exception.JobName);
+        Assert.Contains($"job '{Job(shape)}'", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("job 42", exception.Message, StringComparison.Ordinal);
+        Assert.Contains(member, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("null")]
+    [InlineData("[]")]
+    [InlineData("""{"name":""")]
+    public void AMalformedPayload_IsAPayloadError(string json)
+    {
+        var exception = Assert.Throws<JobPayloadException>(() => Deserialize("WithDefaults", json, id: 7));
+
+        Assert.Contains("job 7", exception.Message, StringComparison.Ordinal);
+    }
+
+    private static string Job(string shape) => "shape" + shape;
+
+    private static string Serialize(string shape, object value)
+        => Encoding.UTF8.GetString(((ReadOnlyMemory<byte>)Loaded.Invoke(s_compiled.Value.Loaded.Type($"TestApp.Jobs+Shape{shape}Job"), "Serialize", value)!).Span);
+
+    private static object Deserialize(string shape, string json, long id = 1)
+        => Loaded.Invoke(s_compiled.Value.Loaded.Type($"TestApp.Jobs+Shape{shape}Job"), "Deserialize",
+            (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(json), Loaded.CreateContext(Job(shape), id))!;
+
+    private static (GeneratorRun, LoadedAssembly) Compile()
+    {
+        var run = GeneratorHarness.Run(TestSources.Code("""
+            using System.Text.Json.Serialization;
+
+            public sealed class PrimaryCtorClass(string name, int count)
+            {
+                public string Name { get; } = name;
+
+                public int Count { get; } = count;
+            }
+
+            public sealed class RequiredInit
+            {
+                public required string Name { get; init; }
+
+                public int Optional { get; init; } = 7;
+
+                public string Label { get; set; } = "none";
+
+                [JsonIgnore]
+                public string Secret { get; set; } = "secret";
+            }
+
+            public struct Point
+            {
+                public int X { get; set; }
+
+                public int Y { get; set; }
+            }
+
+            public sealed record WithDefaults(string Name, int Count = 5, string? Note = null);
+
+            public sealed class Mutable
+            {
+                public Guid Id { get; set; }
+
+                public IEnumerable<string> Tags { get; set; } = [];
+
+                public IReadOnlyDictionary<string, string> Meta { get; set; } = new Dictionary<string, string>();
+            }
+
+            public sealed record Annotated([property: JsonPropertyName("renamed_by_attribute")] string Renamed, int Kept)
+            {
+                [JsonIgnore(Condition = JsonIgnoreCondition.Always)]
+                public string Computed => Renamed + Kept;
+            }
+
+            public sealed record Narrow(byte Small);
+
+            public static class ShapeHandlers
+            {
+                [Job("shapePrimaryCtorClass")] public static void A(PrimaryCtorClass payload) { }
+                [Job("shapeRequiredInit")] public static void B(RequiredInit payload) { }
+                [Job("shapePoint")] public static void C(Point payload) { }
+                [Job("shapeWithDefaults")] public static void D(WithDefaults payload) { }
+                [Job("shapeMutable")] public static void E(Mutable payload) { }
+                [Job("shapeAnnotated")] public static void F(Annotated payload) { }
+                [Job("shapeNarrow")] public static void G(Narrow payload) { }
+            }
+            """, "TestApp.Payloads"));
+        return (run, LoadedAssembly.Emit(run));
+    }
+}
