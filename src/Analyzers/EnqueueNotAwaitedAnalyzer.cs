@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Queues.Analyzers.Internal;
 
 namespace Queues.Analyzers;
 
@@ -12,9 +13,6 @@ namespace Queues.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
 {
-    private const string JobEnqueueMethodAttributeName = "Queues.JobEnqueueMethodAttribute";
-    private const string QueuesClientName = "Queues.QueuesClient";
-    private const string EnqueueAsyncName = "EnqueueAsync";
     private const string ConfigureAwaitName = "ConfigureAwait";
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
@@ -26,24 +24,21 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static compilationContext =>
         {
-            var markerAttribute = compilationContext.Compilation.GetTypeByMetadataName(JobEnqueueMethodAttributeName);
-            if (markerAttribute is null)
+            if (KnownSymbols.TryCreate(compilationContext.Compilation) is not { } symbols)
             {
                 // Queues runtime is not referenced: nothing here can enqueue.
                 return;
             }
 
-            var queuesClient = compilationContext.Compilation.GetTypeByMetadataName(QueuesClientName);
-            compilationContext.RegisterOperationAction(
-                operationContext => AnalyzeInvocation(operationContext, markerAttribute, queuesClient),
-                OperationKind.Invocation);
+            compilationContext.RegisterOperationAction(operationContext => AnalyzeInvocation(operationContext, symbols), OperationKind.Invocation);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, INamedTypeSymbol markerAttribute, INamedTypeSymbol? queuesClient)
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownSymbols symbols)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!IsEnqueueMethod(invocation.TargetMethod, markerAttribute, queuesClient))
+        string? jobName = null;
+        if (!EnqueueCall.IsEnqueueMethod((invocation.TargetMethod.ReducedFrom ?? invocation.TargetMethod).OriginalDefinition, symbols, ref jobName))
         {
             return;
         }
@@ -55,27 +50,6 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
                 invocation.Syntax.GetLocation(),
                 invocation.TargetMethod.Name));
         }
-    }
-
-    private static bool IsEnqueueMethod(IMethodSymbol method, INamedTypeSymbol markerAttribute, INamedTypeSymbol? queuesClient)
-    {
-        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
-        if (queuesClient is not null
-            && definition.Name == EnqueueAsyncName
-            && SymbolEqualityComparer.Default.Equals(definition.ContainingType, queuesClient))
-        {
-            return true;
-        }
-
-        foreach (var attribute in definition.GetAttributes())
-        {
-            if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, markerAttribute))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static bool IsResultDropped(IInvocationOperation invocation)

@@ -26,7 +26,7 @@ internal static class AnalyzerVerifier<TAnalyzer>
         public string TestCode { get; set; } = string.Empty;
 
         /// <summary>Extra syntax trees, without markup. Clear it to compile the test code alone.</summary>
-        public List<string> Sources { get; } = [TestSources.RuntimeStubs, TestSources.GeneratedEnqueueMethods];
+        public List<string> Sources { get; } = [TestSources.RuntimeStubs, TestSources.GeneratedEnqueueMethods, TestSources.EfCoreStubs, TestSources.DapperStubs];
 
         /// <summary>Runs the analyzer and fails unless its diagnostics are exactly the marked spans; returns them for targeted assertions.</summary>
         public async Task<ImmutableArray<Diagnostic>> RunAsync()
@@ -45,7 +45,7 @@ internal static class AnalyzerVerifier<TAnalyzer>
             var compilation = CSharpCompilation.Create(
                 "TestProject",
                 trees,
-                ReferenceAssemblies.Value,
+                TestReferences.All,
                 new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
             var compilerErrors = compilation.GetDiagnostics(cancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
@@ -132,12 +132,17 @@ internal static class AnalyzerVerifier<TAnalyzer>
             return $"{tree.FilePath}({lines.StartLinePosition.Line + 1},{lines.StartLinePosition.Character + 1})-({lines.EndLinePosition.Line + 1},{lines.EndLinePosition.Character + 1})";
         }
     }
+}
 
-    /// <summary>The test host's own framework: every assembly the runtime trusts, which is at least what the stubs need.</summary>
-    private static readonly Lazy<ImmutableArray<MetadataReference>> ReferenceAssemblies = new(() =>
+/// <summary>The test host's own framework: every assembly the runtime trusts, which is at least what the stubs need.</summary>
+internal static class TestReferences
+{
+    private static readonly Lazy<ImmutableArray<MetadataReference>> Lazy = new(() =>
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Order(StringComparer.Ordinal)
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .ToImmutableArray());
+
+    public static ImmutableArray<MetadataReference> All => Lazy.Value;
 }

@@ -1,23 +1,83 @@
 namespace Queues.Analyzers.Tests.Verification;
 
 /// <summary>
-/// Stand-ins for the Queues runtime, Npgsql and generator output, so analyzer tests depend on neither the real
-/// runtime nor Npgsql. Keep the shapes in step with src/Runtime and the generator's enqueue emitter.
+/// Stand-ins for the Queues runtime, Npgsql, EF Core, Dapper and generator output, so analyzer tests depend on none of them. The
+/// analyzers know these types by metadata name only, so the stubs keep the real namespaces, type names and base types (Npgsql's
+/// types derive from the real System.Data.Common ones). Keep the shapes in step with src/Runtime and the generator's enqueue emitter.
 /// </summary>
 internal static class TestSources
 {
     public const string RuntimeStubs = """
         namespace Npgsql
         {
-            public sealed class NpgsqlTransaction : System.IAsyncDisposable
+            using System.Data;
+            using System.Data.Common;
+            using System.Diagnostics.CodeAnalysis;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public sealed class NpgsqlTransaction : DbTransaction
             {
-                public System.Threading.Tasks.Task CommitAsync(System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.CompletedTask;
-                public System.Threading.Tasks.ValueTask DisposeAsync() => default;
+                public new NpgsqlConnection? Connection => null;
+                protected override DbConnection? DbConnection => null;
+                public override IsolationLevel IsolationLevel => IsolationLevel.ReadCommitted;
+                public override void Commit() { }
+                public override void Rollback() { }
+                public override Task CommitAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+                public override Task RollbackAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+                public override void Rollback(string savepointName) { }
+                public override Task RollbackAsync(string savepointName, CancellationToken cancellationToken = default) => Task.CompletedTask;
+                public override ValueTask DisposeAsync() => default;
             }
 
-            public sealed class NpgsqlConnection
+            public sealed class NpgsqlConnection : DbConnection
             {
-                public System.Threading.Tasks.ValueTask<NpgsqlTransaction> BeginTransactionAsync(System.Threading.CancellationToken cancellationToken = default) => new(new NpgsqlTransaction());
+                public NpgsqlConnection() { }
+                public NpgsqlConnection(string connectionString) { }
+                [AllowNull] public override string ConnectionString { get; set; } = "";
+                public override string Database => "";
+                public override string DataSource => "";
+                public override string ServerVersion => "";
+                public override ConnectionState State => ConnectionState.Open;
+                public override void ChangeDatabase(string databaseName) { }
+                public override void Close() { }
+                public override void Open() { }
+                public new NpgsqlTransaction BeginTransaction() => new();
+                public new ValueTask<NpgsqlTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) => new(new NpgsqlTransaction());
+                protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => new NpgsqlTransaction();
+                public new NpgsqlCommand CreateCommand() => new();
+                protected override DbCommand CreateDbCommand() => new NpgsqlCommand();
+            }
+
+            public sealed class NpgsqlDataSource
+            {
+                public NpgsqlConnection OpenConnection() => new();
+                public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default) => new(new NpgsqlConnection());
+                public NpgsqlConnection CreateConnection() => new();
+            }
+
+            public sealed class NpgsqlCommand : DbCommand
+            {
+                public NpgsqlCommand() { }
+                public NpgsqlCommand(string? cmdText) { }
+                public NpgsqlCommand(string? cmdText, NpgsqlConnection? connection) { }
+                public NpgsqlCommand(string? cmdText, NpgsqlConnection? connection, NpgsqlTransaction? transaction) { }
+                [AllowNull] public override string CommandText { get; set; } = "";
+                public override int CommandTimeout { get; set; }
+                public override CommandType CommandType { get; set; }
+                public override bool DesignTimeVisible { get; set; }
+                public override UpdateRowSource UpdatedRowSource { get; set; }
+                public new NpgsqlConnection? Connection { get; set; }
+                public new NpgsqlTransaction? Transaction { get; set; }
+                protected override DbConnection? DbConnection { get; set; }
+                protected override DbParameterCollection DbParameterCollection => null!;
+                protected override DbTransaction? DbTransaction { get; set; }
+                public override void Cancel() { }
+                public override int ExecuteNonQuery() => 0;
+                public override object? ExecuteScalar() => null;
+                public override void Prepare() { }
+                protected override DbParameter CreateDbParameter() => null!;
+                protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => null!;
             }
         }
 
@@ -52,15 +112,27 @@ internal static class TestSources
                     System.ReadOnlyMemory<byte> payload,
                     EnqueueOptions? options = null,
                     System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(new JobId(1));
+
+                public System.Threading.Tasks.Task<int> EnqueueManyAsync(
+                    Npgsql.NpgsqlTransaction transaction,
+                    JobDefinition job,
+                    System.Collections.Generic.IEnumerable<System.ReadOnlyMemory<byte>> payloads,
+                    EnqueueOptions? options = null,
+                    System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(1);
             }
         }
         """;
 
-    /// <summary>What the generator emits for <c>[Job("userOnboarding")]</c>, reduced to the signature the analyzer looks at.</summary>
+    /// <summary>
+    /// What the generator emits for <c>[Job("userOnboarding")]</c>, reduced to the signatures the analyzers look at, plus a job with the
+    /// non-transactional overload DESIGN.md allows (no transaction parameter) beside its transactional sibling.
+    /// </summary>
     public const string GeneratedEnqueueMethods = """
         namespace App
         {
             public sealed record UserOnboarding(string Email);
+
+            public sealed record CacheWarmup(string Key);
 
             public sealed class AppJobs
             {
@@ -68,14 +140,140 @@ internal static class TestSources
                 public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueUserOnboardingAsync(
                     global::Npgsql.NpgsqlTransaction tx,
                     UserOnboarding payload,
+                    global::Queues.EnqueueOptions? options = null,
                     global::System.Threading.CancellationToken cancellationToken = default)
                     => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(1));
+
+                [global::Queues.JobEnqueueMethod("cacheWarmup")]
+                public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueCacheWarmupAsync(
+                    global::Npgsql.NpgsqlTransaction transaction,
+                    CacheWarmup payload,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(3));
+
+                // The non-transactional overload: it opens its own connection and commits on its own.
+                [global::Queues.JobEnqueueMethod("cacheWarmup")]
+                public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueCacheWarmupAsync(
+                    CacheWarmup payload,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(4));
 
                 // Same shape, no marker: must never be reported.
                 public global::System.Threading.Tasks.Task<global::Queues.JobId> ScheduleReminderAsync(
                     global::Npgsql.NpgsqlTransaction tx,
                     global::System.Threading.CancellationToken cancellationToken = default)
                     => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(2));
+            }
+        }
+        """;
+
+    /// <summary>EF Core's types the analyzers know by metadata name; members as in EF Core 8–10.</summary>
+    public const string EfCoreStubs = """
+        namespace Microsoft.EntityFrameworkCore
+        {
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Infrastructure;
+
+            public class DbContext : System.IDisposable
+            {
+                public virtual DatabaseFacade Database => new();
+                public virtual int SaveChanges() => 0;
+                public virtual Task<int> SaveChangesAsync(CancellationToken cancellationToken = default) => Task.FromResult(0);
+                public void Dispose() { }
+            }
+
+            public class DbSet<TEntity> : EnumerableQuery<TEntity> where TEntity : class
+            {
+                public DbSet() : base(System.Array.Empty<TEntity>()) { }
+                public virtual void Add(TEntity entity) { }
+            }
+
+            public static class RelationalQueryableExtensions
+            {
+                public static int ExecuteDelete<TSource>(this IQueryable<TSource> source) => 0;
+                public static Task<int> ExecuteDeleteAsync<TSource>(this IQueryable<TSource> source, CancellationToken cancellationToken = default) => Task.FromResult(0);
+                public static Task<int> ExecuteUpdateAsync<TSource>(this IQueryable<TSource> source, System.Func<TSource, TSource> setters, CancellationToken cancellationToken = default) => Task.FromResult(0);
+            }
+
+            public static class RelationalDatabaseFacadeExtensions
+            {
+                public static System.Data.Common.DbConnection GetDbConnection(this DatabaseFacade databaseFacade) => new Npgsql.NpgsqlConnection();
+                public static Task<int> ExecuteSqlRawAsync(this DatabaseFacade databaseFacade, string sql, CancellationToken cancellationToken = default) => Task.FromResult(0);
+            }
+        }
+
+        namespace Microsoft.EntityFrameworkCore.Infrastructure
+        {
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+
+            public class DatabaseFacade
+            {
+                public virtual IDbContextTransaction? CurrentTransaction => null;
+                public virtual IDbContextTransaction BeginTransaction() => new ContextTransaction();
+                public virtual Task<IDbContextTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) => Task.FromResult<IDbContextTransaction>(new ContextTransaction());
+
+                private sealed class ContextTransaction : IDbContextTransaction
+                {
+                    public void Commit() { }
+                    public Task CommitAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+                    public void Rollback() { }
+                    public Task RollbackAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+                    public void Dispose() { }
+                    public ValueTask DisposeAsync() => default;
+                }
+            }
+        }
+
+        namespace Microsoft.EntityFrameworkCore.Storage
+        {
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public interface IDbContextTransaction : System.IDisposable, System.IAsyncDisposable
+            {
+                void Commit();
+                Task CommitAsync(CancellationToken cancellationToken = default);
+                void Rollback();
+                Task RollbackAsync(CancellationToken cancellationToken = default);
+            }
+
+            public static class DbContextTransactionExtensions
+            {
+                public static System.Data.Common.DbTransaction GetDbTransaction(this IDbContextTransaction dbContextTransaction) => new Npgsql.NpgsqlTransaction();
+            }
+        }
+
+        namespace App
+        {
+            public sealed class Order
+            {
+                public System.Guid Id { get; set; }
+                public bool Shipped { get; set; }
+            }
+
+            public class ShopContext : Microsoft.EntityFrameworkCore.DbContext
+            {
+                public Microsoft.EntityFrameworkCore.DbSet<Order> Orders { get; } = new();
+            }
+        }
+        """;
+
+    /// <summary>Dapper's <c>SqlMapper</c> extension methods, as in Dapper 2.x.</summary>
+    public const string DapperStubs = """
+        namespace Dapper
+        {
+            using System.Data;
+            using System.Threading.Tasks;
+
+            public static class SqlMapper
+            {
+                public static int Execute(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => 0;
+                public static Task<int> ExecuteAsync(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult(0);
+                public static Task<T?> ExecuteScalarAsync<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult(default(T));
             }
         }
         """;

@@ -1,0 +1,168 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using Queues.Analyzers.Internal;
+
+namespace Queues.Analyzers;
+
+/// <summary>
+/// QUE0101: an enqueue that does not use the transaction the method's other work is in. Either a non-transactional overload while a
+/// transaction is in scope, or a transaction that only carries enqueues (typically begun just for them) while another one — an
+/// ADO.NET transaction used for writes, an EF Core <c>IDbContextTransaction</c>, an ambient <c>TransactionScope</c> — is in scope.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: the name of the transaction to pass (absent when only a TransactionScope is in scope).</summary>
+    public const string TransactionProperty = "Transaction";
+
+    /// <summary>Diagnostic property: <see cref="ConversionNone"/>, <see cref="ConversionCast"/> or <see cref="ConversionEfCore"/>.</summary>
+    public const string ConversionProperty = "Conversion";
+
+    /// <summary>Diagnostic property: the fully qualified transaction parameter type, for a cast.</summary>
+    public const string CastToProperty = "CastTo";
+
+    /// <summary>Diagnostic property: present for a non-transactional enqueue; the parameter of the transactional sibling to add.</summary>
+    public const string InsertParameterNameProperty = "InsertParameterName";
+
+    /// <summary>Diagnostic property: the position of that parameter.</summary>
+    public const string InsertParameterIndexProperty = "InsertParameterIndex";
+
+    public const string ConversionNone = "None";
+    public const string ConversionCast = "Cast";
+    public const string ConversionEfCore = "EfCore";
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.EnqueueOutsideTransaction);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static compilationContext =>
+        {
+            if (KnownSymbols.TryCreate(compilationContext.Compilation) is not { } symbols)
+            {
+                return;
+            }
+
+            compilationContext.RegisterOperationAction(operationContext => Analyze(operationContext, symbols), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownSymbols symbols)
+    {
+        if (!EnqueueCall.TryCreate((IInvocationOperation)context.Operation, symbols, out var call))
+        {
+            return;
+        }
+
+        var root = Operations.Root(call.Invocation);
+        var scope = TransactionFacts.InScopeAt(call.Invocation, root, context.ContainingSymbol, symbols);
+        if (scope.IsEmpty)
+        {
+            return;
+        }
+
+        ITypeSymbol? targetType;
+        IParameterSymbol? insert = null;
+        ISymbol? own = null;
+        bool requireCarrying;
+        if (call.TransactionArgument is { } argument)
+        {
+            targetType = argument.Parameter?.Type;
+            var transactionRoot = TransactionFacts.ResolveRoot(argument.Value, symbols);
+            switch (transactionRoot.Kind)
+            {
+                case TransactionRootKind.Symbol:
+                    own = transactionRoot.Symbol!;
+                    if (TransactionFacts.CarriesOtherWork(own, root, symbols))
+                    {
+                        return;
+                    }
+
+                    requireCarrying = true;
+                    break;
+                case TransactionRootKind.Fresh:
+                    requireCarrying = false;
+                    break;
+                default:
+                    return;
+            }
+        }
+        else
+        {
+            insert = EnqueueCall.FindTransactionalSibling(call.Method, symbols, call.JobName);
+            targetType = insert?.Type;
+            requireCarrying = false;
+        }
+
+        TransactionInScope? best = null;
+        var bestCarries = false;
+        foreach (var candidate in scope.Transactions)
+        {
+            if (SymbolEqualityComparer.Default.Equals(candidate.Symbol, own))
+            {
+                continue;
+            }
+
+            var carries = TransactionFacts.CarriesOtherWork(candidate.Symbol, root, symbols);
+            if (requireCarrying && !carries)
+            {
+                continue;
+            }
+
+            if (best is null || (carries && !bestCarries) || (carries == bestCarries && candidate.Position > best.Value.Position))
+            {
+                best = candidate;
+                bestCarries = carries;
+            }
+        }
+
+        if (best is null && !scope.AmbientScope)
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
+        string display;
+        if (best is { } chosen)
+        {
+            display = "'" + chosen.Symbol.Name + "'";
+            if (targetType is not null && (call.IsTransactional || insert is not null))
+            {
+                properties[TransactionProperty] = chosen.Symbol.Name;
+                properties[ConversionProperty] = Conversion(chosen, targetType, symbols);
+                properties[CastToProperty] = targetType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+                if (insert is not null)
+                {
+                    properties[InsertParameterNameProperty] = insert.Name;
+                    properties[InsertParameterIndexProperty] = insert.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        else
+        {
+            display = "the ambient TransactionScope";
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.EnqueueOutsideTransaction,
+            call.Invocation.Syntax.GetLocation(),
+            properties.ToImmutable(),
+            call.DisplayName,
+            display));
+    }
+
+    private static string Conversion(TransactionInScope chosen, ITypeSymbol targetType, KnownSymbols symbols)
+    {
+        var type = Operations.TypeOf(chosen.Symbol);
+        if (chosen.Kind == TransactionKind.Ef)
+        {
+            return ConversionEfCore;
+        }
+
+        return targetType is INamedTypeSymbol named && KnownSymbols.IsOrDerives(type, named) ? ConversionNone : ConversionCast;
+    }
+}

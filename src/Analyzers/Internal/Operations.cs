@@ -1,0 +1,164 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Queues.Analyzers.Internal;
+
+/// <summary>Small operation-tree helpers shared by the usage rules. Every walk stays inside one member body.</summary>
+internal static class Operations
+{
+    public static IOperation Root(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is not null)
+        {
+            current = current.Parent;
+        }
+
+        return current;
+    }
+
+    /// <summary>The innermost lambda or local function holding <paramref name="operation"/>, or the member root.</summary>
+    public static IOperation InnermostFunction(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return current;
+            }
+
+            if (current.Parent is null)
+            {
+                return current;
+            }
+        }
+
+        return operation;
+    }
+
+    /// <summary>Descendants of <paramref name="function"/> that run as part of it: nested lambdas and local functions are skipped.</summary>
+    public static IEnumerable<IOperation> OwnDescendants(IOperation function)
+    {
+        var stack = new Stack<IOperation>();
+        foreach (var child in function.ChildOperations)
+        {
+            stack.Push(child);
+        }
+
+        while (stack.Count > 0)
+        {
+            var current = stack.Pop();
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                continue;
+            }
+
+            yield return current;
+            foreach (var child in current.ChildOperations)
+            {
+                stack.Push(child);
+            }
+        }
+    }
+
+    public static IOperation Unwrap(IOperation operation)
+    {
+        while (true)
+        {
+            switch (operation)
+            {
+                case IConversionOperation conversion:
+                    operation = conversion.Operand;
+                    break;
+                case IAwaitOperation awaitOperation:
+                    operation = awaitOperation.Operation;
+                    break;
+                case IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance }:
+                    operation = instance;
+                    break;
+                default:
+                    return operation;
+            }
+        }
+    }
+
+    /// <summary>The local, parameter, or field/property of <c>this</c> (or static) that <paramref name="operation"/> reads.</summary>
+    public static ISymbol? ReferencedSymbol(IOperation? operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+        IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation, Arguments.Length: 0 } property => property.Property,
+        _ => null,
+    };
+
+    public static ITypeSymbol? TypeOf(ISymbol symbol) => symbol switch
+    {
+        ILocalSymbol local => local.Type,
+        IParameterSymbol parameter => parameter.Type,
+        IFieldSymbol field => field.Type,
+        IPropertySymbol property => property.Type,
+        _ => null,
+    };
+
+    /// <summary>The syntax node a local declared in <paramref name="declarator"/> is visible in.</summary>
+    public static SyntaxNode? ScopeOf(SyntaxNode declarator)
+    {
+        for (var node = declarator.Parent; node is not null; node = node.Parent)
+        {
+            switch (node)
+            {
+                case UsingStatementSyntax:
+                case ForStatementSyntax:
+                case ForEachStatementSyntax:
+                case BlockSyntax:
+                case SwitchSectionSyntax:
+                case CompilationUnitSyntax:
+                    return node;
+                case AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax:
+                    return node;
+            }
+        }
+
+        return null;
+    }
+
+    public static bool IsVisibleAt(SyntaxNode declarator, SyntaxNode at)
+    {
+        if (declarator.SyntaxTree != at.SyntaxTree || declarator.SpanStart >= at.SpanStart)
+        {
+            return false;
+        }
+
+        var scope = ScopeOf(declarator);
+        return scope is not null && scope.Span.Contains(at.Span);
+    }
+
+    public static bool IsAsyncFunction(IOperation function, ISymbol containingSymbol) => function switch
+    {
+        IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,
+        ILocalFunctionOperation local => local.Symbol.IsAsync,
+        _ => containingSymbol is IMethodSymbol { IsAsync: true },
+    };
+
+    public static bool IsNullConstant(IOperation operation) =>
+        Unwrap(operation) is { ConstantValue: { HasValue: true, Value: null } } or IDefaultValueOperation;
+
+    public static SyntaxNode? StatementOf(SyntaxNode node)
+    {
+        for (var current = node; current is not null; current = current.Parent)
+        {
+            if (current is StatementSyntax)
+            {
+                return current;
+            }
+        }
+
+        return null;
+    }
+
+    public static bool IsCSharpIdentifier(string text) => SyntaxFacts.IsValidIdentifier(text);
+}

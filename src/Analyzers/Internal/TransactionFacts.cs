@@ -1,0 +1,261 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Queues.Analyzers.Internal;
+
+internal enum TransactionKind
+{
+    /// <summary>An ADO.NET transaction (<c>NpgsqlTransaction</c>, <c>DbTransaction</c>, <c>IDbTransaction</c>).</summary>
+    Db,
+
+    /// <summary>An EF Core <c>IDbContextTransaction</c>: the context's own writes use it without naming it.</summary>
+    Ef,
+}
+
+/// <summary>A transaction the code at some point can see: a local declared before it, a parameter, or a field of <c>this</c>.</summary>
+internal readonly struct TransactionInScope
+{
+    public TransactionInScope(ISymbol symbol, TransactionKind kind, int position)
+    {
+        Symbol = symbol;
+        Kind = kind;
+        Position = position;
+    }
+
+    public ISymbol Symbol { get; }
+
+    public TransactionKind Kind { get; }
+
+    /// <summary>Where it is declared (locals) or -1 (parameters, fields); the nearest declaration wins a tie.</summary>
+    public int Position { get; }
+}
+
+internal sealed class ScopeFacts
+{
+    public List<TransactionInScope> Transactions { get; } = new();
+
+    /// <summary>A <c>System.Transactions.TransactionScope</c> is active here.</summary>
+    public bool AmbientScope { get; set; }
+
+    public bool IsEmpty => Transactions.Count == 0 && !AmbientScope;
+}
+
+internal enum TransactionRootKind
+{
+    Unknown,
+    Symbol,
+
+    /// <summary>A transaction begun inline, e.g. <c>jobs.EnqueueXAsync(await conn.BeginTransactionAsync(), …)</c>.</summary>
+    Fresh,
+}
+
+internal readonly struct TransactionRoot
+{
+    public TransactionRoot(TransactionRootKind kind, ISymbol? symbol)
+    {
+        Kind = kind;
+        Symbol = symbol;
+    }
+
+    public TransactionRootKind Kind { get; }
+
+    public ISymbol? Symbol { get; }
+}
+
+/// <summary>What a member body says about transactions: which are in scope where, where an argument comes from, how each is used.</summary>
+internal static class TransactionFacts
+{
+    public static ScopeFacts InScopeAt(IOperation at, IOperation root, ISymbol containingSymbol, KnownSymbols symbols)
+    {
+        var facts = new ScopeFacts();
+        var seen = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+
+        void Add(ISymbol symbol, ITypeSymbol? type, int position)
+        {
+            if (symbols.IsTransactionScope(type))
+            {
+                facts.AmbientScope = true;
+            }
+            else if (symbols.IsTransaction(type) && seen.Add(symbol))
+            {
+                facts.Transactions.Add(new TransactionInScope(symbol, symbols.IsDbTransaction(type) ? TransactionKind.Db : TransactionKind.Ef, position));
+            }
+        }
+
+        if (containingSymbol is IMethodSymbol method)
+        {
+            foreach (var parameter in method.Parameters)
+            {
+                Add(parameter, parameter.Type, -1);
+            }
+        }
+
+        for (var current = at.Parent; current is not null; current = current.Parent)
+        {
+            var parameters = current switch
+            {
+                IAnonymousFunctionOperation lambda => lambda.Symbol.Parameters,
+                ILocalFunctionOperation local => local.Symbol.Parameters,
+                _ => default,
+            };
+            if (!parameters.IsDefault)
+            {
+                foreach (var parameter in parameters)
+                {
+                    Add(parameter, parameter.Type, -1);
+                }
+            }
+
+            // `using (new TransactionScope()) { … }` declares no variable.
+            if (current is IUsingOperation { Resources: var resources } && symbols.IsTransactionScope(Operations.Unwrap(resources).Type)
+                && resources.Syntax.Span.End <= at.Syntax.SpanStart)
+            {
+                facts.AmbientScope = true;
+            }
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when Operations.IsVisibleAt(declarator.Syntax, at.Syntax):
+                    Add(declarator.Symbol, declarator.Symbol.Type, declarator.Syntax.SpanStart);
+                    break;
+                case IFieldReferenceOperation or IPropertyReferenceOperation when Operations.ReferencedSymbol(operation) is { } member:
+                    Add(member, operation.Type, -1);
+                    break;
+            }
+        }
+
+        return facts;
+    }
+
+    public static TransactionRoot ResolveRoot(IOperation value, KnownSymbols symbols)
+    {
+        var current = Operations.Unwrap(value);
+        while (current is IInvocationOperation { TargetMethod.Name: "GetDbTransaction" } getDbTransaction
+            && SymbolEqualityComparer.Default.Equals(getDbTransaction.TargetMethod.ContainingType, symbols.EfContextTransactionExtensions)
+            && getDbTransaction.Arguments.Length == 1)
+        {
+            current = Operations.Unwrap(getDbTransaction.Arguments[0].Value);
+        }
+
+        if (Operations.ReferencedSymbol(current) is { } symbol)
+        {
+            return new TransactionRoot(TransactionRootKind.Symbol, symbol);
+        }
+
+        return IsBeginTransaction(current)
+            ? new TransactionRoot(TransactionRootKind.Fresh, null)
+            : new TransactionRoot(TransactionRootKind.Unknown, null);
+    }
+
+    public static bool IsBeginTransaction(IOperation operation) =>
+        Operations.Unwrap(operation) is IInvocationOperation { TargetMethod.Name: "BeginTransaction" or "BeginTransactionAsync" };
+
+    /// <summary>Commit, Rollback (not to a savepoint) or Dispose: after it the transaction can take no more work.</summary>
+    public static bool IsFinishingCall(IInvocationOperation invocation)
+    {
+        switch (invocation.TargetMethod.Name)
+        {
+            case "Commit":
+            case "CommitAsync":
+            case "Dispose":
+            case "DisposeAsync":
+                return true;
+            case "Rollback":
+            case "RollbackAsync":
+                foreach (var parameter in invocation.TargetMethod.Parameters)
+                {
+                    if (parameter.Type.SpecialType == SpecialType.System_String)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="transaction"/> does something in <paramref name="root"/> besides carrying enqueues and being
+    /// committed, rolled back or disposed: it is given to a command, a helper, Dapper, EF… — the method's other writes use it.
+    /// EF Core transactions count as used whenever they exist, since the context's writes join them without naming them.
+    /// </summary>
+    public static bool CarriesOtherWork(ISymbol transaction, IOperation root, KnownSymbols symbols)
+    {
+        var type = Operations.TypeOf(transaction);
+        if (symbols.IsEfTransaction(type) && !symbols.IsDbTransaction(type))
+        {
+            return true;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is ILocalReferenceOperation { IsDeclaration: true }
+                || !SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(operation), transaction))
+            {
+                continue;
+            }
+
+            if (!IsBookkeepingUse(operation, symbols))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsBookkeepingUse(IOperation reference, KnownSymbols symbols)
+    {
+        var use = reference;
+        while (true)
+        {
+            if (use.Parent is IConversionOperation conversion)
+            {
+                use = conversion;
+            }
+            else if (use.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "GetDbTransaction" } getDbTransaction }
+                && SymbolEqualityComparer.Default.Equals(getDbTransaction.TargetMethod.ContainingType, symbols.EfContextTransactionExtensions))
+            {
+                use = getDbTransaction;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        switch (use.Parent)
+        {
+            case IArgumentOperation { Parent: IInvocationOperation invocation } argument:
+                return EnqueueCall.TryCreate(invocation, symbols, out var call) && call.TransactionArgument == argument;
+            case IInvocationOperation invocation when invocation.Instance == use:
+                return IsFinishingCall(invocation);
+            case ISimpleAssignmentOperation assignment when assignment.Target == use:
+                return true;
+            case IUsingOperation or IVariableInitializerOperation { Parent: IVariableDeclaratorOperation }:
+                return use.Parent is IUsingOperation;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The variable declarator of a local within <paramref name="root"/>, to read its initializer.</summary>
+    public static IOperation? InitializerOf(ILocalSymbol local, IOperation root)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+            {
+                return declarator.GetVariableInitializer()?.Value;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,174 @@
+using Verifier = Queues.Analyzers.Tests.Verification.CodeFixVerifier<
+    Queues.Analyzers.DualWriteAnalyzer,
+    Queues.Analyzers.CodeFixes.DualWriteCodeFixProvider>;
+
+namespace Queues.Analyzers.Tests;
+
+public sealed class DualWriteCodeFixTests
+{
+    [Fact]
+    public async Task EfCoreWriteAndEnqueue_AreWrappedInOneContextTransaction()
+    {
+        const string source = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(Order order, CancellationToken ct)
+                {
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync(ct);
+                    await using var tx = await connection.BeginTransactionAsync(ct);
+                    await [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"), cancellationToken: ct)|];
+                    await tx.CommitAsync(ct);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(Order order, CancellationToken ct)
+                {
+                    db.Orders.Add(order);
+                    await using var transaction = await db.Database.BeginTransactionAsync(ct);
+                    await db.SaveChangesAsync(ct);
+                    await using var tx = await connection.BeginTransactionAsync(ct);
+                    await jobs.EnqueueUserOnboardingAsync((NpgsqlTransaction)transaction.GetDbTransaction(), new UserOnboarding("a@example.com"), cancellationToken: ct);
+                    await transaction.CommitAsync(ct);
+                    await tx.CommitAsync(ct);
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task NonTransactionalEnqueueAfterSaveChanges_SwitchesToTheTransactionalOverload()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs, ShopContext db)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key))|];
+                    db.SaveChanges();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs, ShopContext db)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    await using var transaction = await db.Database.BeginTransactionAsync();
+                    await jobs.EnqueueCacheWarmupAsync((NpgsqlTransaction)transaction.GetDbTransaction(), new CacheWarmup(key));
+                    db.SaveChanges();
+                    await transaction.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task CommandWrite_OffersNoFix()
+    {
+        // Wrapping ADO.NET writes would need to know which connection to begin on; the fix is EF Core only.
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs, NpgsqlConnection connection)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    await using var update = new NpgsqlCommand("UPDATE items SET key = $1", connection);
+                    await update.ExecuteNonQueryAsync();
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key))|];
+                }
+            }
+            """;
+
+        var exception = await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => Verifier.VerifyAsync(source, source));
+
+        Assert.Contains("offered no action", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FixAll_WrapsEachMethodDeterministically()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs, ShopContext db)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    await db.SaveChangesAsync();
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key))|];
+                }
+
+                public async Task MoveAsync(string key)
+                {
+                    db.SaveChanges();
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key))|];
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs, ShopContext db)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    await using var transaction = await db.Database.BeginTransactionAsync();
+                    await db.SaveChangesAsync();
+                    await jobs.EnqueueCacheWarmupAsync((NpgsqlTransaction)transaction.GetDbTransaction(), new CacheWarmup(key));
+                    await transaction.CommitAsync();
+                }
+
+                public async Task MoveAsync(string key)
+                {
+                    await using var transaction = await db.Database.BeginTransactionAsync();
+                    db.SaveChanges();
+                    await jobs.EnqueueCacheWarmupAsync((NpgsqlTransaction)transaction.GetDbTransaction(), new CacheWarmup(key));
+                    await transaction.CommitAsync();
+                }
+            }
+            """;
+
+        await new Verifier.Test { TestCode = source, FixedCode = fixedSource, FixAll = true }.RunAsync();
+    }
+}

@@ -1,0 +1,220 @@
+using Queues.Analyzers.CodeFixes;
+using Verifier = Queues.Analyzers.Tests.Verification.CodeFixVerifier<
+    Queues.Analyzers.EnqueueOutsideTransactionAnalyzer,
+    Queues.Analyzers.CodeFixes.EnqueueOutsideTransactionCodeFixProvider>;
+
+namespace Queues.Analyzers.Tests;
+
+public sealed class EnqueueOutsideTransactionCodeFixTests
+{
+    [Fact]
+    public async Task FreshTransaction_IsReplacedByTheTransactionInScope()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlConnection other)
+            {
+                public async Task SignUpAsync(NpgsqlConnection connection, string email)
+                {
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await using var jobsTx = await other.BeginTransactionAsync();
+                    await [|jobs.EnqueueUserOnboardingAsync(jobsTx, new UserOnboarding(email))|];
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlConnection other)
+            {
+                public async Task SignUpAsync(NpgsqlConnection connection, string email)
+                {
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await using var jobsTx = await other.BeginTransactionAsync();
+                    await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email));
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task EfCoreTransaction_IsPassedWithGetDbTransactionCastAndUsingAdded()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(Order order)
+                {
+                    await using var efTx = await db.Database.BeginTransactionAsync();
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"))|];
+                    await efTx.CommitAsync();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(Order order)
+                {
+                    await using var efTx = await db.Database.BeginTransactionAsync();
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await jobs.EnqueueUserOnboardingAsync((NpgsqlTransaction)efTx.GetDbTransaction(), new UserOnboarding("a@example.com"));
+                    await efTx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task NonTransactionalOverload_GetsTheTransactionAsItsFirstArgument()
+    {
+        const string source = """
+            using System.Data.Common;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs)
+            {
+                public async Task RenameAsync(DbTransaction transaction, string key, CancellationToken ct)
+                {
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key), ct)|];
+                    await [|jobs.EnqueueCacheWarmupAsync(cancellationToken: ct, payload: new CacheWarmup(key))|];
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Data.Common;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs)
+            {
+                public async Task RenameAsync(DbTransaction transaction, string key, CancellationToken ct)
+                {
+                    await jobs.EnqueueCacheWarmupAsync((NpgsqlTransaction)transaction, new CacheWarmup(key), ct);
+                    await jobs.EnqueueCacheWarmupAsync((NpgsqlTransaction)transaction, cancellationToken: ct, payload: new CacheWarmup(key));
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task OnlyATransactionScopeInScope_OffersNoFix()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using System.Transactions;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    using var scope = new TransactionScope(TransactionScopeAsyncFlowOption.Enabled);
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key))|];
+                    scope.Complete();
+                }
+            }
+            """;
+
+        var exception = await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => Verifier.VerifyAsync(source, source));
+
+        Assert.Contains("offered no action", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FixAll_PassesTheTransactionEverywhereDeterministically()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs)
+            {
+                public async Task RenameAsync(NpgsqlTransaction tx, string[] keys)
+                {
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(keys[0]))|];
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(keys[1]))|];
+                    await tx.CommitAsync();
+                }
+
+                public async Task MoveAsync(NpgsqlTransaction moveTx, string key)
+                {
+                    await [|jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key))|];
+                    await moveTx.CommitAsync();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs)
+            {
+                public async Task RenameAsync(NpgsqlTransaction tx, string[] keys)
+                {
+                    await jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup(keys[0]));
+                    await jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup(keys[1]));
+                    await tx.CommitAsync();
+                }
+
+                public async Task MoveAsync(NpgsqlTransaction moveTx, string key)
+                {
+                    await jobs.EnqueueCacheWarmupAsync(moveTx, new CacheWarmup(key));
+                    await moveTx.CommitAsync();
+                }
+            }
+            """;
+
+        await new Verifier.Test { TestCode = source, FixedCode = fixedSource, FixAll = true }.RunAsync();
+    }
+
+    [Fact]
+    public void EquivalenceKey_IsAConstant() =>
+        Assert.Equal("Queues.PassTransactionInScope", EnqueueOutsideTransactionCodeFixProvider.EquivalenceKey);
+}
