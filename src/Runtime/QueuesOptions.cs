@@ -43,6 +43,12 @@ public sealed class QueuesOptions
     /// </summary>
     public bool UseNotifications { get; set; } = true;
 
+    /// <summary>
+    /// Prepare the hot statements once per connection (on by default). Off behind a pooler that cannot keep prepared
+    /// statements, such as PgBouncer before 1.21 in transaction mode.
+    /// </summary>
+    public bool PrepareStatements { get; set; } = true;
+
     /// <summary>How often an idle worker polls for due jobs. Defaults to <see cref="DefaultPollInterval"/>.</summary>
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
 

@@ -38,6 +38,7 @@ public static class QueuesServiceCollectionExtensions
                 return new QueuesClient(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema)
                 {
                     NotifyWorkers = options.UseNotifications,
+                    PrepareStatements = options.PrepareStatements,
                 };
             });
             services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<QueuesClient>()));

@@ -13,6 +13,8 @@ internal sealed class Completer
 {
     private const int MaxBatch = 5_000;
     private const int MaxFlushAttempts = 12;
+    private const int GatherTarget = 100;
+    private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(2);
     private readonly Channel<(long Id, short Attempt)> _channel =
         Channel.CreateUnbounded<(long Id, short Attempt)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private readonly QueuesClient _client;
@@ -36,6 +38,13 @@ internal sealed class Completer
         var attempts = new List<short>(256);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            // Under load, let a few more completions arrive: one UPDATE of a hundred rows costs PostgreSQL far less
+            // than a hundred UPDATEs of one. An idle worker pays 2 ms before its completion is written.
+            if (reader.CanCount && reader.Count < GatherTarget)
+            {
+                await Task.Delay(GatherDelay).ConfigureAwait(false);
+            }
+
             while (ids.Count < MaxBatch && reader.TryRead(out var item))
             {
                 ids.Add(item.Id);
@@ -56,9 +65,16 @@ internal sealed class Completer
         {
             try
             {
-                using var command = _client.DataSource.CreateCommand(_client.Sql.CompleteMany);
+                var connection = await _client.DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+                await using var connectionScope = connection.ConfigureAwait(false);
+                using var command = new NpgsqlCommand(_client.Sql.CompleteMany, connection);
                 command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = idArray });
                 command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = attemptArray });
+                if (_client.PrepareStatements)
+                {
+                    await command.PrepareAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+
                 await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
                 return;
             }

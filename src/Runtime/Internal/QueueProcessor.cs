@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +37,6 @@ internal sealed class QueueProcessor
     private readonly Completer _completer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
     private int _running;
     private long _hotUntil;
 
@@ -100,11 +98,10 @@ internal sealed class QueueProcessor
                 failures = 0;
                 foreach (var job in jobs)
                 {
+                    // _running counts the job until ExecuteAsync's finally; the drain below waits for it to reach 0.
                     Interlocked.Increment(ref _running);
-                    var task = Task.Run(() => ExecuteAsync(job, stopJobs), CancellationToken.None);
-                    _inFlight.TryAdd(task, 0);
-                    _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _),
-                        _inFlight, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Processor.ExecuteAsync(state.Job, state.StopJobs),
+                        (Processor: this, Job: job, StopJobs: stopJobs), preferLocal: false);
                 }
 
                 if (jobs.Count > 0)
@@ -131,15 +128,26 @@ internal sealed class QueueProcessor
             }
         }
 
-        await Task.WhenAll(_inFlight.Keys).ConfigureAwait(false);
+        // Drain: every job claimed has finished (its outcome recorded or handed to the completer).
+        while (Volatile.Read(ref _running) > 0)
+        {
+            await _wake.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private async Task<List<ClaimedJob>> ClaimAsync(int limit, CancellationToken cancellationToken)
     {
-        using var command = _client.DataSource.CreateCommand(_client.Sql.Claim);
+        var connection = await _client.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        using var command = new NpgsqlCommand(_client.Sql.Claim, connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _queue });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.WorkerName });
+        if (_client.PrepareStatements)
+        {
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var readerScope = reader.ConfigureAwait(false);
         var jobs = new List<ClaimedJob>(limit);
@@ -167,16 +175,14 @@ internal sealed class QueueProcessor
 
             var context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt);
             var timeout = registration.Job.Timeout;
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopJobs);
-            if (timeout is { } limit)
-            {
-                attempt.CancelAfter(limit);
-            }
+            // Only a job with a timeout pays for a linked token source.
+            using var attempt = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stopJobs);
+            attempt?.CancelAfter(timeout!.Value);
 
             Exception? failure = null;
             try
             {
-                var run = RunHandlerAsync(registration, job, context, attempt.Token);
+                var run = RunHandlerAsync(registration, job, context, attempt?.Token ?? stopJobs);
                 if (timeout is { } limit2 && !await CompletesWithinAsync(run, limit2 + AbandonAfter).ConfigureAwait(false))
                 {
                     LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)limit2.TotalMilliseconds);
@@ -203,7 +209,7 @@ internal sealed class QueueProcessor
                 LogMessages.JobReleased(_logger, job.Id, job.Name);
                 return;
             }
-            catch (OperationCanceledException exception) when (attempt.IsCancellationRequested && timeout is not null)
+            catch (OperationCanceledException exception) when (attempt is { IsCancellationRequested: true })
             {
                 failure = new TimeoutException($"Job '{job.Name}' exceeded its timeout of {timeout} and was cancelled.", exception);
             }

@@ -12,9 +12,20 @@ internal sealed class Sql
         Schema = schema;
         var jobs = $"\"{schema}\".jobs";
 
-        // $8: whether this insert should wake workers (the client rate-limits it per queue); NOTIFY is only
-        // delivered at commit, and only available jobs are worth waking for.
-        Insert = $"""
+        // The common case: available now, no NOTIFY due. Defaults fill state and run_at.
+        Insert = $"INSERT INTO {jobs} (name, queue, priority, max_attempts, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+
+        // Available now and this client's NOTIFY for the queue is due; it is delivered at commit.
+        InsertAndNotify = $"""
+            WITH inserted AS (
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload) VALUES ($1, $2, $3, $4, $5)
+                RETURNING id, queue)
+            SELECT id, pg_notify('{NotifyChannel(schema)}', queue)::text FROM inserted
+            """;
+
+        // With a run-at or delay, on the transaction's clock. $8: whether this insert should wake workers (rate-limited
+        // per queue by the client); only a job that is available at once is worth waking for.
+        InsertScheduled = $"""
             WITH inserted AS (
                 INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at)
                 SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at
@@ -30,6 +41,10 @@ internal sealed class Sql
         CopyJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload) FROM STDIN (FORMAT BINARY)";
         CopyScheduledJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload, state, run_at) FROM STDIN (FORMAT BINARY)";
 
+        // Claims and completions commit asynchronously (no wait for the WAL flush): if PostgreSQL itself crashes, the
+        // last few hundred milliseconds of them may be lost and those jobs run again, which at-least-once allows; in
+        // exchange a claim does not wait for a disk flush before the handler starts.
+        const string asyncCommit = "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
         Claim = $"""
             WITH next AS MATERIALIZED (
                 SELECT id FROM {jobs}
@@ -39,7 +54,7 @@ internal sealed class Sql
                 FOR UPDATE SKIP LOCKED)
             UPDATE {jobs} AS j
             SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), heartbeat_at = now(), attempted_by = $3
-            FROM next
+            FROM next {asyncCommit}
             WHERE j.id = next.id
             RETURNING j.id, j.name, j.queue, j.payload::text, j.attempt, j.max_attempts, j.created_at
             """;
@@ -80,7 +95,7 @@ internal sealed class Sql
 
         CompleteMany = $"""
             UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
-            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)
+            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) {asyncCommit}
             WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
             """;
 
@@ -160,6 +175,10 @@ internal sealed class Sql
     public string Schema { get; }
 
     public string Insert { get; }
+
+    public string InsertAndNotify { get; }
+
+    public string InsertScheduled { get; }
 
     public string CopyJobs { get; }
 

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Queues;
+
+namespace Queues.Bench;
+
+/// <summary>A no-op job: records that its sequence number ran.</summary>
+public sealed record Noop(int Sequence);
+
+/// <summary>A job that records how long after its enqueue started it began running.</summary>
+public sealed record Probe(int Sequence, long EnqueuedAt);
+
+/// <summary>What the handlers saw; one instance per scenario.</summary>
+public sealed class Tally
+{
+    private int[] _runs = [];
+    private double[] _latencies = [];
+    private int _done;
+    private int _expected;
+    private TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Finished => _finished.Task;
+
+    public int[] Runs => _runs;
+
+    public double[] LatenciesMs => _latencies;
+
+    public void Reset(int expected)
+    {
+        _runs = new int[expected];
+        _latencies = new double[expected];
+        _done = 0;
+        _expected = expected;
+        _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void Ran(int sequence)
+    {
+        Interlocked.Increment(ref _runs[sequence]);
+        if (Interlocked.Increment(ref _done) == _expected)
+        {
+            _finished.TrySetResult();
+        }
+    }
+
+    public void Started(int sequence, long enqueuedAt)
+    {
+        _latencies[sequence] = Stopwatch.GetElapsedTime(enqueuedAt).TotalMilliseconds;
+        Ran(sequence);
+    }
+}
+
+public sealed class BenchHandlers(Tally tally)
+{
+    [Job("bench.noop", Queue = "bench")]
+    public void Noop(Noop payload) => tally.Ran(payload.Sequence);
+
+    [Job("bench.probe", Queue = "latency")]
+    public void Probe(Probe payload) => tally.Started(payload.Sequence, payload.EnqueuedAt);
+}

@@ -1,0 +1,101 @@
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|latency] [--fast]
+// Starts its own durable throwaway PostgreSQL (or uses QUEUES_BENCH_DB), measures each scenario and, in the same run on
+// the same server, the raw PostgreSQL limit it is compared with. Prints one JSON line per scenario, then a table.
+using System.Globalization;
+using Npgsql;
+using Queues.Bench;
+using Queues.Testing;
+
+var scenarios = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").ToArray();
+var known = new[] { "all", "single", "bulk", "processing", "latency" };
+if (scenarios.Except(known).FirstOrDefault() is { } unknown)
+{
+    Console.Error.WriteLine($"Unknown scenario '{unknown}'. Use one or more of: {string.Join(", ", known)}.");
+    return 2;
+}
+
+bool Wants(string name) => scenarios.Contains("all") || scenarios.Contains(name);
+
+var connectionString = Environment.GetEnvironmentVariable("QUEUES_BENCH_DB");
+TemporaryPostgres? server = null;
+if (string.IsNullOrWhiteSpace(connectionString))
+{
+    // Durable unless --fast: fsync and synchronous commit on, as a production server runs.
+    server = await TemporaryPostgres.StartAsync(new TemporaryPostgresOptions
+    {
+        Durable = !args.Contains("--fast"),
+        Settings = new Dictionary<string, string> { ["shared_buffers"] = "512MB", ["max_wal_size"] = "4GB" },
+    });
+    connectionString = server.ConnectionString;
+}
+
+var results = new List<BenchResult>();
+try
+{
+    await using var dataSource = new NpgsqlDataSourceBuilder(
+        new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString).Build();
+    var bench = new Scenarios(dataSource, connectionString);
+    Console.Error.WriteLine($"PostgreSQL {await bench.ServerVersionAsync()}, {Environment.ProcessorCount} cores, durable={!args.Contains("--fast") || server is null}");
+
+    if (Wants("single"))
+    {
+        results.Add(await bench.SingleEnqueueAsync());
+    }
+
+    if (Wants("bulk"))
+    {
+        results.Add(await bench.BulkEnqueueAsync());
+    }
+
+    if (Wants("processing"))
+    {
+        results.Add(await bench.ProcessingAsync());
+    }
+
+    if (Wants("latency"))
+    {
+        results.Add(await bench.LatencyAsync());
+    }
+}
+finally
+{
+    if (server is not null)
+    {
+        await server.DisposeAsync();
+    }
+}
+
+foreach (var result in results)
+{
+    Console.WriteLine(result.ToJson());
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"scenario",-12} {"Queues",14} {"raw PostgreSQL",16} {"ratio",7}  measure");
+foreach (var result in results)
+{
+    Console.WriteLine(result.ToRow());
+}
+
+return results.All(static r => r.Verified) ? 0 : 1;
+
+internal sealed record BenchResult(string Scenario, string Unit, double Value, string? RawMeasure, double? Raw, string Notes, bool Verified = true)
+{
+    public double? Ratio => Raw is > 0 ? Value / Raw : null;
+
+    public string ToJson()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var raw = Raw is { } r ? string.Create(c, $"{r:F1}") : "null";
+        var ratio = Ratio is { } q ? string.Create(c, $"{q:F3}") : "null";
+        return string.Create(c, $$"""{"scenario":"{{Scenario}}","value":{{Value:F1}},"unit":"{{Unit}}","raw":{{raw}},"raw_measure":"{{RawMeasure}}","ratio":{{ratio}},"verified":{{(Verified ? "true" : "false")}},"notes":"{{Notes}}"}""");
+    }
+
+    public string ToRow()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var raw = Raw is { } r ? string.Create(c, $"{r,16:N0}") : new string(' ', 16);
+        var ratio = Ratio is { } q ? string.Create(c, $"{q,6:P0}") : "      ";
+        return string.Create(c, $"{Scenario,-12} {Value,14:N1} {raw} {ratio}  {Unit}; {Notes}{(Verified ? "" : " [NOT VERIFIED]")}");
+    }
+}

@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using Queues;
+
+namespace Queues.Bench;
+
+/// <summary>The benchmark scenarios and the raw PostgreSQL measurements they are compared with.</summary>
+internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionString)
+{
+    private const int Clients = 8;
+    private const int BulkJobs = 100_000;
+    private const int ProcessingJobs = 100_000;
+    private const int ProcessingConcurrency = 200;
+    private const int LatencyJobs = 1_000;
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LatencySpacing = TimeSpan.FromMilliseconds(5);
+
+    public async Task<string> ServerVersionAsync()
+    {
+        await using var command = dataSource.CreateCommand("SHOW server_version");
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>1. One job per transaction from 8 concurrent callers, against single-row INSERT commits from 8 clients.</summary>
+    public async Task<BenchResult> SingleEnqueueAsync()
+    {
+        var client = await FreshSchemaAsync("bench_single");
+        var jobs = new Jobs(client);
+        await RawTableAsync("bench_single_raw", "bench_single");
+        Func<Task> enqueue = async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await jobs.EnqueueBenchNoopAsync(transaction, new Noop(1));
+            await transaction.CommitAsync();
+        };
+        Func<Task> insert = async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using var command = new NpgsqlCommand(
+                "INSERT INTO bench_single_raw.jobs (name, queue, priority, max_attempts, payload) VALUES ($1, $2, $3, $4, $5)", connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "bench.noop" });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "bench" });
+            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = 0 });
+            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = 20 });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = """{"sequence":1}""", NpgsqlDbType = NpgsqlDbType.Jsonb });
+            await command.PrepareAsync();
+            await command.ExecuteNonQueryAsync();
+            await transaction.CommitAsync();
+        };
+
+        // Alternate the two, twice, so warm-up, table growth and background checkpoints hit both alike.
+        double queues = 0, raw = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            raw += await CountPerSecondAsync(insert) / 2;
+            queues += await CountPerSecondAsync(enqueue) / 2;
+        }
+
+        return new BenchResult("single", "jobs/s", queues, "single-row INSERT commits/s, 8 clients", raw,
+            $"{Clients} callers, one job per transaction, mean of 2 alternating rounds of {Window.TotalSeconds:F0} s after {Warmup.TotalSeconds:F0} s warm-up");
+    }
+
+    /// <summary>2. 100,000 jobs through the bulk method in one transaction, against multi-row INSERTs of 1,000 rows.</summary>
+    public async Task<BenchResult> BulkEnqueueAsync()
+    {
+        var client = await FreshSchemaAsync("bench_bulk");
+        var jobs = new Jobs(client);
+        var payloads = Enumerable.Range(0, BulkJobs).Select(static i => new Noop(i)).ToArray();
+        var watch = Stopwatch.StartNew();
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var inserted = await jobs.EnqueueBenchNoopManyAsync(transaction, payloads);
+            await transaction.CommitAsync();
+            Check(inserted == BulkJobs, $"bulk inserted {inserted}");
+        }
+
+        var queues = BulkJobs / watch.Elapsed.TotalSeconds;
+
+        await RawTableAsync("bench_bulk_raw", "bench_bulk");
+        const int rowsPerStatement = 1_000;
+        var sql = new StringBuilder("INSERT INTO bench_bulk_raw.jobs (name, queue, priority, max_attempts, payload) VALUES ");
+        for (var i = 1; i <= rowsPerStatement; i++)
+        {
+            sql.Append(i == 1 ? "" : ", ").Append("('bench.noop', 'bench', 0, 20, $").Append(i).Append("::jsonb)");
+        }
+
+        var texts = Enumerable.Range(0, BulkJobs).Select(static i => $$"""{"sequence":{{i}}}""").ToArray();
+        watch.Restart();
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            for (var start = 0; start < BulkJobs; start += rowsPerStatement)
+            {
+                await using var command = new NpgsqlCommand(sql.ToString(), connection, transaction);
+                for (var i = 0; i < rowsPerStatement; i++)
+                {
+                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = texts[start + i] });
+                }
+
+                await command.ExecuteNonQueryAsync();
+            }
+
+            await transaction.CommitAsync();
+        }
+
+        var raw = BulkJobs / watch.Elapsed.TotalSeconds;
+        return new BenchResult("bulk", "jobs/s", queues, "multi-row INSERT rows/s (1,000 rows per statement)", raw,
+            $"{BulkJobs:N0} jobs via EnqueueBenchNoopManyAsync in one transaction, serialization included");
+    }
+
+    /// <summary>3. 100,000 pre-inserted no-op jobs drained by one worker process, against claim-100 + complete-100 in plain SQL.</summary>
+    public async Task<BenchResult> ProcessingAsync()
+    {
+        var client = await FreshSchemaAsync("bench_processing");
+        await InsertNoopsAsync(client, ProcessingJobs);
+        var tally = new Tally();
+        tally.Reset(ProcessingJobs);
+        using var host = BuildWorker("bench_processing", tally, static o => o.Queues["bench"] = ProcessingConcurrency);
+
+        var watch = Stopwatch.StartNew();
+        await host.StartAsync();
+        await tally.Finished.WaitAsync(TimeSpan.FromMinutes(10));
+        await host.StopAsync(); // Writes the last completions.
+        var queues = ProcessingJobs / watch.Elapsed.TotalSeconds;
+
+        var completed = await ScalarAsync<long>("SELECT count(*) FROM bench_processing.jobs WHERE state = 'completed' AND attempt = 1");
+        var exactlyOnce = tally.Runs.All(static r => r == 1);
+        Check(exactlyOnce && completed == ProcessingJobs, $"processing: exactly once = {exactlyOnce}, completed rows = {completed}");
+
+        await RawTableAsync("bench_processing_raw", "bench_processing");
+        await ExecuteAsync($"""
+            INSERT INTO bench_processing_raw.jobs (name, queue, payload)
+            SELECT 'bench.noop', 'bench', jsonb_build_object('sequence', i) FROM generate_series(1, {ProcessingJobs}) AS i
+            """);
+        await ExecuteAsync("VACUUM ANALYZE bench_processing_raw.jobs");
+        const string claim = """
+            WITH next AS MATERIALIZED (
+                SELECT id FROM bench_processing_raw.jobs
+                WHERE state = 'available' AND queue = 'bench' AND run_at <= now()
+                ORDER BY priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED)
+            UPDATE bench_processing_raw.jobs AS j SET state = 'running', attempt = j.attempt + 1, attempted_at = now()
+            FROM next WHERE j.id = next.id
+            RETURNING j.id, j.attempt, j.payload::text
+            """;
+        const string complete = """
+            UPDATE bench_processing_raw.jobs AS j SET state = 'completed', finalized_at = now()
+            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)
+            WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
+            """;
+        var raw = await RawClaimCompleteAsync(claim, complete, synchronousCommit: true);
+        await ExecuteAsync("UPDATE bench_processing_raw.jobs SET state = 'available', attempt = 0, finalized_at = NULL");
+        await ExecuteAsync("VACUUM ANALYZE bench_processing_raw.jobs");
+        var rawAsync = await RawClaimCompleteAsync(claim, complete, synchronousCommit: false);
+        return new BenchResult("processing", "jobs/s", queues, "claim-100 + complete-100 rows/s, two transactions", raw,
+            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {ProcessingConcurrency}, completed jobs kept, every handler ran exactly once; Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
+    }
+
+    private async Task<double> RawClaimCompleteAsync(string claim, string complete, bool synchronousCommit)
+    {
+        var done = 0;
+        var watch = Stopwatch.StartNew();
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            await using (var set = new NpgsqlCommand($"SET synchronous_commit = {(synchronousCommit ? "on" : "off")}", connection))
+            {
+                await set.ExecuteNonQueryAsync();
+            }
+
+            while (true)
+            {
+                var ids = new List<long>(100);
+                var attempts = new List<short>(100);
+                await using (var command = new NpgsqlCommand(claim, connection))
+                {
+                    await command.PrepareAsync();
+                    await using var reader = await command.ExecuteReaderAsync();
+                    while (await reader.ReadAsync())
+                    {
+                        ids.Add(reader.GetInt64(0));
+                        attempts.Add(reader.GetInt16(1));
+                        _ = reader.GetString(2);
+                    }
+                }
+
+                if (ids.Count == 0)
+                {
+                    break;
+                }
+
+                await using (var command = new NpgsqlCommand(complete, connection))
+                {
+                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids.ToArray() });
+                    command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = attempts.ToArray() });
+                    await command.PrepareAsync();
+                    done += await command.ExecuteNonQueryAsync();
+                }
+            }
+
+            await using (var reset = new NpgsqlCommand("RESET synchronous_commit", connection))
+            {
+                await reset.ExecuteNonQueryAsync();
+            }
+        }
+
+        Check(done == ProcessingJobs, $"raw processing completed {done}");
+        return done / watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>4. 1,000 jobs enqueued one at a time 5 ms apart to an idle worker: enqueue start to handler start.</summary>
+    public async Task<BenchResult> LatencyAsync()
+    {
+        var client = await FreshSchemaAsync("bench_latency");
+        var jobs = new Jobs(client);
+        var tally = new Tally();
+        tally.Reset(LatencyJobs);
+        using var host = BuildWorker("bench_latency", tally, static o => o.Queues["latency"] = 10);
+        await host.StartAsync();
+        await Task.Delay(500); // Idle: the worker has polled once and waits for a NOTIFY.
+
+        var enqueueDurations = new double[LatencyJobs];
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < LatencyJobs; i++)
+        {
+            var due = start + (long)(i * LatencySpacing.TotalSeconds * Stopwatch.Frequency);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            var enqueuedAt = Stopwatch.GetTimestamp();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await jobs.EnqueueBenchProbeAsync(transaction, new Probe(i, enqueuedAt));
+            await transaction.CommitAsync();
+            enqueueDurations[i] = Stopwatch.GetElapsedTime(enqueuedAt).TotalMilliseconds;
+        }
+
+        await tally.Finished.WaitAsync(TimeSpan.FromMinutes(2));
+        await host.StopAsync();
+        Check(tally.Runs.All(static r => r == 1), "latency: every probe ran exactly once");
+
+        var sorted = tally.LatenciesMs.Order().ToArray();
+        double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        var (p50, p95, p99) = (Percentile(0.50), Percentile(0.95), Percentile(0.99));
+        return new BenchResult("latency", "ms p50", p50, null, null,
+            FormattableString.Invariant($"p95 {p95:F2} ms, p99 {p99:F2} ms, max {sorted[^1]:F2} ms; {LatencyJobs:N0} jobs {LatencySpacing.TotalMilliseconds} ms apart, from the start of the enqueue call; the enqueue itself (insert + commit) took {enqueueDurations.Order().ElementAt(LatencyJobs / 2):F2} ms p50"));
+    }
+
+    private IHost BuildWorker(string schema, Tally tally, Action<QueuesOptions> configure)
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(tally);
+        builder.Services.AddQueues(o =>
+        {
+            o.ConnectionString = connectionString;
+            o.Schema = schema;
+            configure(o);
+        }).AddJobs();
+        return builder.Build();
+    }
+
+    private async Task<QueuesClient> FreshSchemaAsync(string schema)
+    {
+        await ExecuteAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+        var client = new QueuesClient(dataSource, schema);
+        await client.MigrateAsync();
+        return client;
+    }
+
+    /// <summary>A plain table equivalent to the jobs table: same columns, defaults, constraints and indexes.</summary>
+    private async Task RawTableAsync(string schema, string like)
+    {
+        await ExecuteAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+        await ExecuteAsync($"CREATE SCHEMA {schema}");
+        await ExecuteAsync($"CREATE TABLE {schema}.jobs (LIKE {like}.jobs INCLUDING ALL)");
+    }
+
+    private async Task InsertNoopsAsync(QueuesClient client, int count)
+    {
+        var jobs = new Jobs(client);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await jobs.EnqueueBenchNoopManyAsync(transaction, Enumerable.Range(0, count).Select(static i => new Noop(i)));
+        await transaction.CommitAsync();
+        await ExecuteAsync($"VACUUM ANALYZE {client.Schema}.jobs");
+    }
+
+    /// <summary>Runs <paramref name="operation"/> in a loop on 8 clients; returns completions per second inside the measured window.</summary>
+    private static async Task<double> CountPerSecondAsync(Func<Task> operation)
+    {
+        var begin = Stopwatch.GetTimestamp() + (long)(Warmup.TotalSeconds * Stopwatch.Frequency);
+        var end = begin + (long)(Window.TotalSeconds * Stopwatch.Frequency);
+        var counted = 0L;
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                await operation();
+                var now = Stopwatch.GetTimestamp();
+                if (now >= end)
+                {
+                    return;
+                }
+
+                if (now >= begin)
+                {
+                    Interlocked.Increment(ref counted);
+                }
+            }
+        })));
+        return counted / Window.TotalSeconds;
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static void Check(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"Benchmark verification failed: {what}.");
+        }
+    }
+}
