@@ -18,5 +18,6 @@ public static class QueuesEventId
     public const int LoopError = 2100;
 
     public const int Promoted = 4000;
+    public const int Rescued = 4001;
 #pragma warning restore CS1591
 }

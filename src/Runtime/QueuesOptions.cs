@@ -49,6 +49,15 @@ public sealed class QueuesOptions
     /// </summary>
     public bool PrepareStatements { get; set; } = true;
 
+    /// <summary>How often a worker marks the jobs it runs as alive (one UPDATE for all of them): 5 seconds.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a running job may go without a heartbeat before any worker rescues it (retryable, or discarded when
+    /// out of attempts): 30 seconds. Must exceed twice <see cref="HeartbeatInterval"/>.
+    /// </summary>
+    public TimeSpan RescueAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often an idle worker polls for due jobs. Defaults to <see cref="DefaultPollInterval"/>.</summary>
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
 
@@ -72,6 +81,13 @@ public sealed class QueuesOptions
         if (ShutdownTimeout < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException("QueuesOptions.ShutdownTimeout", ShutdownTimeout, "QueuesOptions.ShutdownTimeout must not be negative.");
+        }
+
+        Internal.Validate.Positive(HeartbeatInterval, "QueuesOptions.HeartbeatInterval");
+        if (RescueAfter <= 2 * HeartbeatInterval)
+        {
+            throw new ArgumentOutOfRangeException("QueuesOptions.RescueAfter", RescueAfter,
+                $"QueuesOptions.RescueAfter ({RescueAfter}) must exceed twice QueuesOptions.HeartbeatInterval ({HeartbeatInterval}), or live jobs would be rescued.");
         }
 
         if (RetryDelay is null)

@@ -41,6 +41,10 @@ internal static partial class LogMessages
         Message = "Queues worker loop '{Loop}' failed; retrying in {DelayMs} ms")]
     public static partial void LoopError(ILogger logger, Exception exception, string loop, long delayMs);
 
+    [LoggerMessage(EventId = QueuesEventId.Rescued, Level = LogLevel.Warning,
+        Message = "Rescued {Count} running jobs whose worker stopped heartbeating for {RescueAfterMs} ms; they are retried or, out of attempts, discarded")]
+    public static partial void Rescued(ILogger logger, int count, long rescueAfterMs);
+
     [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
     public static partial void Promoted(ILogger logger, int count);
 }

@@ -35,13 +35,14 @@ internal sealed class QueueProcessor
     private readonly JobRegistry _registry;
     private readonly QueuesOptions _options;
     private readonly Completer _completer;
+    private readonly RunningJobs _runningJobs;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private int _running;
     private long _hotUntil;
 
     public QueueProcessor(string queue, int concurrency, IServiceProvider services, QueuesClient client, JobRegistry registry,
-        QueuesOptions options, Completer completer, ILogger logger)
+        QueuesOptions options, Completer completer, RunningJobs runningJobs, ILogger logger)
     {
         _queue = queue;
         _concurrency = concurrency;
@@ -50,6 +51,7 @@ internal sealed class QueueProcessor
         _registry = registry;
         _options = options;
         _completer = completer;
+        _runningJobs = runningJobs;
         _logger = logger;
     }
 
@@ -100,6 +102,7 @@ internal sealed class QueueProcessor
                 {
                     // _running counts the job until ExecuteAsync's finally; the drain below waits for it to reach 0.
                     Interlocked.Increment(ref _running);
+                    _runningJobs.Add(job.Id, job.Attempt);
                     ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Processor.ExecuteAsync(state.Job, state.StopJobs),
                         (Processor: this, Job: job, StopJobs: stopJobs), preferLocal: false);
                 }
@@ -257,6 +260,7 @@ internal sealed class QueueProcessor
         }
         finally
         {
+            _runningJobs.Remove(job.Id);
             Interlocked.Decrement(ref _running);
             Wake(jobsAvailable: false);
         }

@@ -23,6 +23,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private readonly List<QueueProcessor> _processors = [];
     private readonly List<Task> _loops = [];
     private Completer? _completer;
+    private readonly RunningJobs _runningJobs = new();
     private Task? _completing;
 
     public QueuesWorker(IServiceProvider services, QueuesClient client, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
@@ -72,12 +73,13 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         _completing = _completer.RunAsync();
         foreach (var (queue, concurrency) in queues)
         {
-            var processor = new QueueProcessor(queue, concurrency, _services, _client, _registry, _options, _completer, _logger);
+            var processor = new QueueProcessor(queue, concurrency, _services, _client, _registry, _options, _completer, _runningJobs, _logger);
             _processors.Add(processor);
             _loops.Add(processor.RunAsync(_stopClaiming.Token, _stopJobs.Token));
         }
 
         _loops.Add(PromoteLoopAsync(_stopClaiming.Token));
+        _loops.Add(HeartbeatAndRescueLoopAsync(_stopClaiming.Token));
         if (_options.UseNotifications)
         {
             _loops.Add(new Notifier(_client, Wake, _logger).RunAsync(_stopClaiming.Token));
@@ -127,6 +129,59 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         _stopClaiming.Dispose();
         _stopJobs.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Every heartbeat interval: one UPDATE marks all jobs this worker runs as alive, then one UPDATE rescues jobs of
+    /// any worker that stopped heartbeating for <see cref="QueuesOptions.RescueAfter"/>.
+    /// </summary>
+    private async Task HeartbeatAndRescueLoopAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.HeartbeatInterval, stoppingToken).ConfigureAwait(false);
+                var (ids, attempts) = _runningJobs.Snapshot();
+                if (ids.Length > 0)
+                {
+                    using var heartbeat = _client.DataSource.CreateCommand(_client.Sql.Heartbeat);
+                    heartbeat.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = ids });
+                    heartbeat.Parameters.Add(new Npgsql.NpgsqlParameter<short[]> { TypedValue = attempts });
+                    await heartbeat.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                }
+
+                using var rescue = _client.DataSource.CreateCommand(_client.Sql.Rescue);
+                rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = _options.RescueAfter, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+                var rescued = 0;
+                var reader = await rescue.ExecuteReaderAsync(stoppingToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(stoppingToken).ConfigureAwait(false))
+                    {
+                        rescued++;
+                    }
+                }
+
+                if (rescued > 0)
+                {
+                    LogMessages.Rescued(_logger, rescued, (long)_options.RescueAfter.TotalMilliseconds);
+                }
+
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                var delay = Backoff.Delay(++failures);
+                LogMessages.LoopError(_logger, exception, "heartbeat and rescue", (long)delay.TotalMilliseconds);
+                await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task PromoteLoopAsync(CancellationToken stoppingToken)

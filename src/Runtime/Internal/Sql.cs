@@ -99,6 +99,32 @@ internal sealed class Sql
             WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
             """;
 
+        Heartbeat = $"""
+            UPDATE {jobs} AS j SET heartbeat_at = now()
+            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) {asyncCommit}
+            WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
+            """;
+
+        // A running job whose worker stopped heartbeating: retried, or discarded when out of attempts. The condition
+        // is checked again on the row being updated, so a job that completed meanwhile is left alone.
+        Rescue = $"""
+            WITH stale AS (
+                SELECT id FROM {jobs}
+                WHERE state = 'running' AND heartbeat_at < now() - $1
+                ORDER BY heartbeat_at
+                LIMIT 1000
+                FOR UPDATE SKIP LOCKED)
+            UPDATE {jobs} AS j SET
+                state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
+                finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
+                run_at = now(),
+                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'rescued',
+                    'message', 'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat ' || j.heartbeat_at || ')'))
+            FROM stale
+            WHERE j.id = stale.id AND j.state = 'running' AND j.heartbeat_at < now() - $1
+            RETURNING j.id
+            """;
+
         Snooze = $"""
             UPDATE {jobs} SET state = 'scheduled', run_at = now() + $3, attempt = attempt - 1, attempted_by = NULL
             WHERE id = $1 AND state = 'running' AND attempt = $2
@@ -199,6 +225,10 @@ internal sealed class Sql
     public string CompleteMany { get; }
 
     public string Snooze { get; }
+
+    public string Heartbeat { get; }
+
+    public string Rescue { get; }
 
     public string Cancel { get; }
 

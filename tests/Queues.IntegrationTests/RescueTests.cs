@@ -1,0 +1,75 @@
+using Queues.IntegrationTests.Infrastructure;
+
+namespace Queues.IntegrationTests;
+
+public sealed class RescueTests(PostgresFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static void FastHeartbeat(QueuesOptions options)
+    {
+        options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+        options.RescueAfter = TimeSpan.FromMilliseconds(700);
+    }
+
+    [Fact]
+    public async Task JobOfAWorkerThatStoppedHeartbeating_IsRescuedAndRunsAgain()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        // As a killed worker leaves them: running, last heartbeat long ago.
+        var retried = new JobId(await schema.ScalarAsync<long>("""
+            INSERT INTO {jobs} (name, payload, state, attempt, max_attempts, attempted_at, heartbeat_at, attempted_by)
+            VALUES ('it.count', '{"sequence": 5}', 'running', 1, 3, now() - interval '1 hour', now() - interval '1 hour', 'dead-worker')
+            RETURNING id
+            """));
+        var exhausted = new JobId(await schema.ScalarAsync<long>("""
+            INSERT INTO {jobs} (name, payload, state, attempt, max_attempts, attempted_at, heartbeat_at, attempted_by)
+            VALUES ('it.count', '{"sequence": 6}', 'running', 3, 3, now() - interval '1 hour', now() - interval '1 hour', 'dead-worker')
+            RETURNING id
+            """));
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder, FastHeartbeat);
+        var completed = await schema.WaitForStateAsync(retried, JobState.Completed);
+        var discarded = await schema.WaitForStateAsync(exhausted, JobState.Discarded);
+
+        Assert.Equal(2, completed.Attempt);
+        var rescue = Assert.Single(completed.Errors);
+        Assert.Equal("rescued", rescue.Kind);
+        Assert.Equal(1, rescue.Attempt);
+        Assert.Contains("worker dead-worker stopped heartbeating", rescue.Message, StringComparison.Ordinal);
+        Assert.Equal("rescued", Assert.Single(discarded.Errors).Kind);
+        Assert.Equal([new CountPayload(5)], recorder.Runs.Select(static r => r.Payload));
+        Assert.Contains(worker.Logs.Entries, static e => e.EventId.Id == QueuesEventId.Rescued);
+    }
+
+    [Fact]
+    public async Task LongRunningJobOfALiveWorker_KeepsHeartbeatingAndIsNotRescued()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItBlockingAsync(tx, new BlockingPayload("long"))))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder, FastHeartbeat);
+        await recorder.WaitForRunsAsync(1);
+        var started = (await schema.Client.GetJobAsync(id, Ct))!.AttemptedAt!.Value;
+
+        // Wait until the job has run for more than twice the rescue threshold, watching its heartbeat advance.
+        await Eventually.TrueAsync(async () => await schema.ScalarAsync<bool>(
+            "SELECT heartbeat_at > attempted_at + interval '1500 milliseconds' FROM {jobs} WHERE id = $1", id.Value));
+
+        var job = (await schema.Client.GetJobAsync(id, Ct))!;
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(started, job.AttemptedAt);
+        Assert.Empty(job.Errors);
+        Assert.Single(recorder.Runs);
+    }
+
+    [Fact]
+    public void RescueAfterNotAboveTwoHeartbeats_IsRejected()
+    {
+        var options = new QueuesOptions { HeartbeatInterval = TimeSpan.FromSeconds(10), RescueAfter = TimeSpan.FromSeconds(20) };
+        var error = Assert.ThrowsAny<ArgumentException>(options.Validate);
+        Assert.Contains("QueuesOptions.RescueAfter", error.Message, StringComparison.Ordinal);
+    }
+}
