@@ -86,7 +86,8 @@ public sealed class QueuesClient
 
         var (queue, priority, maxAttempts) = Resolve(job, options);
         var scheduled = options is { RunAt: not null } or { Delay: not null };
-        var notify = NotifyWorkers && _notifyLimiter.TryAcquire(queue);
+        var notify = NotifyWorkers && (options?.RunAt is null || options.RunAt <= DateTimeOffset.UtcNow) && options?.Delay is null or { Ticks: <= 0 }
+            && _notifyLimiter.TryAcquire(queue);
         using var command = CreateCommand(scheduled ? _sql.InsertScheduled : notify ? _sql.InsertAndNotify : _sql.Insert, transaction, job);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });

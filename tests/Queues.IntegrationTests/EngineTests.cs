@@ -207,6 +207,77 @@ public sealed class EngineTests(PostgresFixture fixture)
             "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND query LIKE $1", $"%{schema.Name}%"));
     }
 
+    [Fact]
+    public async Task HandlerIgnoringItsTimeout_IsAbandonedAndItsAttemptFails()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var job = new JobDefinition("rt.deaf", maxAttempts: 1) { Timeout = TimeSpan.FromMilliseconds(100) };
+        var id = await EnqueueRawAsync(schema, job);
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder,
+            jobs: b => b.AddJob(job, static (_, _, _, _) => new ValueTask(Task.Delay(Timeout.Infinite, CancellationToken.None))));
+        var discarded = await schema.WaitForStateAsync(id, JobState.Discarded);
+
+        var error = Assert.Single(discarded.Errors);
+        Assert.Equal("timeout", error.Kind);
+        Assert.Contains("ignored cancellation; its attempt was abandoned", error.Message, StringComparison.Ordinal);
+        Assert.Contains(worker.Logs.Entries, static e => e.EventId.Id == QueuesEventId.HandlerAbandoned);
+    }
+
+    [Fact]
+    public async Task ShutdownWithAHandlerIgnoringCancellation_StillEndsAndPutsTheJobBack()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var job = new JobDefinition("rt.stubborn");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var id = await EnqueueRawAsync(schema, job);
+
+        await using (var worker = await TestWorker.StartAsync(schema, recorder, static o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(100),
+            jobs: b => b.AddJob(job, (_, _, _, _) => { started.TrySetResult(); return new ValueTask(Task.Delay(Timeout.Infinite, CancellationToken.None)); })))
+        {
+            await started.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
+            await worker.StopAsync().WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        }
+
+        var released = (await schema.Client.GetJobAsync(id, Ct))!;
+        Assert.Equal(JobState.Available, released.State);
+        Assert.Equal(0, released.Attempt);
+    }
+
+    [Fact]
+    public async Task HandlerReportingShutdownWithAnotherException_IsPutBackNotFailed()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var job = new JobDefinition("rt.io");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var id = await EnqueueRawAsync(schema, job);
+
+        await using (var worker = await TestWorker.StartAsync(schema, recorder, static o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(100),
+            jobs: b => b.AddJob(job, async (_, _, _, ct) =>
+            {
+                started.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new IOException("the connection to the mail server was closed");
+                }
+            })))
+        {
+            await started.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
+            await worker.StopAsync();
+        }
+
+        var released = (await schema.Client.GetJobAsync(id, Ct))!;
+        Assert.Equal(JobState.Available, released.State);
+        Assert.Empty(released.Errors);
+    }
+
     private static async Task<JobId> EnqueueRawAsync(TestSchema schema, JobDefinition job)
     {
         await using var connection = await schema.Fixture.DataSource.OpenConnectionAsync(Ct);

@@ -61,6 +61,7 @@ internal sealed class Completer
     {
         var idArray = ids.ToArray();
         var attemptArray = attempts.ToArray();
+        Array.Sort(idArray, attemptArray); // Lock rows in id order, as the heartbeat does.
         for (var failures = 0; ; failures++)
         {
             try

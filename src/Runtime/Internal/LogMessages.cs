@@ -34,8 +34,12 @@ internal static partial class LogMessages
     public static partial void JobReleased(ILogger logger, long jobId, string jobName);
 
     [LoggerMessage(EventId = QueuesEventId.HandlerAbandoned, Level = LogLevel.Error,
-        Message = "Job {JobId} ({JobName}) ignored cancellation after its {TimeoutMs} ms timeout; its attempt is recorded as failed and its slot freed, but the handler may still be running")]
-    public static partial void HandlerAbandoned(ILogger logger, long jobId, string jobName, long timeoutMs);
+        Message = "Job {JobId} ({JobName}) ignored its cancelled token (timeout or shutdown) for {GraceMs} ms; its slot is freed and its attempt recorded, but the handler may still be running")]
+    public static partial void HandlerAbandoned(ILogger logger, long jobId, string jobName, long graceMs);
+
+    [LoggerMessage(EventId = QueuesEventId.OutcomeNotWritten, Level = LogLevel.Error,
+        Message = "Could not write the outcome of job {JobId} ({JobName}) attempt {Attempt}; it stays running until rescued after {RescueAfterMs} ms without a heartbeat")]
+    public static partial void OutcomeNotWritten(ILogger logger, Exception exception, long jobId, string jobName, int attempt, long rescueAfterMs);
 
     [LoggerMessage(EventId = QueuesEventId.LoopError, Level = LogLevel.Error,
         Message = "Queues worker loop '{Loop}' failed; retrying in {DelayMs} ms")]

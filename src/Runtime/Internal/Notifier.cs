@@ -10,6 +10,7 @@ namespace Queues.Internal;
 /// </summary>
 internal sealed class Notifier
 {
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
     private readonly QueuesClient _client;
     private readonly Action<string?> _wake;
     private readonly ILogger _logger;
@@ -45,7 +46,12 @@ internal sealed class Notifier
                     failures = 0;
                     while (true)
                     {
-                        await connection.WaitAsync(stoppingToken).ConfigureAwait(false);
+                        // A quiet connection is probed now and then, so a half-open one is noticed and replaced.
+                        if (!await connection.WaitAsync(KeepAlive, stoppingToken).ConfigureAwait(false))
+                        {
+                            using var probe = new NpgsqlCommand("SELECT 1", connection);
+                            await probe.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+                        }
                     }
                 }
             }

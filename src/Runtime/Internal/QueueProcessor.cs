@@ -95,7 +95,8 @@ internal sealed class QueueProcessor
                     continue;
                 }
 
-                var jobs = await ClaimAsync(free, stopClaiming).ConfigureAwait(false);
+                // Not cancellable: a claim cancelled after PostgreSQL ran it would leave its rows running unseen.
+                var jobs = await ClaimAsync(free, CancellationToken.None).ConfigureAwait(false);
                 lastClaim = Stopwatch.GetTimestamp();
                 failures = 0;
                 foreach (var job in jobs)
@@ -178,24 +179,30 @@ internal sealed class QueueProcessor
 
             var context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt);
             var timeout = registration.Job.Timeout;
-            // Only a job with a timeout pays for a linked token source.
-            using var attempt = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stopJobs);
-            attempt?.CancelAfter(timeout!.Value);
+
+            // The timeout has its own source so a timeout and a shutdown are told apart; only a job with a timeout pays
+            // for the sources. Shutdown cancels stopJobs.
+            using var timeoutSource = timeout is null ? null : new CancellationTokenSource(timeout.Value);
+            using var linked = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stopJobs, timeoutSource.Token);
+            using var finished = new CancellationTokenSource();
 
             Exception? failure = null;
             try
             {
-                var run = RunHandlerAsync(registration, job, context, attempt?.Token ?? stopJobs);
-                if (timeout is { } limit2 && !await CompletesWithinAsync(run, limit2 + AbandonAfter).ConfigureAwait(false))
+                var run = RunHandlerAsync(registration, job, context, linked?.Token ?? stopJobs);
+                var abandon = AbandonSignalAsync(timeoutSource?.Token ?? CancellationToken.None, stopJobs, finished.Token);
+                if (await Task.WhenAny(run, abandon).ConfigureAwait(false) != run)
                 {
-                    LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)limit2.TotalMilliseconds);
-                    failure = new TimeoutException(
-                        $"Job '{job.Name}' ran past its timeout of {limit2} and ignored cancellation; its attempt was abandoned.");
+                    // The handler ignored its cancelled token for AbandonAfter. Its slot is freed; it may still be running.
+                    _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)AbandonAfter.TotalMilliseconds);
+                    throw timeoutSource is { IsCancellationRequested: true }
+                        ? new TimeoutException($"Job '{job.Name}' ran past its timeout of {timeout} and ignored cancellation; its attempt was abandoned.")
+                        : new OperationCanceledException(stopJobs);
                 }
-                else
-                {
-                    await run.ConfigureAwait(false);
-                }
+
+                await finished.CancelAsync().ConfigureAwait(false);
+                await run.ConfigureAwait(false);
             }
             catch (JobPayloadException exception)
             {
@@ -203,18 +210,20 @@ internal sealed class QueueProcessor
                 await RecordAsync(_client.Sql.Discard, job, "payload", exception.GetType().FullName, exception.Message, null).ConfigureAwait(false);
                 return;
             }
-            catch (OperationCanceledException) when (stopJobs.IsCancellationRequested)
+            catch (Exception exception) when (timeoutSource is { IsCancellationRequested: true })
             {
+                failure = exception as TimeoutException
+                    ?? new TimeoutException($"Job '{job.Name}' exceeded its timeout of {timeout} and was cancelled.", exception);
+            }
+            catch (Exception) when (stopJobs.IsCancellationRequested)
+            {
+                // Stopped by shutdown, however the handler reported it: back to available, the attempt not counted.
                 using var release = _client.DataSource.CreateCommand(_client.Sql.Release);
                 release.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
                 release.Parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
                 await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
                 LogMessages.JobReleased(_logger, job.Id, job.Name);
                 return;
-            }
-            catch (OperationCanceledException exception) when (attempt is { IsCancellationRequested: true })
-            {
-                failure = new TimeoutException($"Job '{job.Name}' exceeded its timeout of {timeout} and was cancelled.", exception);
             }
             catch (Exception exception)
             {
@@ -223,10 +232,10 @@ internal sealed class QueueProcessor
 
             if (failure is not null)
             {
-                var retryDelay = (registration.Job.RetryDelay ?? _options.RetryDelay)(job.Attempt);
                 var state = await RecordAsync(_client.Sql.Fail, job, failure is TimeoutException ? "timeout" : "exception",
-                    failure.GetType().FullName, failure.Message, failure.StackTrace, retryDelay).ConfigureAwait(false);
-                LogMessages.JobFailed(_logger, failure, job.Id, job.Name, job.Attempt, job.MaxAttempts, state ?? "unchanged");
+                    failure.GetType().FullName, failure.Message, failure.StackTrace, RetryDelay(registration.Job, job.Attempt)).ConfigureAwait(false);
+                LogMessages.JobFailed(_logger, failure, job.Id, job.Name, job.Attempt, job.MaxAttempts,
+                    state ?? "unchanged: the row was no longer running at this attempt (cancelled or rescued meanwhile)");
                 return;
             }
 
@@ -256,11 +265,11 @@ internal sealed class QueueProcessor
         catch (Exception exception)
         {
             // The outcome could not be written (the database went away). The row stays running until it is rescued.
-            LogMessages.LoopError(_logger, exception, $"record outcome of job {job.Id}", 0);
+            LogMessages.OutcomeNotWritten(_logger, exception, job.Id, job.Name, job.Attempt, (long)_options.RescueAfter.TotalMilliseconds);
         }
         finally
         {
-            _runningJobs.Remove(job.Id);
+            _runningJobs.Remove(job.Id, job.Attempt);
             Interlocked.Decrement(ref _running);
             Wake(jobsAvailable: false);
         }
@@ -275,12 +284,33 @@ internal sealed class QueueProcessor
         }
     }
 
-    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan limit)
+    /// <summary>
+    /// Completes <see cref="AbandonAfter"/> after the handler's timeout or the shutdown cancelled it, so a handler that
+    /// ignores its token can neither hold its slot past its timeout nor hold up shutdown; never completes once
+    /// <paramref name="finished"/> fires.
+    /// </summary>
+    private static async Task AbandonSignalAsync(CancellationToken timedOut, CancellationToken stopJobs, CancellationToken finished)
     {
-        using var timer = new CancellationTokenSource();
-        var finished = await Task.WhenAny(task, Task.Delay(limit, timer.Token)).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
-        return finished == task;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(timedOut, stopJobs, finished);
+        await Task.Delay(Timeout.Infinite, either.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        if (!finished.IsCancellationRequested)
+        {
+            await Task.Delay(AbandonAfter, finished).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The job's retry delay, or the global one; a delegate that throws falls back to the default policy.</summary>
+    private TimeSpan RetryDelay(JobDefinition job, int attempt)
+    {
+        try
+        {
+            return (job.RetryDelay ?? _options.RetryDelay)(attempt);
+        }
+        catch (Exception exception)
+        {
+            LogMessages.LoopError(_logger, exception, $"retry delay of job '{job.Name}' (using the default policy)", 0);
+            return RetryPolicy.Exponential(attempt);
+        }
     }
 
     /// <summary>Appends an error to the job and moves it on with <paramref name="sql"/>; returns the new state if the guard matched.</summary>

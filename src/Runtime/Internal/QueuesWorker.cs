@@ -24,6 +24,8 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private readonly List<Task> _loops = [];
     private Completer? _completer;
     private readonly RunningJobs _runningJobs = new();
+    private readonly CancellationTokenSource _stopHeartbeat = new();
+    private Task? _heartbeating;
     private Task? _completing;
 
     public QueuesWorker(IServiceProvider services, QueuesClient client, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
@@ -79,7 +81,9 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         _loops.Add(PromoteLoopAsync(_stopClaiming.Token));
-        _loops.Add(HeartbeatAndRescueLoopAsync(_stopClaiming.Token));
+        // Heartbeats go on until every job has finished and its completion is written, so a slow shutdown is not
+        // mistaken for a dead worker.
+        _heartbeating = HeartbeatAndRescueLoopAsync(_stopHeartbeat.Token);
         if (_options.UseNotifications)
         {
             _loops.Add(new Notifier(_client, Wake, _logger).RunAsync(_stopClaiming.Token));
@@ -121,6 +125,8 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         // Every handler has finished: write the completions still waiting.
         _completer!.Close();
         await _completing!.ConfigureAwait(false);
+        await _stopHeartbeat.CancelAsync().ConfigureAwait(false);
+        await _heartbeating!.ConfigureAwait(false);
         LogMessages.WorkerStopped(_logger, _options.WorkerName);
     }
 
@@ -128,6 +134,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     {
         _stopClaiming.Dispose();
         _stopJobs.Dispose();
+        _stopHeartbeat.Dispose();
         return ValueTask.CompletedTask;
     }
 

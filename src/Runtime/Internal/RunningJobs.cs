@@ -9,7 +9,8 @@ internal sealed class RunningJobs
 
     public void Add(long id, short attempt) => _jobs[id] = attempt;
 
-    public void Remove(long id) => _jobs.TryRemove(id, out _);
+    /// <summary>Forgets this attempt only: a rescued job re-claimed here meanwhile keeps its heartbeat.</summary>
+    public void Remove(long id, short attempt) => _jobs.TryRemove(new KeyValuePair<long, short>(id, attempt));
 
     public (long[] Ids, short[] Attempts) Snapshot()
     {
@@ -21,6 +22,7 @@ internal sealed class RunningJobs
             (ids[i], attempts[i]) = (pairs[i].Key, pairs[i].Value);
         }
 
+        Array.Sort(ids, attempts); // Lock rows in id order, as the completer does.
         return (ids, attempts);
     }
 }

@@ -60,7 +60,7 @@ internal sealed class Sql
             """;
 
         Promote = $"""
-            WITH due AS (
+            WITH due AS MATERIALIZED (
                 SELECT id FROM {jobs}
                 WHERE state IN ('scheduled', 'retryable') AND run_at <= now()
                 ORDER BY run_at, id
@@ -69,11 +69,6 @@ internal sealed class Sql
             UPDATE {jobs} AS j SET state = 'available'
             FROM due
             WHERE j.id = due.id
-            """;
-
-        Complete = $"""
-            UPDATE {jobs} SET state = 'completed', finalized_at = now()
-            WHERE id = $1 AND state = 'running' AND attempt = $2
             """;
 
         const string error = "jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', $3::text, 'type', $4::text, 'message', $5::text, 'trace', $6::text))";
@@ -188,6 +183,7 @@ internal sealed class Sql
             WHERE id IN (
                 SELECT id FROM {jobs}
                 WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at < $1
+                ORDER BY id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
             """;
@@ -213,8 +209,6 @@ internal sealed class Sql
     public string Claim { get; }
 
     public string Promote { get; }
-
-    public string Complete { get; }
 
     public string Fail { get; }
 
