@@ -20,5 +20,8 @@ public static class QueuesEventId
 
     public const int Promoted = 4000;
     public const int Rescued = 4001;
+    public const int LeadershipGained = 4002;
+    public const int LeadershipLost = 4003;
+    public const int Retained = 4004;
 #pragma warning restore CS1591
 }

@@ -58,6 +58,15 @@ public sealed class QueuesOptions
     /// </summary>
     public TimeSpan RescueAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long completed and cancelled jobs are kept before the leader deletes them: 1 day. <see cref="TimeSpan.Zero"/>
+    /// or less keeps them forever.
+    /// </summary>
+    public TimeSpan RetainCompletedFor { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How long discarded jobs (the dead letters) are kept: 14 days. Zero or less keeps them forever.</summary>
+    public TimeSpan RetainDiscardedFor { get; set; } = TimeSpan.FromDays(14);
+
     /// <summary>How often an idle worker polls for due jobs. Defaults to <see cref="DefaultPollInterval"/>.</summary>
     public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
 

@@ -49,6 +49,17 @@ internal static partial class LogMessages
         Message = "Rescued {Count} running jobs whose worker stopped heartbeating for {RescueAfterMs} ms; they are retried or, out of attempts, discarded")]
     public static partial void Rescued(ILogger logger, int count, long rescueAfterMs);
 
+    [LoggerMessage(EventId = QueuesEventId.LeadershipGained, Level = LogLevel.Information,
+        Message = "Worker {WorkerName} is now the maintenance leader of schema {Schema}")]
+    public static partial void LeadershipGained(ILogger logger, string workerName, string schema);
+
+    [LoggerMessage(EventId = QueuesEventId.LeadershipLost, Level = LogLevel.Information,
+        Message = "Worker {WorkerName} is no longer the maintenance leader of schema {Schema}")]
+    public static partial void LeadershipLost(ILogger logger, string workerName, string schema);
+
+    [LoggerMessage(EventId = QueuesEventId.Retained, Level = LogLevel.Debug, Message = "Deleted {Count} finished jobs past their retention")]
+    public static partial void Retained(ILogger logger, long count);
+
     [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
     public static partial void Promoted(ILogger logger, int count);
 }

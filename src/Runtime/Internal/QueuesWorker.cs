@@ -80,10 +80,10 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
             _loops.Add(processor.RunAsync(_stopClaiming.Token, _stopJobs.Token));
         }
 
-        _loops.Add(PromoteLoopAsync(_stopClaiming.Token));
+        _loops.Add(new Maintenance(_client, _options, Wake, _logger).RunAsync(_stopClaiming.Token));
         // Heartbeats go on until every job has finished and its completion is written, so a slow shutdown is not
         // mistaken for a dead worker.
-        _heartbeating = HeartbeatAndRescueLoopAsync(_stopHeartbeat.Token);
+        _heartbeating = HeartbeatLoopAsync(_stopHeartbeat.Token);
         if (_options.UseNotifications)
         {
             _loops.Add(new Notifier(_client, Wake, _logger).RunAsync(_stopClaiming.Token));
@@ -138,11 +138,8 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>
-    /// Every heartbeat interval: one UPDATE marks all jobs this worker runs as alive, then one UPDATE rescues jobs of
-    /// any worker that stopped heartbeating for <see cref="QueuesOptions.RescueAfter"/>.
-    /// </summary>
-    private async Task HeartbeatAndRescueLoopAsync(CancellationToken stoppingToken)
+    /// <summary>Every heartbeat interval, one UPDATE marks all jobs this worker runs as alive.</summary>
+    private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
@@ -159,23 +156,6 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
                     await heartbeat.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
                 }
 
-                using var rescue = _client.DataSource.CreateCommand(_client.Sql.Rescue);
-                rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = _options.RescueAfter, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
-                var rescued = 0;
-                var reader = await rescue.ExecuteReaderAsync(stoppingToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(stoppingToken).ConfigureAwait(false))
-                    {
-                        rescued++;
-                    }
-                }
-
-                if (rescued > 0)
-                {
-                    LogMessages.Rescued(_logger, rescued, (long)_options.RescueAfter.TotalMilliseconds);
-                }
-
                 failures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -185,43 +165,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
             catch (Exception exception)
             {
                 var delay = Backoff.Delay(++failures);
-                LogMessages.LoopError(_logger, exception, "heartbeat and rescue", (long)delay.TotalMilliseconds);
-                await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task PromoteLoopAsync(CancellationToken stoppingToken)
-    {
-        const int batch = 1000;
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                using var command = _client.DataSource.CreateCommand(_client.Sql.Promote);
-                command.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = batch });
-                var promoted = await command.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
-                failures = 0;
-                if (promoted > 0)
-                {
-                    LogMessages.Promoted(_logger, promoted);
-                    Wake(null);
-                }
-
-                if (promoted < batch)
-                {
-                    await Task.Delay(_options.PollInterval, stoppingToken).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception exception)
-            {
-                var delay = Backoff.Delay(++failures);
-                LogMessages.LoopError(_logger, exception, "promote", (long)delay.TotalMilliseconds);
+                LogMessages.LoopError(_logger, exception, "heartbeat", (long)delay.TotalMilliseconds);
                 await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
             }
         }

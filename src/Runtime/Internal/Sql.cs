@@ -69,6 +69,28 @@ internal sealed class Sql
             UPDATE {jobs} AS j SET state = 'available'
             FROM due
             WHERE j.id = due.id
+            RETURNING j.queue
+            """;
+
+        var leader = $"\"{schema}\".leader";
+        AcquireLease = $"""
+            INSERT INTO {leader} AS l (name, holder, expires_at) VALUES ('maintenance', $1, now() + $2)
+            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+            WHERE l.holder = EXCLUDED.holder OR l.expires_at < now()
+            RETURNING holder
+            """;
+        ReleaseLease = $"DELETE FROM {leader} WHERE name = 'maintenance' AND holder = $1";
+
+        // Retention: finished jobs past their age, in bounded batches ($1 completed/cancelled cutoff, $2 discarded cutoff).
+        Retain = $"""
+            DELETE FROM {jobs}
+            WHERE id IN (
+                SELECT id FROM {jobs}
+                WHERE (state IN ('completed', 'cancelled') AND finalized_at < now() - $1)
+                   OR (state = 'discarded' AND finalized_at < now() - $2)
+                ORDER BY id
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED)
             """;
 
         const string error = "jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', $3::text, 'type', $4::text, 'message', $5::text, 'trace', $6::text))";
@@ -221,6 +243,12 @@ internal sealed class Sql
     public string Snooze { get; }
 
     public string Heartbeat { get; }
+
+    public string AcquireLease { get; }
+
+    public string ReleaseLease { get; }
+
+    public string Retain { get; }
 
     public string Rescue { get; }
 

@@ -1,0 +1,189 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Queues.Internal;
+
+/// <summary>
+/// Leader-only upkeep of a schema. Every worker competes for a lease row (UNLOGGED table); the holder renews it each
+/// tick, and when it dies the lease expires and any worker takes over. The leader makes due scheduled and retryable
+/// jobs available (and wakes workers on every node with a NOTIFY), rescues jobs whose worker stopped heartbeating, and
+/// deletes finished jobs past their retention in bounded batches.
+/// </summary>
+internal sealed class Maintenance
+{
+    /// <summary>How long a lease lasts without renewal: a dead leader is replaced within this.</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(10);
+
+    private const int Batch = 1_000;
+    private static readonly TimeSpan MaxTick = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetentionEvery = TimeSpan.FromSeconds(10);
+
+    private readonly QueuesClient _client;
+    private readonly QueuesOptions _options;
+    private readonly Action<string?> _wake;
+    private readonly ILogger _logger;
+    private bool _leader;
+    private DateTime _nextRetention = DateTime.MinValue;
+
+    public Maintenance(QueuesClient client, QueuesOptions options, Action<string?> wake, ILogger logger)
+    {
+        _client = client;
+        _options = options;
+        _wake = wake;
+        _logger = logger;
+    }
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var tick = _options.PollInterval < MaxTick ? _options.PollInterval : MaxTick;
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await HoldLeaseAsync(stoppingToken).ConfigureAwait(false))
+                {
+                    var promoted = await PromoteAsync(stoppingToken).ConfigureAwait(false);
+                    await RescueAsync(stoppingToken).ConfigureAwait(false);
+                    await RetainAsync(stoppingToken).ConfigureAwait(false);
+                    failures = 0;
+                    if (promoted == Batch)
+                    {
+                        continue; // More are due.
+                    }
+                }
+
+                await Task.Delay(tick, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                var delay = Backoff.Delay(++failures);
+                LogMessages.LoopError(_logger, exception, "maintenance", (long)delay.TotalMilliseconds);
+                await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
+            }
+        }
+
+        if (_leader)
+        {
+            // Hand over at once instead of letting the lease run out.
+            try
+            {
+                using var release = _client.DataSource.CreateCommand(_client.Sql.ReleaseLease);
+                release.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.WorkerName });
+                await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                LogMessages.LoopError(_logger, exception, "release the maintenance lease (it expires by itself)", 0);
+            }
+        }
+    }
+
+    private async Task<bool> HoldLeaseAsync(CancellationToken cancellationToken)
+    {
+        using var command = _client.DataSource.CreateCommand(_client.Sql.AcquireLease);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.WorkerName });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = LeaseDuration, NpgsqlDbType = NpgsqlDbType.Interval });
+        var leader = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+        if (leader != _leader)
+        {
+            if (leader)
+            {
+                LogMessages.LeadershipGained(_logger, _options.WorkerName, _client.Schema);
+            }
+            else
+            {
+                LogMessages.LeadershipLost(_logger, _options.WorkerName, _client.Schema);
+            }
+
+            _leader = leader;
+        }
+
+        return leader;
+    }
+
+    private async Task<int> PromoteAsync(CancellationToken cancellationToken)
+    {
+        using var command = _client.DataSource.CreateCommand(_client.Sql.Promote);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Batch });
+        var queues = new HashSet<string>(StringComparer.Ordinal);
+        var promoted = 0;
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                promoted++;
+                queues.Add(reader.GetString(0));
+            }
+        }
+
+        if (promoted == 0)
+        {
+            return 0;
+        }
+
+        LogMessages.Promoted(_logger, promoted);
+        foreach (var queue in queues)
+        {
+            _wake(queue);
+            if (_client.NotifyWorkers)
+            {
+                // Outside any enqueuer's transaction: wakes the other nodes without serializing anyone's commit.
+                using var notify = _client.DataSource.CreateCommand(_client.Sql.Notify);
+                notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+                await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return promoted;
+    }
+
+    private async Task RescueAsync(CancellationToken cancellationToken)
+    {
+        using var rescue = _client.DataSource.CreateCommand(_client.Sql.Rescue);
+        rescue.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = _options.RescueAfter, NpgsqlDbType = NpgsqlDbType.Interval });
+        var rescued = await rescue.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (rescued > 0)
+        {
+            LogMessages.Rescued(_logger, rescued, (long)_options.RescueAfter.TotalMilliseconds);
+        }
+    }
+
+    private async Task RetainAsync(CancellationToken cancellationToken)
+    {
+        if (DateTime.UtcNow < _nextRetention)
+        {
+            return;
+        }
+
+        _nextRetention = DateTime.UtcNow + RetentionEvery;
+        var forever = TimeSpan.FromDays(365_000);
+        using var command = _client.DataSource.CreateCommand(_client.Sql.Retain);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>
+        {
+            TypedValue = _options.RetainCompletedFor > TimeSpan.Zero ? _options.RetainCompletedFor : forever,
+            NpgsqlDbType = NpgsqlDbType.Interval,
+        });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>
+        {
+            TypedValue = _options.RetainDiscardedFor > TimeSpan.Zero ? _options.RetainDiscardedFor : forever,
+            NpgsqlDbType = NpgsqlDbType.Interval,
+        });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Batch });
+        var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        if (deleted > 0)
+        {
+            LogMessages.Retained(_logger, deleted);
+            if (deleted == Batch)
+            {
+                _nextRetention = DateTime.MinValue; // More to delete: next tick.
+            }
+        }
+    }
+}
