@@ -73,8 +73,30 @@ public sealed class JobDefinition
     /// </summary>
     public IReadOnlyList<string> UniqueBy { get; init; } = [];
 
-    /// <summary>A cron expression (five fields, UTC) on which the job is enqueued periodically; null when it is not periodic.</summary>
-    public string? Cron { get; init; }
+    /// <summary>
+    /// A cron expression (five fields: minute hour day-of-month month day-of-week, UTC) on which the maintenance leader
+    /// enqueues the job, with an empty-object payload, once per schedule time across all nodes; null when it is not periodic.
+    /// </summary>
+    /// <exception cref="ArgumentException">The expression is invalid; the message names the field.</exception>
+    public string? Cron
+    {
+        get;
+        init
+        {
+            try
+            {
+                Schedule = value is null ? null : CronSchedule.Parse(value);
+            }
+            catch (FormatException exception)
+            {
+                throw new ArgumentException($"JobDefinition.Cron of job '{Name}': {exception.Message}", nameof(Cron), exception);
+            }
+
+            field = value;
+        }
+    }
+
+    internal CronSchedule? Schedule { get; private set; }
 
     /// <inheritdoc />
     public override string ToString() => Name;

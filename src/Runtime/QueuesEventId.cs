@@ -23,5 +23,6 @@ public static class QueuesEventId
     public const int LeadershipGained = 4002;
     public const int LeadershipLost = 4003;
     public const int Retained = 4004;
+    public const int CronEnqueued = 4005;
 #pragma warning restore CS1591
 }

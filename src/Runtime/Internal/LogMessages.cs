@@ -60,6 +60,10 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.Retained, Level = LogLevel.Debug, Message = "Deleted {Count} finished jobs past their retention")]
     public static partial void Retained(ILogger logger, long count);
 
+    [LoggerMessage(EventId = QueuesEventId.CronEnqueued, Level = LogLevel.Information,
+        Message = "Enqueued periodic job {JobName} for {ScheduledAt:O} as job {JobId}")]
+    public static partial void CronEnqueued(ILogger logger, string jobName, DateTime scheduledAt, long jobId);
+
     [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
     public static partial void Promoted(ILogger logger, int count);
 }

@@ -26,8 +26,12 @@ internal sealed class Maintenance
     private bool _leader;
     private DateTime _nextRetention = DateTime.MinValue;
 
-    public Maintenance(QueuesClient client, QueuesOptions options, Action<string?> wake, ILogger logger)
+    private readonly JobRegistry _registry;
+    private readonly Dictionary<string, DateTime> _cronNext = new(StringComparer.Ordinal);
+
+    public Maintenance(QueuesClient client, QueuesOptions options, JobRegistry registry, Action<string?> wake, ILogger logger)
     {
+        _registry = registry;
         _client = client;
         _options = options;
         _wake = wake;
@@ -47,6 +51,7 @@ internal sealed class Maintenance
                     var promoted = await PromoteAsync(stoppingToken).ConfigureAwait(false);
                     await RescueAsync(stoppingToken).ConfigureAwait(false);
                     await RetainAsync(stoppingToken).ConfigureAwait(false);
+                    await ScheduleCronAsync(stoppingToken).ConfigureAwait(false);
                     failures = 0;
                     if (promoted == Batch)
                     {
@@ -102,6 +107,7 @@ internal sealed class Maintenance
             }
 
             _leader = leader;
+            _cronNext.Clear();
         }
 
         return leader;
@@ -155,6 +161,65 @@ internal sealed class Maintenance
         }
     }
 
+    /// <summary>
+    /// Enqueues every periodic job whose schedule time has come. A new leader starts one lease back, so a tick missed
+    /// while leadership changed hands is caught up; the cron_runs row makes each schedule time enqueue once.
+    /// </summary>
+    private async Task ScheduleCronAsync(CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var registration in _registry.Jobs)
+        {
+            if (registration.Job.Schedule is not { } schedule)
+            {
+                continue;
+            }
+
+            if (!_cronNext.TryGetValue(registration.Job.Name, out var next))
+            {
+                next = schedule.Next(now - LeaseDuration) ?? DateTime.MaxValue;
+            }
+
+            while (next <= now)
+            {
+                await EnqueueCronAsync(registration.Job, next, cancellationToken).ConfigureAwait(false);
+                next = schedule.Next(next) ?? DateTime.MaxValue;
+            }
+
+            _cronNext[registration.Job.Name] = next;
+        }
+    }
+
+    private async Task EnqueueCronAsync(JobDefinition job, DateTime scheduledAt, CancellationToken cancellationToken)
+    {
+        var connection = await _client.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                using var claim = new NpgsqlCommand(_client.Sql.ClaimCronRun, connection, transaction);
+                claim.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
+                claim.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = scheduledAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                if (await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    return; // Enqueued already, by this node or a previous leader.
+                }
+
+                var id = await _client.EnqueueAsync(transaction, job, EmptyPayload, cancellationToken: cancellationToken).ConfigureAwait(false);
+                using var record = new NpgsqlCommand(_client.Sql.RecordCronRun, connection, transaction);
+                record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
+                record.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = scheduledAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                record.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
+                await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                LogMessages.CronEnqueued(_logger, job.Name, scheduledAt, id.Value);
+            }
+        }
+    }
+
+    private static readonly ReadOnlyMemory<byte> EmptyPayload = "{}"u8.ToArray();
+
     private async Task RetainAsync(CancellationToken cancellationToken)
     {
         if (DateTime.UtcNow < _nextRetention)
@@ -177,6 +242,11 @@ internal sealed class Maintenance
         });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Batch });
         var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        using (var cron = _client.DataSource.CreateCommand(_client.Sql.RetainCronRuns))
+        {
+            await cron.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (deleted > 0)
         {
             LogMessages.Retained(_logger, deleted);

@@ -80,7 +80,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
             _loops.Add(processor.RunAsync(_stopClaiming.Token, _stopJobs.Token));
         }
 
-        _loops.Add(new Maintenance(_client, _options, Wake, _logger).RunAsync(_stopClaiming.Token));
+        _loops.Add(new Maintenance(_client, _options, _registry, Wake, _logger).RunAsync(_stopClaiming.Token));
         // Heartbeats go on until every job has finished and its completion is written, so a slow shutdown is not
         // mistaken for a dead worker.
         _heartbeating = HeartbeatLoopAsync(_stopHeartbeat.Token);

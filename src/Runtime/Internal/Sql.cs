@@ -93,6 +93,10 @@ internal sealed class Sql
                 FOR UPDATE SKIP LOCKED)
             """;
 
+        ClaimCronRun = $"INSERT INTO \"{schema}\".cron_runs (name, scheduled_at) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        RecordCronRun = $"UPDATE \"{schema}\".cron_runs SET job_id = $3 WHERE name = $1 AND scheduled_at = $2";
+        RetainCronRuns = $"DELETE FROM \"{schema}\".cron_runs WHERE scheduled_at < now() - interval '7 days'";
+
         const string error = "jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', $3::text, 'type', $4::text, 'message', $5::text, 'trace', $6::text))";
 
         Fail = $"""
@@ -245,6 +249,12 @@ internal sealed class Sql
     public string Heartbeat { get; }
 
     public string AcquireLease { get; }
+
+    public string ClaimCronRun { get; }
+
+    public string RecordCronRun { get; }
+
+    public string RetainCronRuns { get; }
 
     public string ReleaseLease { get; }
 
