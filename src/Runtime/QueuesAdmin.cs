@@ -136,8 +136,8 @@ public sealed class QueuesAdmin
 
     /// <summary>
     /// Cancels a job that has not finished: it will not run (again). A job that is running right now is marked
-    /// cancelled at once and its outcome is ignored when its handler returns. Returns false when the job does not
-    /// exist or has already finished.
+    /// cancelled at once; its worker fires the handler's cancellation token within a heartbeat interval and ignores its
+    /// outcome. Returns false when the job does not exist or has already finished.
     /// </summary>
     /// <param name="id">The job.</param>
     /// <param name="reason">Recorded on the row.</param>
@@ -176,6 +176,57 @@ public sealed class QueuesAdmin
                 return total;
             }
         }
+    }
+
+    /// <summary>
+    /// Pauses <paramref name="queue"/> on every node: workers stop claiming from it (jobs already running finish) and
+    /// enqueues go on. Returns false when it was paused already.
+    /// </summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="cancellationToken">Cancels the update.</param>
+    public async Task<bool> PauseQueueAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        Validate.QueueName(queue, nameof(queue));
+        using var command = _client.DataSource.CreateCommand(_client.Sql.PauseQueue);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>Resumes a paused queue on every node and wakes its workers. Returns false when it was not paused.</summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="cancellationToken">Cancels the update.</param>
+    public async Task<bool> ResumeQueueAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        Validate.QueueName(queue, nameof(queue));
+        using var command = _client.DataSource.CreateCommand(_client.Sql.ResumeQueue);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+        var resumed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        if (resumed && _client.NotifyWorkers)
+        {
+            using var notify = _client.DataSource.CreateCommand(_client.Sql.Notify);
+            notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return resumed;
+    }
+
+    /// <summary>The queues paused now, in name order.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<IReadOnlyList<string>> GetPausedQueuesAsync(CancellationToken cancellationToken = default)
+    {
+        using var command = _client.DataSource.CreateCommand(_client.Sql.PausedQueues);
+        var queues = new List<string>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                queues.Add(reader.GetString(0));
+            }
+        }
+
+        return queues;
     }
 
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

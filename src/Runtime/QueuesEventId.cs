@@ -16,6 +16,7 @@ public static class QueuesEventId
     public const int JobReleased = 2005;
     public const int HandlerAbandoned = 2006;
     public const int OutcomeNotWritten = 2007;
+    public const int JobCancelledWhileRunning = 2008;
     public const int LoopError = 2100;
 
     public const int Promoted = 4000;

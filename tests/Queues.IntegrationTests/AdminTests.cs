@@ -128,4 +128,50 @@ public sealed class AdminTests(PostgresFixture fixture)
         Assert.Equal(5L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
         Assert.Equal(0, await admin.DeleteFinishedJobsAsync(DateTimeOffset.UtcNow.AddDays(-1), cancellationToken: Ct));
     }
+
+    [Fact]
+    public async Task PausedQueue_IsNotClaimedUntilResumedWhileOtherQueuesRun()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var recorder = new Recorder();
+        Assert.True(await admin.PauseQueueAsync("serial", Ct));
+        Assert.False(await admin.PauseQueueAsync("serial", Ct));
+        Assert.Equal(["serial"], await admin.GetPausedQueuesAsync(Ct));
+        var paused = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItOrderedAsync(tx, new OrderPayload(1))))[0];
+        var running = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1))))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        await schema.WaitForStateAsync(running, JobState.Completed);
+        await recorder.WaitForRunsAsync(1);
+        Assert.Equal(JobState.Available, (await admin.GetJobAsync(paused, Ct))!.State);
+
+        Assert.True(await admin.ResumeQueueAsync("serial", Ct));
+        await schema.WaitForStateAsync(paused, JobState.Completed);
+        Assert.Empty(await admin.GetPausedQueuesAsync(Ct));
+        Assert.False(await admin.ResumeQueueAsync("serial", Ct));
+    }
+
+    [Fact]
+    public async Task CancellingARunningJob_FiresItsHandlersToken()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = new QueuesAdmin(schema.Client);
+        var recorder = new Recorder();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItBlockingAsync(tx, new BlockingPayload("cancel me"))))[0];
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder, static o =>
+        {
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+            o.RescueAfter = TimeSpan.FromSeconds(5);
+        });
+        await recorder.WaitForRunsAsync(1);
+        Assert.True(await admin.CancelJobAsync(id, "stop it", Ct));
+
+        await Eventually.TrueAsync(() => Task.FromResult(worker.Logs.Entries.Any(e => e.EventId.Id == QueuesEventId.JobCancelledWhileRunning
+            && e.Message.Contains(id.ToString(), StringComparison.Ordinal))));
+        var job = (await admin.GetJobAsync(id, Ct))!;
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.Equal("stop it", Assert.Single(job.Errors).Message);
+    }
 }

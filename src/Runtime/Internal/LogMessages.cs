@@ -41,6 +41,10 @@ internal static partial class LogMessages
         Message = "Could not write the outcome of job {JobId} ({JobName}) attempt {Attempt}; it stays running until rescued after {RescueAfterMs} ms without a heartbeat")]
     public static partial void OutcomeNotWritten(ILogger logger, Exception exception, long jobId, string jobName, int attempt, long rescueAfterMs);
 
+    [LoggerMessage(EventId = QueuesEventId.JobCancelledWhileRunning, Level = LogLevel.Information,
+        Message = "Job {JobId} ({JobName}) was cancelled by an operator while running; its handler was stopped")]
+    public static partial void JobCancelledWhileRunning(ILogger logger, long jobId, string jobName);
+
     [LoggerMessage(EventId = QueuesEventId.LoopError, Level = LogLevel.Error,
         Message = "Queues worker loop '{Loop}' failed; retrying in {DelayMs} ms")]
     public static partial void LoopError(ILogger logger, Exception exception, string loop, long delayMs);

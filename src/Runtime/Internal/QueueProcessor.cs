@@ -103,7 +103,6 @@ internal sealed class QueueProcessor
                 {
                     // _running counts the job until ExecuteAsync's finally; the drain below waits for it to reach 0.
                     Interlocked.Increment(ref _running);
-                    _runningJobs.Add(job.Id, job.Attempt);
                     ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Processor.ExecuteAsync(state.Job, state.StopJobs),
                         (Processor: this, Job: job, StopJobs: stopJobs), preferLocal: false);
                 }
@@ -183,14 +182,18 @@ internal sealed class QueueProcessor
             // The timeout has its own source so a timeout and a shutdown are told apart; only a job with a timeout pays
             // for the sources. Shutdown cancels stopJobs.
             using var timeoutSource = timeout is null ? null : new CancellationTokenSource(timeout.Value);
-            using var linked = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stopJobs, timeoutSource.Token);
+            using var operatorCancel = new CancellationTokenSource();
+            using var linked = timeoutSource is null
+                ? CancellationTokenSource.CreateLinkedTokenSource(stopJobs, operatorCancel.Token)
+                : CancellationTokenSource.CreateLinkedTokenSource(stopJobs, operatorCancel.Token, timeoutSource.Token);
             using var finished = new CancellationTokenSource();
+            _runningJobs.Add(job.Id, job.Attempt, operatorCancel);
 
             Exception? failure = null;
             try
             {
-                var run = RunHandlerAsync(registration, job, context, linked?.Token ?? stopJobs);
-                var abandon = AbandonSignalAsync(timeoutSource?.Token ?? CancellationToken.None, stopJobs, finished.Token);
+                var run = RunHandlerAsync(registration, job, context, linked.Token);
+                var abandon = AbandonSignalAsync(linked.Token, finished.Token);
                 if (await Task.WhenAny(run, abandon).ConfigureAwait(false) != run)
                 {
                     // The handler ignored its cancelled token for AbandonAfter. Its slot is freed; it may still be running.
@@ -198,7 +201,7 @@ internal sealed class QueueProcessor
                     LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)AbandonAfter.TotalMilliseconds);
                     throw timeoutSource is { IsCancellationRequested: true }
                         ? new TimeoutException($"Job '{job.Name}' ran past its timeout of {timeout} and ignored cancellation; its attempt was abandoned.")
-                        : new OperationCanceledException(stopJobs);
+                        : new OperationCanceledException(linked.Token);
                 }
 
                 await finished.CancelAsync().ConfigureAwait(false);
@@ -214,6 +217,12 @@ internal sealed class QueueProcessor
             {
                 failure = exception as TimeoutException
                     ?? new TimeoutException($"Job '{job.Name}' exceeded its timeout of {timeout} and was cancelled.", exception);
+            }
+            catch (Exception) when (operatorCancel.IsCancellationRequested)
+            {
+                // Cancelled by an operator while running: the row says so already; nothing to write.
+                LogMessages.JobCancelledWhileRunning(_logger, job.Id, job.Name);
+                return;
             }
             catch (Exception) when (stopJobs.IsCancellationRequested)
             {
@@ -285,13 +294,13 @@ internal sealed class QueueProcessor
     }
 
     /// <summary>
-    /// Completes <see cref="AbandonAfter"/> after the handler's timeout or the shutdown cancelled it, so a handler that
-    /// ignores its token can neither hold its slot past its timeout nor hold up shutdown; never completes once
+    /// Completes <see cref="AbandonAfter"/> after the handler's token fired (timeout, shutdown or an operator's cancel), so
+    /// a handler that ignores its token can neither hold its slot nor hold up shutdown; never completes once
     /// <paramref name="finished"/> fires.
     /// </summary>
-    private static async Task AbandonSignalAsync(CancellationToken timedOut, CancellationToken stopJobs, CancellationToken finished)
+    private static async Task AbandonSignalAsync(CancellationToken cancelled, CancellationToken finished)
     {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(timedOut, stopJobs, finished);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancelled, finished);
         await Task.Delay(Timeout.Infinite, either.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         if (!finished.IsCancellationRequested)
         {

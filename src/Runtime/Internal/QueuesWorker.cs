@@ -138,7 +138,10 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Every heartbeat interval, one UPDATE marks all jobs this worker runs as alive.</summary>
+    /// <summary>
+    /// Every heartbeat interval, one UPDATE marks all jobs this worker runs as alive, and one SELECT finds those an
+    /// operator cancelled meanwhile, whose handlers' tokens are then fired.
+    /// </summary>
     private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
@@ -154,6 +157,21 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
                     heartbeat.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = ids });
                     heartbeat.Parameters.Add(new Npgsql.NpgsqlParameter<short[]> { TypedValue = attempts });
                     await heartbeat.ExecuteNonQueryAsync(stoppingToken).ConfigureAwait(false);
+
+                    // Jobs an operator cancelled while they run here: fire their handlers' tokens.
+                    using var cancelled = _client.DataSource.CreateCommand(_client.Sql.CancelledAmong);
+                    cancelled.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = ids });
+                    var cancelledIds = new List<long>();
+                    var reader = await cancelled.ExecuteReaderAsync(stoppingToken).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        while (await reader.ReadAsync(stoppingToken).ConfigureAwait(false))
+                        {
+                            cancelledIds.Add(reader.GetInt64(0));
+                        }
+                    }
+
+                    _runningJobs.Cancel(cancelledIds);
                 }
 
                 failures = 0;

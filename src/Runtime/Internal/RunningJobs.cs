@@ -2,15 +2,43 @@ using System.Collections.Concurrent;
 
 namespace Queues.Internal;
 
-/// <summary>The jobs this worker process is running (id → attempt), for the heartbeat.</summary>
+/// <summary>
+/// The jobs this worker process is running: id → attempt, and the source that cancels the handler when an operator
+/// cancels the job. Read by the heartbeat.
+/// </summary>
 internal sealed class RunningJobs
 {
-    private readonly ConcurrentDictionary<long, short> _jobs = new();
+    private readonly ConcurrentDictionary<long, Entry> _jobs = new();
 
-    public void Add(long id, short attempt) => _jobs[id] = attempt;
+    public void Add(long id, short attempt, CancellationTokenSource cancel) => _jobs[id] = new Entry(attempt, cancel);
 
     /// <summary>Forgets this attempt only: a rescued job re-claimed here meanwhile keeps its heartbeat.</summary>
-    public void Remove(long id, short attempt) => _jobs.TryRemove(new KeyValuePair<long, short>(id, attempt));
+    public void Remove(long id, short attempt)
+    {
+        if (_jobs.TryGetValue(id, out var entry) && entry.Attempt == attempt)
+        {
+            _jobs.TryRemove(new KeyValuePair<long, Entry>(id, entry));
+        }
+    }
+
+    /// <summary>Fires the cancellation token of each of these running jobs.</summary>
+    public void Cancel(IEnumerable<long> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_jobs.TryGetValue(id, out var entry))
+            {
+                try
+                {
+                    entry.Cancel.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The job finished meanwhile.
+                }
+            }
+        }
+    }
 
     public (long[] Ids, short[] Attempts) Snapshot()
     {
@@ -19,10 +47,12 @@ internal sealed class RunningJobs
         var attempts = new short[pairs.Length];
         for (var i = 0; i < pairs.Length; i++)
         {
-            (ids[i], attempts[i]) = (pairs[i].Key, pairs[i].Value);
+            (ids[i], attempts[i]) = (pairs[i].Key, pairs[i].Value.Attempt);
         }
 
         Array.Sort(ids, attempts); // Lock rows in id order, as the completer does.
         return (ids, attempts);
     }
+
+    private sealed record Entry(short Attempt, CancellationTokenSource Cancel);
 }

@@ -49,6 +49,7 @@ internal sealed class Sql
             WITH next AS MATERIALIZED (
                 SELECT id FROM {jobs}
                 WHERE state = 'available' AND queue = $1 AND run_at <= now()
+                  AND NOT EXISTS (SELECT 1 FROM "{schema}".paused_queues AS p WHERE p.queue = $1)
                 ORDER BY priority, run_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
@@ -125,6 +126,12 @@ internal sealed class Sql
             FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) {asyncCommit}
             WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
             """;
+
+        PauseQueue = $"INSERT INTO \"{schema}\".paused_queues (queue) VALUES ($1) ON CONFLICT DO NOTHING";
+        ResumeQueue = $"DELETE FROM \"{schema}\".paused_queues WHERE queue = $1";
+        PausedQueues = $"SELECT queue FROM \"{schema}\".paused_queues ORDER BY queue";
+
+        CancelledAmong = $"SELECT id FROM {jobs} WHERE id = ANY($1) AND state = 'cancelled'";
 
         // A running job whose worker stopped heartbeating: retried, or discarded when out of attempts. The condition
         // is checked again on the row being updated, so a job that completed meanwhile is left alone.
@@ -247,6 +254,14 @@ internal sealed class Sql
     public string Snooze { get; }
 
     public string Heartbeat { get; }
+
+    public string CancelledAmong { get; }
+
+    public string PauseQueue { get; }
+
+    public string ResumeQueue { get; }
+
+    public string PausedQueues { get; }
 
     public string AcquireLease { get; }
 
