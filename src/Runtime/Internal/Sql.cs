@@ -121,10 +121,17 @@ internal sealed class Sql
             WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
             """;
 
+        // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now misses one heartbeat, which
+        // is harmless, instead of deadlocking with the completion that locks the same rows in another order.
         Heartbeat = $"""
+            WITH alive AS MATERIALIZED (
+                SELECT j.id FROM {jobs} AS j
+                JOIN unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) ON j.id = c.id AND j.attempt = c.attempt
+                WHERE j.state = 'running'
+                FOR UPDATE OF j SKIP LOCKED)
             UPDATE {jobs} AS j SET heartbeat_at = now()
-            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) {asyncCommit}
-            WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
+            FROM alive {asyncCommit}
+            WHERE j.id = alive.id
             """;
 
         PauseQueue = $"INSERT INTO \"{schema}\".paused_queues (queue) VALUES ($1) ON CONFLICT DO NOTHING";
