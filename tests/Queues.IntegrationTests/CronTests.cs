@@ -62,5 +62,12 @@ public sealed class CronTests(PostgresFixture fixture)
             await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE name = 'rt.everyMinute'"));
         Assert.Equal(0L, await schema.ScalarAsync<long>(
             $"SELECT count(*) FROM \"{schema.Name}\".cron_runs c LEFT JOIN {{jobs}} j ON j.id = c.job_id WHERE j.id IS NULL OR date_trunc('minute', c.scheduled_at) <> c.scheduled_at"));
+
+        // Every enqueued tick ran exactly once across both nodes.
+        await first.StopAsync();
+        await second.StopAsync();
+        Assert.Equal(
+            await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE name = 'rt.everyMinute' AND state = 'completed' AND attempt = 1"),
+            Volatile.Read(ref runs));
     }
 }
