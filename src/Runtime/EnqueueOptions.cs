@@ -17,4 +17,18 @@ public sealed class EnqueueOptions
 
     /// <summary>The maximum number of attempts, overriding the attribute's.</summary>
     public int? MaxAttempts { get; init; }
+
+    /// <summary>
+    /// Makes this job unique by this key among jobs of the same name, whatever the payload (it overrides the job's
+    /// <see cref="JobAttribute.UniqueBy"/>): while a job with the same name and key is in a state that counts, the
+    /// enqueue inserts nothing and reports a duplicate. Null to use the job's own uniqueness, if any.
+    /// </summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>
+    /// The finished states in which this job, once finished, keeps holding its unique key, overriding the job's
+    /// <see cref="JobDefinition.UniqueStates"/>. It decides how long this job blocks later enqueues, not which earlier
+    /// jobs block this one (each job carries its own).
+    /// </summary>
+    public UniqueStates? UniqueStates { get; init; }
 }

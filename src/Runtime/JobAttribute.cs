@@ -41,10 +41,17 @@ public sealed class JobAttribute : Attribute
     public double RetryBaseDelaySeconds { get; set; }
 
     /// <summary>
-    /// Payload property names whose values make the job unique: enqueuing a job whose values match one that is still
-    /// pending or running inserts nothing. Empty (the default) for no uniqueness.
+    /// Payload property names whose values make the job unique: enqueuing a job whose values match those of a job that
+    /// has not finished (or one in <see cref="UniqueStates"/>) inserts nothing and reports a duplicate. Empty (the
+    /// default) for no uniqueness. Use <c>nameof(Payload.Member)</c>.
     /// </summary>
     public string[] UniqueBy { get; set; } = [];
+
+    /// <summary>
+    /// The finished states that also make a later enqueue with the same unique key a duplicate, besides the unfinished
+    /// ones; <see cref="Queues.UniqueStates.Unfinished"/> (the default) for none.
+    /// </summary>
+    public UniqueStates UniqueStates { get; set; }
 
     /// <summary>A cron expression (five fields, UTC) on which the job is enqueued periodically. Null for none.</summary>
     public string? Cron { get; set; }

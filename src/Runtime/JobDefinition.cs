@@ -74,6 +74,21 @@ public sealed class JobDefinition
     public IReadOnlyList<string> UniqueBy { get; init; } = [];
 
     /// <summary>
+    /// The finished states in which a job still holds its unique key (unfinished ones always do). The generator sets it
+    /// from <see cref="JobAttribute.UniqueStates"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a combination of the defined flags.</exception>
+    public UniqueStates UniqueStates
+    {
+        get;
+        init
+        {
+            Validate.UniqueStates(value, "JobDefinition.UniqueStates");
+            field = value;
+        }
+    }
+
+    /// <summary>
     /// A cron expression (five fields: minute hour day-of-month month day-of-week, UTC) on which the maintenance leader
     /// enqueues the job, with an empty-object payload, once per schedule time across all nodes; null when it is not periodic.
     /// </summary>

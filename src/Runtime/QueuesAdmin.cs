@@ -127,11 +127,32 @@ public sealed class QueuesAdmin
     /// </summary>
     /// <param name="id">The job.</param>
     /// <param name="cancellationToken">Cancels the update.</param>
+    /// <exception cref="InvalidOperationException">
+    /// The job is unique and another job now holds its key; the message names that job. Nothing changed.
+    /// </exception>
     public async Task<bool> RetryJobAsync(JobId id, CancellationToken cancellationToken = default)
     {
         using var command = _client.DataSource.CreateCommand(_client.Sql.RetryJob);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        try
+        {
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            using var holder = _client.DataSource.CreateCommand(_client.Sql.UniqueHolder);
+            holder.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
+            var reader = await holder.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var found = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException(
+                    found
+                        ? $"Job {id} cannot be retried: it is unique and job {reader.GetInt64(0)} ({reader.GetString(1)}) now holds its key. Cancel that job first or leave this one finished."
+                        : $"Job {id} cannot be retried: it is unique and another job held its key at the time.",
+                    exception);
+            }
+        }
     }
 
     /// <summary>

@@ -66,15 +66,19 @@ public sealed class QueuesClient
     /// <summary>
     /// Inserts a job inside <paramref name="transaction"/>: it becomes visible to workers when the transaction commits and
     /// never existed if it rolls back. The generated <c>Enqueue{Name}Async</c> methods call this with a serialized payload.
+    /// A unique job (<see cref="JobDefinition.UniqueBy"/> or <see cref="EnqueueOptions.UniqueKey"/>) whose key is held by
+    /// a job in a state that counts is not inserted: the result says so and names that job. When the holder is another
+    /// transaction's uncommitted insert, this call waits for that transaction to end.
     /// </summary>
     /// <param name="transaction">The caller's open transaction, the same one that writes the data the job refers to.</param>
     /// <param name="job">The job's name and defaults.</param>
     /// <param name="payload">The payload as UTF-8 JSON.</param>
     /// <param name="options">Overrides of the job's defaults, or null.</param>
     /// <param name="cancellationToken">Cancels the insert.</param>
-    /// <returns>The new job's id.</returns>
+    /// <returns>The new job's id, or the holder's id with <see cref="EnqueueResult.IsDuplicate"/> set.</returns>
     /// <exception cref="InvalidOperationException">The transaction has already been committed or rolled back.</exception>
-    public async Task<JobId> EnqueueAsync(
+    /// <exception cref="ArgumentException">The job is unique by payload members and the payload is not a JSON object.</exception>
+    public async Task<EnqueueResult> EnqueueAsync(
         NpgsqlTransaction transaction,
         JobDefinition job,
         ReadOnlyMemory<byte> payload,
@@ -85,23 +89,29 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(job);
 
         var (queue, priority, maxAttempts) = Resolve(job, options);
+        var uniqueKey = UniqueKeys.Compute(job, payload.Span, options);
         var scheduled = options is { RunAt: not null } or { Delay: not null };
         var notify = NotifyWorkers && (options?.RunAt is null || options.RunAt <= DateTimeOffset.UtcNow) && options?.Delay is null or { Ticks: <= 0 }
             && _notifyLimiter.TryAcquire(queue);
-        using var command = CreateCommand(scheduled ? _sql.InsertScheduled : notify ? _sql.InsertAndNotify : _sql.Insert, transaction, job);
+        var sql = uniqueKey is not null ? _sql.InsertUnique : scheduled ? _sql.InsertScheduled : notify ? _sql.InsertAndNotify : _sql.Insert;
+        using var command = CreateCommand(sql, transaction, job);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
         parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
         parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
         parameters.Add(new NpgsqlParameter<short> { TypedValue = maxAttempts });
         parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Jsonb });
-        if (scheduled)
+        if (scheduled || uniqueKey is not null)
         {
-            parameters.Add(options!.RunAt is { } runAt
-                ? new NpgsqlParameter<DateTime> { TypedValue = runAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz }
-                : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options.Delay ?? TimeSpan.Zero, NpgsqlDbType = NpgsqlDbType.Interval });
+            AddRunAt(parameters, options);
             parameters.Add(new NpgsqlParameter<bool> { TypedValue = notify });
+        }
+
+        if (uniqueKey is not null)
+        {
+            parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = uniqueKey, NpgsqlDbType = NpgsqlDbType.Bytea });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = UniqueKeys.States(job, options), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            return await InsertUniqueAsync(command, uniqueKey, cancellationToken).ConfigureAwait(false);
         }
 
         if (PrepareStatements)
@@ -110,7 +120,43 @@ public sealed class QueuesClient
         }
 
         var id = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return new JobId((long)id!);
+        return new EnqueueResult(new JobId((long)id!), IsDuplicate: false);
+    }
+
+    /// <summary>
+    /// Runs the unique insert; on a conflict, finds the holder with a new statement. The holder can leave the states that
+    /// count between the two (it finished), so the pair is retried a few times before giving up.
+    /// </summary>
+    private async Task<EnqueueResult> InsertUniqueAsync(NpgsqlCommand insert, byte[] uniqueKey, CancellationToken cancellationToken)
+    {
+        using var find = new NpgsqlCommand(_sql.FindUnique, insert.Connection, insert.Transaction);
+        find.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = uniqueKey, NpgsqlDbType = NpgsqlDbType.Bytea });
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id)
+            {
+                return new EnqueueResult(new JobId(id), IsDuplicate: false);
+            }
+
+            if (await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long holder)
+            {
+                return new EnqueueResult(new JobId(holder), IsDuplicate: true);
+            }
+
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException(
+                    "A unique enqueue conflicted five times with a job that was gone when looked up; the transaction's isolation level may hide it (use READ COMMITTED).");
+            }
+        }
+    }
+
+    private static void AddRunAt(NpgsqlParameterCollection parameters, EnqueueOptions? options)
+    {
+        parameters.Add(options?.RunAt is { } runAt
+            ? new NpgsqlParameter<DateTime> { TypedValue = runAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz }
+            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options?.Delay ?? TimeSpan.Zero, NpgsqlDbType = NpgsqlDbType.Interval });
     }
 
     /// <summary>
@@ -123,7 +169,7 @@ public sealed class QueuesClient
     /// <param name="payloads">The payloads as UTF-8 JSON, one job each.</param>
     /// <param name="options">Overrides applied to every job, or null.</param>
     /// <param name="cancellationToken">Cancels the insert.</param>
-    /// <returns>The number of jobs inserted.</returns>
+    /// <returns>The number of jobs inserted; for a unique job, duplicates (of existing jobs or within the call) are skipped and not counted.</returns>
     /// <exception cref="InvalidOperationException">The transaction has already been committed or rolled back.</exception>
     public async Task<int> EnqueueManyAsync(
         NpgsqlTransaction transaction,
@@ -136,6 +182,11 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(payloads);
         var (queue, priority, maxAttempts) = Resolve(job, options);
+        if (job.UniqueBy.Count > 0 || options?.UniqueKey is not null)
+        {
+            return await EnqueueUniqueManyAsync(transaction, job, payloads, options, queue, priority, maxAttempts, cancellationToken).ConfigureAwait(false);
+        }
+
         using var probe = CreateCommand("SELECT now()", transaction, job);
         var connection = probe.Connection!;
 
@@ -183,6 +234,55 @@ public sealed class QueuesClient
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Unique jobs cannot use COPY (it has no ON CONFLICT): one INSERT over unnest arrays instead, still one round trip.
+    /// </summary>
+    private async Task<int> EnqueueUniqueManyAsync(NpgsqlTransaction transaction, JobDefinition job, IEnumerable<ReadOnlyMemory<byte>> payloads,
+        EnqueueOptions? options, string queue, short priority, short maxAttempts, CancellationToken cancellationToken)
+    {
+        var rows = new List<ReadOnlyMemory<byte>>();
+        var keys = new List<byte[]>();
+        foreach (var payload in payloads)
+        {
+            rows.Add(payload);
+            keys.Add(UniqueKeys.Compute(job, payload.Span, options)!);
+        }
+
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        using var command = CreateCommand(_sql.InsertUniqueMany, transaction, job);
+        var parameters = command.Parameters;
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = maxAttempts });
+        parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>[]> { TypedValue = [.. rows], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = UniqueKeys.States(job, options), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        AddRunAt(parameters, options);
+        int inserted, available;
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            inserted = reader.GetInt32(0);
+            available = reader.GetInt32(1);
+        }
+
+        if (available > 0 && NotifyWorkers && _notifyLimiter.TryAcquire(queue))
+        {
+            command.CommandText = _sql.Notify;
+            command.Parameters.Clear();
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return inserted;
     }
 
     /// <summary>Reads one job, or null when no row has that id.</summary>

@@ -25,5 +25,8 @@ public static class QueuesEventId
     public const int LeadershipLost = 4003;
     public const int Retained = 4004;
     public const int CronEnqueued = 4005;
+
+    /// <summary>A periodic job's tick was not enqueued: the job is unique and an earlier one still holds its key.</summary>
+    public const int CronSkippedAsDuplicate = 4006;
 #pragma warning restore CS1591
 }

@@ -227,6 +227,19 @@ public sealed class DiagnosticTests
         """, "Tick");
 
     [Fact]
+    public void UniqueStatesOutsideTheDefinedFlags_ReportsQUE0004OnUniqueStates() => Verify("""
+        public sealed record Signup(Guid UserId);
+
+        public static class Handlers
+        {
+            [Job("signup", UniqueBy = new[] { nameof(Signup.UserId) }, {|QUE0004:UniqueStates = (UniqueStates)8|})]
+            public static void Handle(Signup payload)
+            {
+            }
+        }
+        """, "Signup");
+
+    [Fact]
     public void PropertyWithACustomConverter_ReportsQUE0003OnIt_NamingTheEscapeHatch() => VerifyMessage("""
         public sealed class MoneyConverter : System.Text.Json.Serialization.JsonConverter<decimal>
         {

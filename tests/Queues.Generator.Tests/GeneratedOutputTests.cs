@@ -49,7 +49,8 @@ public sealed class GeneratedOutputTests
             public static class Handlers
             {
                 [Job("signup", Queue = "email", Priority = -2, MaxAttempts = 3, TimeoutSeconds = 90, RetryBaseDelaySeconds = 2.5,
-                    UniqueBy = new[] { nameof(Signup.UserId), nameof(Signup.Email) }, Cron = "*/15  9-17 * * 1-5")]
+                    UniqueBy = new[] { nameof(Signup.UserId), nameof(Signup.Email) }, UniqueStates = UniqueStates.Completed | UniqueStates.Discarded,
+                    Cron = "*/15  9-17 * * 1-5")]
                 public static void Handle(Signup payload)
                 {
                 }
@@ -64,6 +65,7 @@ public sealed class GeneratedOutputTests
         Assert.Equal(("signup", "email", (short)-2, 3), (definition.Name, definition.Queue, definition.Priority, definition.MaxAttempts));
         Assert.Equal(TimeSpan.FromSeconds(90), definition.Timeout);
         Assert.Equal(["userId", "mail"], definition.UniqueBy);
+        Assert.Equal(UniqueStates.Completed | UniqueStates.Discarded, definition.UniqueStates);
         Assert.Equal("*/15 9-17 * * 1-5", definition.Cron);
         Assert.NotNull(definition.RetryDelay);
         Assert.InRange(definition.RetryDelay(1).TotalSeconds, 2.5, 2.75);
@@ -82,6 +84,7 @@ public sealed class GeneratedOutputTests
         Assert.Null(definition.Timeout);
         Assert.Null(definition.RetryDelay);
         Assert.Empty(definition.UniqueBy);
+        Assert.Equal(UniqueStates.Unfinished, definition.UniqueStates);
         Assert.Null(definition.Cron);
     }
 

@@ -282,7 +282,7 @@ public sealed class EngineTests(PostgresFixture fixture)
     {
         await using var connection = await schema.Fixture.DataSource.OpenConnectionAsync(Ct);
         await using var transaction = await connection.BeginTransactionAsync(Ct);
-        var id = await schema.Client.EnqueueAsync(transaction, job, EmptyObject, cancellationToken: Ct);
+        var (id, _) = await schema.Client.EnqueueAsync(transaction, job, EmptyObject, cancellationToken: Ct);
         await transaction.CommitAsync(Ct);
         return id;
     }

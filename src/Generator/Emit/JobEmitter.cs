@@ -54,7 +54,7 @@ internal static class JobEmitter
         var payload = job.Payload is null ? null : new EnqueuePayload(job.Payload, job.PayloadIsValueType);
         WriteDocs(w, job.Name, job.Queue, handler, payload, many: false);
         w.Line($"[global::Queues.JobEnqueueMethod({Header.Literal(job.Name)})]");
-        w.Line($"public global::System.Threading.Tasks.Task<global::Queues.JobId> Enqueue{job.PascalName}Async(global::Npgsql.NpgsqlTransaction transaction, {(payload is null ? "" : payload.Type + " payload, ")}global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
+        w.Line($"public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> Enqueue{job.PascalName}Async(global::Npgsql.NpgsqlTransaction transaction, {(payload is null ? "" : payload.Type + " payload, ")}global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
         w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}Async(transaction, {(payload is null ? "" : "payload, ")}options, cancellationToken);");
         if (job.HasMany)
         {
@@ -120,7 +120,9 @@ internal static class JobEmitter
 
         w.Line($"/// <param name=\"options\">Overrides of run time, priority, queue or attempts{(many ? " for every job" : "")}; null for the job's defaults.</param>");
         w.Line("/// <param name=\"cancellationToken\">Cancels the insert.</param>");
-        w.Line(many ? "/// <returns>The number of jobs inserted.</returns>" : "/// <returns>The new job's id.</returns>");
+        w.Line(many
+            ? "/// <returns>The number of jobs inserted; for a unique job, payloads whose key is already held are skipped and not counted.</returns>"
+            : "/// <returns>The new job's id; for a unique job whose key is already held, the holder's id with <see cref=\"global::Queues.EnqueueResult.IsDuplicate\"/> set.</returns>");
         w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The transaction has already been committed, rolled back or disposed.</exception>");
     }
 
@@ -130,7 +132,7 @@ internal static class JobEmitter
         WriteDocs(w, name, queue, handler, payload, many: false);
         w.Line($"[global::Queues.JobEnqueueMethod({Header.Literal(name)})]");
         var payloadParameter = payload is null ? "" : $"{payload.Type} payload, ";
-        w.Open($"{access} global::System.Threading.Tasks.Task<global::Queues.JobId> Enqueue{pascal}Async(global::Npgsql.NpgsqlTransaction transaction, {payloadParameter}global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
+        w.Open($"{access} global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> Enqueue{pascal}Async(global::Npgsql.NpgsqlTransaction transaction, {payloadParameter}global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
         if (payload is { IsValueType: false })
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(payload);");
@@ -191,7 +193,7 @@ internal static class JobEmitter
     {
         var create = $"public static readonly global::Queues.JobDefinition Definition = new global::Queues.JobDefinition({Header.Literal(job.Name)}, {Header.Literal(job.Queue)}, {job.Priority.ToString(CultureInfo.InvariantCulture)}, {job.MaxAttempts.ToString(CultureInfo.InvariantCulture)})";
         var options = job.Options;
-        if (options.TimeoutSeconds == 0 && options.RetryBaseDelaySeconds == 0 && options.UniqueBy.Count == 0 && options.Cron is null)
+        if (options.TimeoutSeconds == 0 && options.RetryBaseDelaySeconds == 0 && options.UniqueBy.Count == 0 && options.UniqueStates == 0 && options.Cron is null)
         {
             w.Line(create + ";");
             return;
@@ -212,6 +214,11 @@ internal static class JobEmitter
         if (options.UniqueBy.Count > 0)
         {
             w.Line($"    UniqueBy = new string[] {{ {string.Join(", ", options.UniqueBy.Select(Header.Literal))} }},");
+        }
+
+        if (options.UniqueStates != 0)
+        {
+            w.Line($"    UniqueStates = (global::Queues.UniqueStates){options.UniqueStates.ToString(CultureInfo.InvariantCulture)},");
         }
 
         if (options.Cron is not null)

@@ -32,7 +32,8 @@ internal sealed record JobSpec(
 /// <param name="RetryBaseDelaySeconds">0 for the worker's default retry delay.</param>
 /// <param name="UniqueBy">JSON property names of the payload, in the attribute's order.</param>
 /// <param name="Cron">A validated five-field cron expression, or null.</param>
-internal sealed record JobOptionsSpec(int TimeoutSeconds, double RetryBaseDelaySeconds, EquatableArray<string> UniqueBy, string? Cron)
+/// <param name="UniqueStates">The value of <c>UniqueStates</c>: flags of finished states (1 completed, 2 cancelled, 4 discarded).</param>
+internal sealed record JobOptionsSpec(int TimeoutSeconds, double RetryBaseDelaySeconds, EquatableArray<string> UniqueBy, string? Cron, int UniqueStates = 0)
 {
     public static JobOptionsSpec Default { get; } = new(0, 0, EquatableArray<string>.Empty, null);
 }

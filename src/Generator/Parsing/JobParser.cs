@@ -86,7 +86,7 @@ internal static class JobParser
             options.Queue,
             options.Priority,
             options.MaxAttempts,
-            new JobOptionsSpec(options.TimeoutSeconds, options.RetryBaseDelaySeconds, EquatableArray<string>.Empty, options.Cron),
+            new JobOptionsSpec(options.TimeoutSeconds, options.RetryBaseDelaySeconds, EquatableArray<string>.Empty, options.Cron, options.UniqueStates),
             HasHandler: true,
             method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             method.Name,
@@ -169,6 +169,16 @@ internal static class JobParser
                     else
                     {
                         options.UniqueBy = members.Select(static m => m!).ToArray();
+                    }
+
+                    break;
+                case "UniqueStates":
+                    options.UniqueStates = argument.Value.Value is int states ? states : -1;
+                    if ((options.UniqueStates & ~7) != 0)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidJobOption, where, name, "UniqueStates",
+                            "it must combine UniqueStates.Completed, Cancelled and Discarded, or be UniqueStates.Unfinished"));
+                        options.UniqueStates = 0;
                     }
 
                     break;
@@ -455,6 +465,8 @@ internal sealed class JobOptions
     public double RetryBaseDelaySeconds { get; set; }
 
     public string[] UniqueBy { get; set; } = Array.Empty<string>();
+
+    public int UniqueStates { get; set; }
 
     public string? Cron { get; set; }
 }

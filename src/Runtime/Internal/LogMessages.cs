@@ -68,6 +68,10 @@ internal static partial class LogMessages
         Message = "Enqueued periodic job {JobName} for {ScheduledAt:O} as job {JobId}")]
     public static partial void CronEnqueued(ILogger logger, string jobName, DateTime scheduledAt, long jobId);
 
+    [LoggerMessage(EventId = QueuesEventId.CronSkippedAsDuplicate, Level = LogLevel.Information,
+        Message = "Skipped periodic job {JobName} for {ScheduledAt:O}: it is unique and job {JobId} still holds its key")]
+    public static partial void CronSkippedAsDuplicate(ILogger logger, string jobName, DateTime scheduledAt, long jobId);
+
     [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
     public static partial void Promoted(ILogger logger, int count);
 }

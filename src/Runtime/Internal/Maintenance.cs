@@ -206,14 +206,21 @@ internal sealed class Maintenance
                     return; // Enqueued already, by this node or a previous leader.
                 }
 
-                var id = await _client.EnqueueAsync(transaction, job, EmptyPayload, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var (id, duplicate) = await _client.EnqueueAsync(transaction, job, EmptyPayload, cancellationToken: cancellationToken).ConfigureAwait(false);
                 using var record = new NpgsqlCommand(_client.Sql.RecordCronRun, connection, transaction);
                 record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
                 record.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = scheduledAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 record.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
                 await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                LogMessages.CronEnqueued(_logger, job.Name, scheduledAt, id.Value);
+                if (duplicate)
+                {
+                    LogMessages.CronSkippedAsDuplicate(_logger, job.Name, scheduledAt, id.Value);
+                }
+                else
+                {
+                    LogMessages.CronEnqueued(_logger, job.Name, scheduledAt, id.Value);
+                }
             }
         }
     }

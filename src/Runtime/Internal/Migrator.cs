@@ -6,7 +6,7 @@ namespace Queues.Internal;
 internal static class Migrator
 {
     // Append only: a shipped migration is never edited, a change is a new file.
-    private static readonly string[] s_migrations = ["0001_initial", "0002_running_index", "0003_leader", "0004_cron", "0005_paused_queues"];
+    private static readonly string[] s_migrations = ["0001_initial", "0002_running_index", "0003_leader", "0004_cron", "0005_paused_queues", "0006_unique_jobs"];
 
     public static int LatestVersion => s_migrations.Length;
 

@@ -35,6 +35,40 @@ internal sealed class Sql
             FROM inserted
             """;
 
+        // A unique job: the partial unique index decides, inside the caller's transaction. A conflict inserts nothing
+        // (and notifies nothing); the caller then looks the holder up in a new statement, which sees it once committed.
+        InsertUnique = $"""
+            WITH inserted AS (
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states)
+                SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, $9, $10
+                FROM (SELECT COALESCE($6, now() + $7) AS run_at) AS t
+                ON CONFLICT DO NOTHING
+                RETURNING id, queue, state)
+            SELECT id, CASE WHEN $8 AND state = 'available' THEN pg_notify('{NotifyChannel(schema)}', queue)::text END
+            FROM inserted
+            """;
+
+        FindUnique = $"SELECT id FROM {jobs} WHERE unique_key = $1 AND state = ANY (unique_states) ORDER BY id LIMIT 1";
+
+        // Many unique jobs in one statement: duplicates of existing jobs and of earlier rows of the same call are skipped.
+        InsertUniqueMany = $"""
+            WITH inserted AS (
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states)
+                SELECT $1, $2, $3, $4, p.payload, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, p.key, $7
+                FROM unnest($5::jsonb[], $6::bytea[]) WITH ORDINALITY AS p(payload, key, n)
+                CROSS JOIN (SELECT COALESCE($8, now() + $9) AS run_at) AS t
+                ORDER BY p.n
+                ON CONFLICT DO NOTHING
+                RETURNING state)
+            SELECT count(*)::int, count(*) FILTER (WHERE state = 'available')::int FROM inserted
+            """;
+
+        UniqueHolder = $"""
+            SELECT o.id, o.state FROM {jobs} AS j JOIN {jobs} AS o ON o.unique_key = j.unique_key AND o.id <> j.id
+            WHERE j.id = $1 AND o.state = ANY (o.unique_states)
+            LIMIT 1
+            """;
+
         Notify = $"SELECT pg_notify('{NotifyChannel(schema)}', $1)";
         Listen = $"LISTEN \"{NotifyChannel(schema)}\"";
 
@@ -241,6 +275,14 @@ internal sealed class Sql
     public string InsertAndNotify { get; }
 
     public string InsertScheduled { get; }
+
+    public string InsertUnique { get; }
+
+    public string FindUnique { get; }
+
+    public string InsertUniqueMany { get; }
+
+    public string UniqueHolder { get; }
 
     public string CopyJobs { get; }
 

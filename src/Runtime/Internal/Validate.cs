@@ -50,6 +50,15 @@ internal static class Validate
         }
     }
 
+    public static void UniqueStates(UniqueStates value, string what)
+    {
+        if ((value & ~Queues.UniqueStates.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(what, value,
+                $"{what} must combine Completed, Cancelled and Discarded (or be Unfinished); it was {(int)value}.");
+        }
+    }
+
     private static bool IsIdentifier(string? value)
     {
         if (string.IsNullOrEmpty(value) || value.Length > MaxIdentifierLength)

@@ -13,10 +13,10 @@ namespace TestApp
         /// <param name="payload">The job's payload, stored as JSON.</param>
         /// <param name="options">Overrides of run time, priority, queue or attempts; null for the job's defaults.</param>
         /// <param name="cancellationToken">Cancels the insert.</param>
-        /// <returns>The new job's id.</returns>
+        /// <returns>The new job's id; for a unique job whose key is already held, the holder's id with <see cref="global::Queues.EnqueueResult.IsDuplicate"/> set.</returns>
         /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
         [global::Queues.JobEnqueueMethod("billing.invoice-paid")]
-        public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueBillingInvoicePaidAsync(global::Npgsql.NpgsqlTransaction transaction, global::TestApp.Payloads.InvoicePaid payload, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueBillingInvoicePaidAsync(global::Npgsql.NpgsqlTransaction transaction, global::TestApp.Payloads.InvoicePaid payload, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::System.ArgumentNullException.ThrowIfNull(payload);
             return _client.EnqueueAsync(transaction, BillingInvoicePaidJob.Definition, BillingInvoicePaidJob.Serialize(payload), options, cancellationToken);
@@ -30,7 +30,7 @@ namespace TestApp
         /// <param name="payloads">The payloads, one job each, stored as JSON; enumerated once.</param>
         /// <param name="options">Overrides of run time, priority, queue or attempts for every job; null for the job's defaults.</param>
         /// <param name="cancellationToken">Cancels the insert.</param>
-        /// <returns>The number of jobs inserted.</returns>
+        /// <returns>The number of jobs inserted; for a unique job, payloads whose key is already held are skipped and not counted.</returns>
         /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
         [global::Queues.JobEnqueueMethod("billing.invoice-paid")]
         public global::System.Threading.Tasks.Task<int> EnqueueBillingInvoicePaidManyAsync(global::Npgsql.NpgsqlTransaction transaction, global::System.Collections.Generic.IEnumerable<global::TestApp.Payloads.InvoicePaid> payloads, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)

@@ -12,10 +12,10 @@ namespace TestApp
         /// <param name="transaction">The open transaction that also writes the data the job refers to.</param>
         /// <param name="options">Overrides of run time, priority, queue or attempts; null for the job's defaults.</param>
         /// <param name="cancellationToken">Cancels the insert.</param>
-        /// <returns>The new job's id.</returns>
+        /// <returns>The new job's id; for a unique job whose key is already held, the holder's id with <see cref="global::Queues.EnqueueResult.IsDuplicate"/> set.</returns>
         /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
         [global::Queues.JobEnqueueMethod("nightlyCleanup")]
-        public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueNightlyCleanupAsync(global::Npgsql.NpgsqlTransaction transaction, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueNightlyCleanupAsync(global::Npgsql.NpgsqlTransaction transaction, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
         {
             return _client.EnqueueAsync(transaction, NightlyCleanupJob.Definition, NightlyCleanupJob.EmptyPayload, options, cancellationToken);
         }
@@ -28,7 +28,7 @@ namespace TestApp
         /// <param name="count">How many jobs to enqueue.</param>
         /// <param name="options">Overrides of run time, priority, queue or attempts for every job; null for the job's defaults.</param>
         /// <param name="cancellationToken">Cancels the insert.</param>
-        /// <returns>The number of jobs inserted.</returns>
+        /// <returns>The number of jobs inserted; for a unique job, payloads whose key is already held are skipped and not counted.</returns>
         /// <exception cref="global::System.InvalidOperationException">The transaction has already been committed, rolled back or disposed.</exception>
         [global::Queues.JobEnqueueMethod("nightlyCleanup")]
         public global::System.Threading.Tasks.Task<int> EnqueueNightlyCleanupManyAsync(global::Npgsql.NpgsqlTransaction transaction, int count, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)

@@ -78,7 +78,7 @@ public sealed class TestSchema(PostgresFixture fixture, string name) : IAsyncDis
     }
 
     /// <summary>Enqueues through the generated method inside a transaction that commits, or rolls back when <paramref name="commit"/> is false.</summary>
-    public async Task<List<JobId>> EnqueueAsync(Func<Jobs, NpgsqlTransaction, Task<JobId>> enqueue, int count = 1, bool commit = true)
+    public async Task<List<JobId>> EnqueueAsync(Func<Jobs, NpgsqlTransaction, Task<EnqueueResult>> enqueue, int count = 1, bool commit = true)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var connection = await Fixture.DataSource.OpenConnectionAsync(ct);
@@ -86,7 +86,7 @@ public sealed class TestSchema(PostgresFixture fixture, string name) : IAsyncDis
         var ids = new List<JobId>(count);
         for (var i = 0; i < count; i++)
         {
-            ids.Add(await enqueue(Jobs, transaction));
+            ids.Add((await enqueue(Jobs, transaction)).Id);
         }
 
         if (commit)

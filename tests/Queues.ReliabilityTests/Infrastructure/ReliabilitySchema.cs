@@ -34,12 +34,12 @@ public sealed class ReliabilitySchema(ReliabilityServer server, string name)
     }
 
     /// <summary>Enqueues through <paramref name="enqueue"/> in one committed transaction.</summary>
-    public async Task<JobId> EnqueueAsync(Func<Jobs, NpgsqlTransaction, Task<JobId>> enqueue)
+    public async Task<JobId> EnqueueAsync(Func<Jobs, NpgsqlTransaction, Task<EnqueueResult>> enqueue)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var connection = await Server.DataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var id = await enqueue(Jobs, transaction);
+        var id = (await enqueue(Jobs, transaction)).Id;
         await transaction.CommitAsync(ct);
         return id;
     }
