@@ -1,10 +1,16 @@
+using Npgsql;
+
 namespace Queues;
 
 /// <summary>What a handler knows about the job it runs. Add a parameter of this type to a handler to receive it.</summary>
 public sealed class JobContext
 {
-    internal JobContext(JobId id, string name, string queue, int attempt, int maxAttempts, DateTimeOffset createdAt)
+    private readonly NpgsqlDataSource? _dataSource;
+    private NpgsqlConnection? _connection;
+
+    internal JobContext(JobId id, string name, string queue, int attempt, int maxAttempts, DateTimeOffset createdAt, NpgsqlDataSource? dataSource = null)
     {
+        _dataSource = dataSource;
         Id = id;
         Name = name;
         Queue = queue;
@@ -30,6 +36,66 @@ public sealed class JobContext
 
     /// <summary>When the job was inserted.</summary>
     public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>The transaction opened by <see cref="GetTransactionAsync"/>, or null.</summary>
+    internal NpgsqlTransaction? Transaction { get; private set; }
+
+    /// <summary>
+    /// A transaction on the worker's database for the handler's own work, opened on the first call (later calls return
+    /// the same one). When the handler returns normally, the worker records the job's outcome (completed, or what
+    /// <see cref="Snooze"/>, <see cref="Cancel"/> or <see cref="Discard"/> asked for) in this transaction and commits
+    /// it: the work and the outcome commit together or not at all. If the handler throws, times out, is cancelled, or
+    /// the job is no longer this attempt's to finish (an operator cancelled it, or it was rescued and runs elsewhere),
+    /// the transaction is rolled back. A handler whose effects are all in this database therefore has exactly-once
+    /// effects, even when the worker crashes. Do not commit or roll it back yourself; jobs enqueued on it (the
+    /// generated <c>Enqueue{Name}Async</c> methods) start only if this job completes.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels opening the connection.</param>
+    /// <returns>The open transaction, at the default isolation level (read committed).</returns>
+    /// <exception cref="InvalidOperationException">The context does not belong to a running worker (a test created it).</exception>
+    public async ValueTask<NpgsqlTransaction> GetTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        if (Transaction is { } open)
+        {
+            return open;
+        }
+
+        if (_dataSource is null)
+        {
+            throw new InvalidOperationException($"Job {Id} ('{Name}') has no database: its JobContext was not created by a worker.");
+        }
+
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            _connection = connection;
+            return Transaction;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Rolls back the transaction if it is still open and returns its connection to the pool.</summary>
+    internal async ValueTask EndTransactionAsync()
+    {
+        var connection = _connection;
+        var transaction = Transaction;
+        _connection = null;
+        Transaction = null;
+        if (transaction is not null)
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     /// <summary>What the handler asked for with <see cref="Snooze"/>, <see cref="Cancel"/> or <see cref="Discard"/>; null to complete.</summary>
     internal JobOutcome? RequestedOutcome { get; private set; }

@@ -17,6 +17,13 @@ public static class QueuesEventId
     public const int HandlerAbandoned = 2006;
     public const int OutcomeNotWritten = 2007;
     public const int JobCancelledWhileRunning = 2008;
+
+    /// <summary>A handler committed or rolled back its <see cref="JobContext"/> transaction itself; the outcome was recorded separately.</summary>
+    public const int TransactionEndedByHandler = 2009;
+
+    /// <summary>A job's transaction was rolled back because the job was no longer running at that attempt (cancelled or rescued).</summary>
+    public const int TransactionRolledBack = 2010;
+
     public const int LoopError = 2100;
 
     public const int Promoted = 4000;

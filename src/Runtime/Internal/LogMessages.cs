@@ -72,6 +72,14 @@ internal static partial class LogMessages
         Message = "Skipped periodic job {JobName} for {ScheduledAt:O}: it is unique and job {JobId} still holds its key")]
     public static partial void CronSkippedAsDuplicate(ILogger logger, string jobName, DateTime scheduledAt, long jobId);
 
+    [LoggerMessage(EventId = QueuesEventId.TransactionEndedByHandler, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) committed or rolled back its JobContext transaction itself, so its outcome was recorded separately; leave the transaction to the worker to commit work and outcome together")]
+    public static partial void TransactionEndedByHandler(ILogger logger, long jobId, string jobName);
+
+    [LoggerMessage(EventId = QueuesEventId.TransactionRolledBack, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) attempt {Attempt} finished but was no longer running at that attempt (cancelled or rescued meanwhile): its transaction was rolled back")]
+    public static partial void TransactionRolledBack(ILogger logger, long jobId, string jobName, int attempt);
+
     [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
     public static partial void Promoted(ILogger logger, int count);
 }

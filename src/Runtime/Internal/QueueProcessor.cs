@@ -1,3 +1,4 @@
+using System.Data;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -166,6 +167,7 @@ internal sealed class QueueProcessor
 
     private async Task ExecuteAsync(ClaimedJob job, CancellationToken stopJobs)
     {
+        JobContext? context = null;
         try
         {
             if (!_registry.TryGet(job.Name, out var registration))
@@ -176,7 +178,7 @@ internal sealed class QueueProcessor
                 return;
             }
 
-            var context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt);
+            context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, _client.DataSource);
             var timeout = registration.Job.Timeout;
 
             // The timeout has its own source so a timeout and a shutdown are told apart; only a job with a timeout pays
@@ -248,6 +250,11 @@ internal sealed class QueueProcessor
                 return;
             }
 
+            if (context.Transaction is { } transaction && await FinishInTransactionAsync(job, context, transaction).ConfigureAwait(false))
+            {
+                return;
+            }
+
             switch (context.RequestedOutcome)
             {
                 case null:
@@ -278,6 +285,18 @@ internal sealed class QueueProcessor
         }
         finally
         {
+            if (context is not null)
+            {
+                try
+                {
+                    await context.EndTransactionAsync().ConfigureAwait(false);
+                }
+                catch (Exception exception)
+                {
+                    LogMessages.LoopError(_logger, exception, $"rollback of job {job.Id}'s transaction", 0);
+                }
+            }
+
             _runningJobs.Remove(job.Id, job.Attempt);
             Interlocked.Decrement(ref _running);
             Wake(jobsAvailable: false);
@@ -289,9 +308,75 @@ internal sealed class QueueProcessor
         var scope = _services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            await registration.Handler(scope.ServiceProvider, Encoding.UTF8.GetBytes(job.Payload), context, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await registration.Handler(scope.ServiceProvider, Encoding.UTF8.GetBytes(job.Payload), context, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The handler's own work must not outlive its failure: roll it back before the failure is recorded.
+                await context.EndTransactionAsync().ConfigureAwait(false);
+                throw;
+            }
         }
     }
+
+    /// <summary>
+    /// Records the handler's outcome in the transaction it did its work in and commits both; rolls back when the guard
+    /// finds the job no longer running at this attempt. Returns false when the handler ended the transaction itself, so
+    /// the outcome is recorded the usual way.
+    /// </summary>
+    private async Task<bool> FinishInTransactionAsync(ClaimedJob job, JobContext context, NpgsqlTransaction transaction)
+    {
+        // Npgsql cannot be asked whether a transaction ended; a command on one that did fails before anything is sent,
+        // with InvalidOperationException, while its connection stays open. A lost connection is not that: it throws
+        // otherwise (or is not open), the row stays running and is rescued, and the rolled-back work runs again.
+        NpgsqlConnection? connection = null;
+        int updated;
+        try
+        {
+            // Throws ObjectDisposedException when the handler disposed the transaction, which rolled it back.
+            connection = transaction.Connection;
+            using var command = OutcomeCommand(job, context.RequestedOutcome, connection!, transaction);
+            updated = await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (connection is null || connection.FullState == ConnectionState.Open)
+        {
+            LogMessages.TransactionEndedByHandler(_logger, job.Id, job.Name);
+            await context.EndTransactionAsync().ConfigureAwait(false);
+            return false;
+        }
+
+        if (updated == 0)
+        {
+            LogMessages.TransactionRolledBack(_logger, job.Id, job.Name, job.Attempt);
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The UPDATE recording <paramref name="outcome"/> in the handler's transaction; throws if that transaction has ended.</summary>
+    private NpgsqlCommand OutcomeCommand(ClaimedJob job, JobOutcome? outcome, NpgsqlConnection connection, NpgsqlTransaction transaction) => outcome switch
+    {
+        null => new NpgsqlCommand(_client.Sql.Complete, connection, transaction)
+        {
+            Parameters = { new NpgsqlParameter<long> { TypedValue = job.Id }, new NpgsqlParameter<short> { TypedValue = job.Attempt } },
+        },
+        { Kind: JobOutcomeKind.Snooze } snooze => new NpgsqlCommand(_client.Sql.Snooze, connection, transaction)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<long> { TypedValue = job.Id },
+                new NpgsqlParameter<short> { TypedValue = job.Attempt },
+                new NpgsqlParameter<TimeSpan> { TypedValue = snooze.Delay, NpgsqlDbType = NpgsqlDbType.Interval },
+            },
+        },
+        { Kind: JobOutcomeKind.Cancel } cancel => RecordCommand(_client.Sql.Cancel, job, "cancelled", null, cancel.Reason!, null, null, transaction),
+        _ => RecordCommand(_client.Sql.Discard, job, "discarded", null, outcome.Reason!, null, null, transaction),
+    };
 
     /// <summary>
     /// Completes <see cref="AbandonAfter"/> after the handler's token fired (timeout, shutdown or an operator's cancel), so
@@ -325,7 +410,14 @@ internal sealed class QueueProcessor
     /// <summary>Appends an error to the job and moves it on with <paramref name="sql"/>; returns the new state if the guard matched.</summary>
     private async Task<string?> RecordAsync(string sql, ClaimedJob job, string kind, string? type, string message, string? trace, TimeSpan? retryDelay = null)
     {
-        using var command = _client.DataSource.CreateCommand(sql);
+        using var command = RecordCommand(sql, job, kind, type, message, trace, retryDelay, null);
+        return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+    }
+
+    private NpgsqlCommand RecordCommand(string sql, ClaimedJob job, string kind, string? type, string message, string? trace, TimeSpan? retryDelay,
+        NpgsqlTransaction? transaction)
+    {
+        var command = transaction is null ? _client.DataSource.CreateCommand(sql) : new NpgsqlCommand(sql, transaction.Connection, transaction);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
         parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
@@ -338,7 +430,7 @@ internal sealed class QueueProcessor
             parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = delay < TimeSpan.Zero ? TimeSpan.Zero : delay, NpgsqlDbType = NpgsqlDbType.Interval });
         }
 
-        return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+        return command;
     }
 
     /// <summary>A text parameter, null as SQL NULL, cut to <paramref name="maxLength"/> characters with a marker.</summary>

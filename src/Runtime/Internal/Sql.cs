@@ -149,6 +149,9 @@ internal sealed class Sql
             WHERE id = $1 AND state = 'running' AND attempt = $2
             """;
 
+        // One job finished in the handler's own transaction: committed with the handler's work, durably (no async commit).
+        Complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now() WHERE id = $1 AND state = 'running' AND attempt = $2";
+
         CompleteMany = $"""
             UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
             FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) {asyncCommit}
@@ -297,6 +300,8 @@ internal sealed class Sql
     public string Discard { get; }
 
     public string Release { get; }
+
+    public string Complete { get; }
 
     public string CompleteMany { get; }
 
