@@ -1,3 +1,7 @@
+// Not compiled into the poll-only build (tests/Queues.PollOnlyTests, POLL_ONLY): this test publishes samples/AotWorker
+// with native AOT and runs that binary, which configures itself and never sees the suite's TestMode; running it
+// again would only cost minutes.
+#if !POLL_ONLY
 using System.Diagnostics;
 using Queues.IntegrationTests.Infrastructure;
 
@@ -82,3 +86,4 @@ public sealed class AotWorkerTests(PostgresFixture fixture)
         return (process.ExitCode, await output + await error);
     }
 }
+#endif

@@ -13,7 +13,7 @@ public sealed class SetupTests(PostgresFixture fixture)
         await using var schema = new TestSchema(fixture, name);
         var ct = TestContext.Current.CancellationToken;
 
-        var applied = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => new QueuesClient(fixture.DataSource, name).MigrateAsync(ct)));
+        var applied = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => TestMode.CreateClient(fixture.DataSource, name).MigrateAsync(ct)));
 
         Assert.Equal([0, 0, 0, 6], applied.Order());
         Assert.Equal(0, await schema.Client.MigrateAsync(ct));
@@ -37,6 +37,7 @@ public sealed class SetupTests(PostgresFixture fixture)
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddQueues(o =>
         {
+            TestMode.Apply(o);
             o.ConnectionString = fixture.ConnectionString;
             o.Schema = "never_migrated_" + Guid.NewGuid().ToString("N")[..8];
         }).AddJobs();

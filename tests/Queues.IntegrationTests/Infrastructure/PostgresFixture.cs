@@ -61,7 +61,7 @@ public sealed class TestSchema(PostgresFixture fixture, string name) : IAsyncDis
 
     public PostgresFixture Fixture { get; } = fixture;
 
-    public QueuesClient Client { get; } = new(fixture.DataSource, name);
+    public QueuesClient Client { get; } = TestMode.CreateClient(fixture.DataSource, name);
 
     public Jobs Jobs => new(Client);
 

@@ -30,6 +30,7 @@ public sealed class TestWorker : IAsyncDisposable
         var queues = builder.Services
             .AddQueues(options =>
             {
+                TestMode.Apply(options);
                 options.ConnectionString = schema.Fixture.ConnectionString;
                 options.Schema = schema.Name;
                 options.PollInterval = TimeSpan.FromMilliseconds(50);
