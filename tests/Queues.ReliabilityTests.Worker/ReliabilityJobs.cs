@@ -27,6 +27,8 @@ public sealed class RunLog(NpgsqlDataSource dataSource, WorkerIdentity identity)
             started_at  timestamptz NOT NULL,
             finished_at timestamptz NOT NULL DEFAULT clock_timestamp());
         CREATE INDEX ON "{schema}".runs (job_id, attempt);
+        CREATE TABLE "{schema}".effects (job_id bigint NOT NULL, sequence int NOT NULL);
+        CREATE TABLE "{schema}".effect_runs (job_id bigint NOT NULL, attempt int NOT NULL, pid int NOT NULL);
         """;
 
     private readonly string _insert =
@@ -44,6 +46,26 @@ public sealed class RunLog(NpgsqlDataSource dataSource, WorkerIdentity identity)
         // Not cancellable: once the work is done it is recorded, so that a shutdown cannot hide a run that happened.
         await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
+
+    /// <summary>Writes the effect of <c>rel.effect</c> in the job's own transaction: it commits with the completion or not at all.</summary>
+    public async Task WriteEffectAsync(JobContext context, int sequence, CancellationToken cancellationToken)
+    {
+        var transaction = await context.GetTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"INSERT INTO \"{identity.Schema}\".effects (job_id, sequence) VALUES ($1, $2)", transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = context.Id.Value });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = sequence });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Records, outside the job's transaction, that a <c>rel.effect</c> handler reached its end: re-runs show here.</summary>
+    public async Task RecordEffectRunAsync(JobContext context)
+    {
+        await using var command = dataSource.CreateCommand($"INSERT INTO \"{identity.Schema}\".effect_runs (job_id, attempt, pid) VALUES ($1, $2, $3)");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = context.Id.Value });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = context.Attempt });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Environment.ProcessId });
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
 }
 
 /// <summary>The handlers the reliability suite runs in separate worker processes.</summary>
@@ -56,6 +78,18 @@ public sealed class ReliabilityJobs(RunLog log)
         var startedAt = DateTime.UtcNow;
         await Task.Delay(item.DelayMs > 0 ? item.DelayMs : Random.Shared.Next(1, 5), cancellationToken);
         await log.RecordAsync(context, item.Sequence, startedAt);
+    }
+
+    /// <summary>
+    /// A job whose only effect is in the database, written through <see cref="JobContext.GetTransactionAsync"/>: however
+    /// often a kill makes it run again, its effect row must exist exactly once.
+    /// </summary>
+    [Job("rel.effect", MaxAttempts = 25)]
+    public async Task EffectAsync(WorkItem item, JobContext context, CancellationToken cancellationToken)
+    {
+        await Task.Delay(Random.Shared.Next(1, 5), cancellationToken);
+        await log.WriteEffectAsync(context, item.Sequence, cancellationToken);
+        await log.RecordEffectRunAsync(context);
     }
 
     /// <summary>Never returns and ignores cancellation; its one-second timeout makes the worker abandon each attempt.</summary>

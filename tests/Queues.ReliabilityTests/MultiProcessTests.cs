@@ -8,6 +8,7 @@ public sealed class MultiProcessTests(ReliabilityServer server) : IClassFixture<
 {
     private const int JobCount = 20_000;
     private const int RolledBack = 1_000;
+    private const int EffectJobs = 3_000;
     private const int WorkerCount = 3;
     private static readonly TimeSpan KillEvery = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(4);
@@ -17,7 +18,7 @@ public sealed class MultiProcessTests(ReliabilityServer server) : IClassFixture<
     private static readonly TimeSpan RescueAfter = TimeSpan.FromMilliseconds(1_500);
 
     // Seconds, not hours: a generous bound that holds even when the maintenance leader is among the killed, since its
-    // lease (10 s) must expire before another worker rescues anything.
+    // lease (a third of RescueAfter, at least 1 s) must expire before another worker rescues anything.
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(30);
 
     [Fact(Timeout = 360_000)]
@@ -28,13 +29,20 @@ public sealed class MultiProcessTests(ReliabilityServer server) : IClassFixture<
         // Enqueued in a transaction that rolls back: these must never run.
         await schema.EnqueueWorkAsync(Enumerable.Range(JobCount, RolledBack).Select(static i => new WorkItem(i)), commit: false);
 
+        // Jobs whose effect is written in their own transaction (JobContext.GetTransactionAsync): exactly once, kills or not.
+        await schema.EnqueueAsync(async (jobs, tx) =>
+        {
+            await jobs.EnqueueRelEffectManyAsync(tx, Enumerable.Range(0, EffectJobs).Select(static i => new WorkItem(i)), cancellationToken: TestContext.Current.CancellationToken);
+            return default;
+        });
+
         await using var workers = new WorkerGroup(schema, WorkerCount);
         var clock = Stopwatch.StartNew();
         workers.StartAll();
         var lastKill = clock.Elapsed;
         var slot = 0;
         var leaderKills = new HashSet<string>(StringComparer.Ordinal);
-        while (await schema.CountUnfinishedAsync() > 0)
+        while (await schema.CountUnfinishedAsync() + await schema.CountUnfinishedAsync("rel.effect") > 0)
         {
             Assert.True(clock.Elapsed < Deadline,
                 $"Not finished after {Deadline}: {await schema.DescribeStatesAsync()}. Logs in {workers.LogDirectory}\n{workers.Logs()}");
@@ -62,6 +70,18 @@ public sealed class MultiProcessTests(ReliabilityServer server) : IClassFixture<
         var context = $"Jobs: {await schema.DescribeStatesAsync()}; errors: {RunAudit.Describe(audit.ErrorKinds)}. Logs in {workers.LogDirectory}";
         audit.AssertNothingLost(JobCount, context);
         Assert.Equal(0L, await schema.ScalarAsync<long>("SELECT count(*) FROM {runs} WHERE sequence >= $1", JobCount));
+
+        // Exactly-once effects: every effect job completed with one effect row, however often its handler ran.
+        Assert.Equal((long)EffectJobs, await schema.CountInStateAsync("completed", "rel.effect"));
+        Assert.Equal((long)EffectJobs, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".effects"));
+        Assert.Equal((long)EffectJobs, await schema.ScalarAsync<long>($"SELECT count(DISTINCT job_id) FROM \"{schema.Name}\".effects"));
+        var effectReruns = await schema.ScalarAsync<long>(
+            $"SELECT count(*) FROM (SELECT job_id FROM \"{schema.Name}\".effect_runs GROUP BY job_id HAVING count(*) > 1) AS again");
+        var effectRerunsUnexplained = await schema.ScalarAsync<long>($"""
+            SELECT count(*) FROM "{schema.Name}".effect_runs r
+            WHERE r.pid <> ALL ($1) AND EXISTS (SELECT 1 FROM "{schema.Name}".effect_runs o WHERE o.job_id = r.job_id AND o.attempt > r.attempt)
+            """, killed.Select(static w => w.Pid).ToArray());
+        Assert.Equal(0L, effectRerunsUnexplained);
 
         // Only killed processes may have left a run whose completion was lost; only their jobs may have been rescued.
         var killedPids = killed.Select(static w => w.Pid).ToHashSet();
@@ -96,6 +116,9 @@ public sealed class MultiProcessTests(ReliabilityServer server) : IClassFixture<
             ("jobs run more than once (handler finished, completion lost to the kill)", Figures.Format(audit.ExtraRuns.Count)),
             ("… of which not explained by a kill", Figures.Format(unexplained.Count)),
             ("jobs lost", Figures.Format(JobCount - audit.SequencesRun)),
+            ("transactional jobs (effect written via JobContext.GetTransactionAsync)", Figures.Format(EffectJobs)),
+            ("… whose handler ran more than once (killed before its commit)", Figures.Format(effectReruns)),
+            ("… with their effect committed other than exactly once", "0"),
             ("attempts run twice / runs of one job overlapping", $"{audit.AttemptsRunTwice} / {audit.OverlappingRuns}"),
             ("kills that hit the maintenance leader", Figures.Format(leaderKills.Count)),
             ("kill → rescue, median / max, all kills", Describe(rescueDelays)),

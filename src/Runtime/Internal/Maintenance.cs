@@ -12,8 +12,8 @@ namespace Queues.Internal;
 /// </summary>
 internal sealed class Maintenance
 {
-    /// <summary>How long a lease lasts without renewal: a dead leader is replaced within this.</summary>
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinLease = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxLease = TimeSpan.FromSeconds(10);
 
     private const int Batch = 1_000;
     private static readonly TimeSpan MaxTick = TimeSpan.FromSeconds(1);
@@ -36,11 +36,24 @@ internal sealed class Maintenance
         _options = options;
         _wake = wake;
         _logger = logger;
+
+        // A dead leader stops rescues until its lease runs out, so the lease scales with RescueAfter: a third of it,
+        // 1 to 10 seconds (10 s with the defaults). The leader renews it at least four times per lease.
+        var third = options.RescueAfter / 3;
+        LeaseDuration = third < MinLease ? MinLease : third > MaxLease ? MaxLease : third;
     }
+
+    /// <summary>How long a lease lasts without renewal: a dead leader is replaced within this.</summary>
+    public TimeSpan LeaseDuration { get; }
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var tick = _options.PollInterval < MaxTick ? _options.PollInterval : MaxTick;
+        if (tick > LeaseDuration / 4)
+        {
+            tick = LeaseDuration / 4;
+        }
+
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
