@@ -5,6 +5,8 @@ namespace Queues.IntegrationTests;
 
 public sealed class FailureTests(PostgresFixture fixture)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task ThrowingHandler_RecordsTheErrorAndAttemptAndIsRetried()
     {
@@ -52,24 +54,52 @@ public sealed class FailureTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task UnknownJobName_IsDiscardedWithTheReasonAndTheWorkerKeepsWorking()
+    public async Task UnknownJobName_FailsItsAttemptsWithTheReason_IsDiscardedAtTheLast_AndTheWorkerKeepsWorking()
     {
         await using var schema = await fixture.CreateSchemaAsync();
         var recorder = new Recorder();
-        var unknown = new JobId(await schema.ScalarAsync<long>("INSERT INTO {jobs} (name, payload) VALUES ('no.such.job', '{\"a\": 1}') RETURNING id"));
+        var unknown = new JobId(await schema.ScalarAsync<long>("INSERT INTO {jobs} (name, payload, max_attempts) VALUES ('no.such.job', '{\"a\": 1}', 3) RETURNING id"));
         var good = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(7))))[0];
 
         await using var worker = await TestWorker.StartAsync(schema, recorder);
         var discarded = await schema.WaitForStateAsync(unknown, JobState.Discarded);
         await schema.WaitForStateAsync(good, JobState.Completed);
 
-        var error = Assert.Single(discarded.Errors);
-        Assert.Equal("unknown_job", error.Kind);
-        Assert.Contains("'no.such.job'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, discarded.Attempt);
+        Assert.Equal(3, discarded.Errors.Count);
+        Assert.All(discarded.Errors, static e => Assert.Equal("unknown_job", e.Kind));
+        Assert.Contains("'no.such.job'", discarded.Errors[0].Message, StringComparison.Ordinal);
         Assert.Equal("{\"a\": 1}", discarded.Payload);
         Assert.Contains(worker.Logs.Entries, e => e.Level == LogLevel.Error && e.EventId.Id == QueuesEventId.UnknownJob
-            && e.Message.Contains("no.such.job", StringComparison.Ordinal) && e.Message.Contains(unknown.ToString(), StringComparison.Ordinal));
+            && e.Message.Contains("no.such.job", StringComparison.Ordinal) && e.Message.Contains(unknown.ToString(), StringComparison.Ordinal)
+            && e.Message.Contains("now discarded", StringComparison.Ordinal));
         Assert.Equal([good], recorder.Runs.Select(static r => r.JobId));
+    }
+
+    [Fact]
+    public async Task JobOnlyANewerWorkerServes_IsRetried_AndRunsWhenSuchAWorkerArrives()
+    {
+        // A rolling deploy: the old worker claims a job kind it does not know yet; the new one runs it on the retry.
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        var late = new JobDefinition("it.newKind");
+        var id = (await schema.EnqueueAsync(async (jobs, tx) => await schema.Client.EnqueueAsync(tx, late, "{}"u8.ToArray(), cancellationToken: Ct)))[0];
+
+        await using (var old = await TestWorker.StartAsync(schema, recorder, static o => o.RetryDelay = static _ => TimeSpan.FromHours(1)))
+        {
+            var retryable = await schema.WaitForStateAsync(id, JobState.Retryable);
+            Assert.Equal("unknown_job", Assert.Single(retryable.Errors).Kind);
+        }
+
+        await schema.ScalarAsync<int>("UPDATE {jobs} SET run_at = now() WHERE id = $1 RETURNING 1", id.Value);
+        var ran = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upgraded = await TestWorker.StartAsync(schema, recorder, jobs: queues => queues.AddJob(late, (_, _, context, _) =>
+        {
+            ran.TrySetResult(context.Attempt);
+            return ValueTask.CompletedTask;
+        }));
+        Assert.Equal(2, await ran.Task.WaitAsync(Eventually.DefaultTimeout, Ct));
+        await schema.WaitForStateAsync(id, JobState.Completed);
     }
 
     [Theory]

@@ -22,8 +22,8 @@ internal static partial class LogMessages
     public static partial void JobFailed(ILogger logger, Exception exception, long jobId, string jobName, int attempt, int maxAttempts, string state);
 
     [LoggerMessage(EventId = QueuesEventId.UnknownJob, Level = LogLevel.Error,
-        Message = "Job {JobId} in queue {Queue} has job name '{JobName}', which no handler in this worker serves; the job is discarded")]
-    public static partial void UnknownJob(ILogger logger, long jobId, string queue, string jobName);
+        Message = "Job {JobId} in queue {Queue} has job name '{JobName}', which no handler in this worker serves; attempt {Attempt} of {MaxAttempts} failed and the job is now {State}")]
+    public static partial void UnknownJob(ILogger logger, long jobId, string queue, string jobName, int attempt, int maxAttempts, string state);
 
     [LoggerMessage(EventId = QueuesEventId.BadPayload, Level = LogLevel.Error,
         Message = "Job {JobId} ({JobName}) has a payload that cannot be read; the job is discarded: {Reason}")]

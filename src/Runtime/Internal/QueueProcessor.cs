@@ -172,9 +172,12 @@ internal sealed class QueueProcessor
         {
             if (!_registry.TryGet(job.Name, out var registration))
             {
-                LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name);
-                await RecordAsync(_client.Sql.Discard, job, "unknown_job", null,
-                    $"No handler is registered for job name '{job.Name}' (queue '{job.Queue}') in worker {_options.WorkerName}.", null).ConfigureAwait(false);
+                // A failed attempt, not a discard: during a rolling deploy an older worker claims jobs only newer workers
+                // serve, and a retry reaches one of those. A name nobody serves is discarded once its attempts run out.
+                var outcome = await RecordAsync(_client.Sql.Fail, job, "unknown_job", null,
+                    $"No handler is registered for job name '{job.Name}' (queue '{job.Queue}') in worker {_options.WorkerName}; it is retried in case another worker serves it.",
+                    null, RetryPolicyDelay(job.Attempt)).ConfigureAwait(false);
+                LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name, job.Attempt, job.MaxAttempts, outcome ?? "unchanged");
                 return;
             }
 
@@ -390,6 +393,20 @@ internal sealed class QueueProcessor
         if (!finished.IsCancellationRequested)
         {
             await Task.Delay(AbandonAfter, finished).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The global retry delay (for a job without a registration); a delegate that throws falls back to the default policy.</summary>
+    private TimeSpan RetryPolicyDelay(int attempt)
+    {
+        try
+        {
+            return _options.RetryDelay(attempt);
+        }
+        catch (Exception exception)
+        {
+            LogMessages.LoopError(_logger, exception, "QueuesOptions.RetryDelay (using the default policy)", 0);
+            return RetryPolicy.Exponential(attempt);
         }
     }
 
