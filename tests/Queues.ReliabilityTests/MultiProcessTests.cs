@@ -111,7 +111,7 @@ public sealed class MultiProcessTests(ReliabilityServer server) : IClassFixture<
             ("workers killed with SIGKILL (each restarted at once)", Figures.Format(killed.Count)),
             ("worker processes started in all", Figures.Format(workers.All.Count)),
             ("time until every job completed", Figures.Seconds(finished)),
-            ("throughput, kills included", Figures.Format(JobCount / finished.TotalSeconds) + " jobs/s"),
+            ("throughput, kills included (work and transactional jobs)", Figures.Format((JobCount + EffectJobs) / finished.TotalSeconds) + " jobs/s"),
             ("jobs rescued from killed workers", Figures.Format(audit.Rescues.Count)),
             ("jobs run more than once (handler finished, completion lost to the kill)", Figures.Format(audit.ExtraRuns.Count)),
             ("… of which not explained by a kill", Figures.Format(unexplained.Count)),
