@@ -14,6 +14,7 @@ public sealed class Tally
 {
     private int[] _runs = [];
     private double[] _latencies = [];
+    private long[] _startedAt = [];
     private int _done;
     private int _expected;
     private TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -24,10 +25,14 @@ public sealed class Tally
 
     public double[] LatenciesMs => _latencies;
 
+    /// <summary>When each handler started (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+    public long[] StartedAt => _startedAt;
+
     public void Reset(int expected)
     {
         _runs = new int[expected];
         _latencies = new double[expected];
+        _startedAt = new long[expected];
         _done = 0;
         _expected = expected;
         _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,7 +49,9 @@ public sealed class Tally
 
     public void Started(int sequence, long enqueuedAt)
     {
-        _latencies[sequence] = Stopwatch.GetElapsedTime(enqueuedAt).TotalMilliseconds;
+        var now = Stopwatch.GetTimestamp();
+        _startedAt[sequence] = now;
+        _latencies[sequence] = Stopwatch.GetElapsedTime(enqueuedAt, now).TotalMilliseconds;
         Ran(sequence);
     }
 }

@@ -227,6 +227,7 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
         await Task.Delay(500); // Idle: the worker has polled once and waits for a NOTIFY.
 
         var enqueueDurations = new double[LatencyJobs];
+        var committedAt = new long[LatencyJobs];
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < LatencyJobs; i++)
         {
@@ -242,7 +243,8 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
             await using var transaction = await connection.BeginTransactionAsync();
             await jobs.EnqueueBenchProbeAsync(transaction, new Probe(i, enqueuedAt));
             await transaction.CommitAsync();
-            enqueueDurations[i] = Stopwatch.GetElapsedTime(enqueuedAt).TotalMilliseconds;
+            committedAt[i] = Stopwatch.GetTimestamp();
+            enqueueDurations[i] = Stopwatch.GetElapsedTime(enqueuedAt, committedAt[i]).TotalMilliseconds;
         }
 
         await tally.Finished.WaitAsync(TimeSpan.FromMinutes(2));
@@ -250,10 +252,15 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
         Check(tally.Runs.All(static r => r == 1), "latency: every probe ran exactly once");
 
         var sorted = tally.LatenciesMs.Order().ToArray();
-        double Percentile(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        var (p50, p95, p99) = (Percentile(0.50), Percentile(0.95), Percentile(0.99));
+        static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        var (p50, p95, p99) = (Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99));
+
+        // The same handler starts measured from the moment the enqueuing transaction's commit returned: the job exists
+        // for workers from its commit on, so this is the engine's own wake-up path, without the disk flush of the commit
+        // (negative when the handler started before the caller saw its commit acknowledged).
+        var afterCommit = Enumerable.Range(0, LatencyJobs).Select(i => Stopwatch.GetElapsedTime(committedAt[i], tally.StartedAt[i]).TotalMilliseconds).Order().ToArray();
         return new BenchResult("latency", "ms p50", p50, null, null,
-            FormattableString.Invariant($"p95 {p95:F2} ms, p99 {p99:F2} ms, max {sorted[^1]:F2} ms; {LatencyJobs:N0} jobs {LatencySpacing.TotalMilliseconds} ms apart, from the start of the enqueue call; the enqueue itself (insert + commit) took {enqueueDurations.Order().ElementAt(LatencyJobs / 2):F2} ms p50"));
+            FormattableString.Invariant($"p95 {p95:F2} ms, p99 {p99:F2} ms, max {sorted[^1]:F2} ms; {LatencyJobs:N0} jobs {LatencySpacing.TotalMilliseconds} ms apart, from the start of the enqueue call; the enqueue itself (insert + commit) took {enqueueDurations.Order().ElementAt(LatencyJobs / 2):F2} ms p50; from the commit's return to handler start: p50 {Percentile(afterCommit, 0.5):F2} ms, p95 {Percentile(afterCommit, 0.95):F2} ms, p99 {Percentile(afterCommit, 0.99):F2} ms"));
     }
 
     private IHost BuildWorker(string schema, Tally tally, Action<QueuesOptions> configure)

@@ -46,11 +46,14 @@ public sealed class QueuesClient
     public bool PrepareStatements { get; init; } = true;
 
     /// <summary>
-    /// The shortest time between two NOTIFYs this client sends for one queue: 100 ms. A committing transaction that
-    /// notified takes a database-wide lock, so notifying on every commit would serialize all enqueuers; jobs enqueued
-    /// in between are found by workers that are already awake and polling fast.
+    /// The shortest time between two NOTIFYs this client sends for one queue: 2 ms. A committing transaction that
+    /// notified holds a database-wide lock through its commit (including the WAL flush), so notifying on every commit
+    /// serializes concurrent enqueuers (measured: 62 % of the raw INSERT rate with 8 callers). One NOTIFY per 2 ms per
+    /// queue keeps this client's notifying commits from queueing behind each other (101 % of raw) while a job enqueued
+    /// on its own still wakes an idle worker at once; jobs enqueued in between are found by workers that a NOTIFY
+    /// woke and that poll every few milliseconds for a while after.
     /// </summary>
-    public static readonly TimeSpan NotifyInterval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan NotifyInterval = TimeSpan.FromMilliseconds(2);
 
     private readonly NotifyLimiter _notifyLimiter = new(NotifyInterval);
 

@@ -16,7 +16,7 @@ namespace Queues.Internal;
 internal sealed class QueueProcessor
 {
     /// <summary>After a wake-up or a claim that found work, poll this often for <see cref="HotWindow"/>.</summary>
-    private static readonly TimeSpan HotPollInterval = TimeSpan.FromMilliseconds(2);
+    private static readonly TimeSpan HotPollInterval = TimeSpan.FromMilliseconds(5);
 
     private static readonly TimeSpan HotWindow = TimeSpan.FromMilliseconds(250);
 
@@ -183,33 +183,23 @@ internal sealed class QueueProcessor
 
             context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, _client.DataSource);
             var timeout = registration.Job.Timeout;
-
-            // The timeout has its own source so a timeout and a shutdown are told apart; only a job with a timeout pays
-            // for the sources. Shutdown cancels stopJobs.
-            using var timeoutSource = timeout is null ? null : new CancellationTokenSource(timeout.Value);
-            using var operatorCancel = new CancellationTokenSource();
-            using var linked = timeoutSource is null
-                ? CancellationTokenSource.CreateLinkedTokenSource(stopJobs, operatorCancel.Token)
-                : CancellationTokenSource.CreateLinkedTokenSource(stopJobs, operatorCancel.Token, timeoutSource.Token);
-            using var finished = new CancellationTokenSource();
-            _runningJobs.Add(job.Id, job.Attempt, operatorCancel);
+            using var cancellation = new JobCancellation(stopJobs, timeout);
+            _runningJobs.Add(job.Id, job.Attempt, cancellation);
 
             Exception? failure = null;
             try
             {
-                var run = RunHandlerAsync(registration, job, context, linked.Token);
-                var abandon = AbandonSignalAsync(linked.Token, finished.Token);
-                if (await Task.WhenAny(run, abandon).ConfigureAwait(false) != run)
+                var run = RunHandlerAsync(registration, job, context, cancellation.Token);
+                if (!run.IsCompleted && !await cancellation.WaitOrAbandonAsync(run, AbandonAfter).ConfigureAwait(false))
                 {
                     // The handler ignored its cancelled token for AbandonAfter. Its slot is freed; it may still be running.
                     _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                     LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)AbandonAfter.TotalMilliseconds);
-                    throw timeoutSource is { IsCancellationRequested: true }
+                    throw cancellation.TimedOut
                         ? new TimeoutException($"Job '{job.Name}' ran past its timeout of {timeout} and ignored cancellation; its attempt was abandoned.")
-                        : new OperationCanceledException(linked.Token);
+                        : new OperationCanceledException(cancellation.Token);
                 }
 
-                await finished.CancelAsync().ConfigureAwait(false);
                 await run.ConfigureAwait(false);
             }
             catch (JobPayloadException exception)
@@ -218,12 +208,12 @@ internal sealed class QueueProcessor
                 await RecordAsync(_client.Sql.Discard, job, "payload", exception.GetType().FullName, exception.Message, null).ConfigureAwait(false);
                 return;
             }
-            catch (Exception exception) when (timeoutSource is { IsCancellationRequested: true })
+            catch (Exception exception) when (cancellation.TimedOut)
             {
                 failure = exception as TimeoutException
                     ?? new TimeoutException($"Job '{job.Name}' exceeded its timeout of {timeout} and was cancelled.", exception);
             }
-            catch (Exception) when (operatorCancel.IsCancellationRequested)
+            catch (Exception) when (cancellation.OperatorCancelled)
             {
                 // Cancelled by an operator while running: the row says so already; nothing to write.
                 LogMessages.JobCancelledWhileRunning(_logger, job.Id, job.Name);
@@ -380,21 +370,6 @@ internal sealed class QueueProcessor
         { Kind: JobOutcomeKind.Cancel } cancel => RecordCommand(_client.Sql.Cancel, job, "cancelled", null, cancel.Reason!, null, null, transaction),
         _ => RecordCommand(_client.Sql.Discard, job, "discarded", null, outcome.Reason!, null, null, transaction),
     };
-
-    /// <summary>
-    /// Completes <see cref="AbandonAfter"/> after the handler's token fired (timeout, shutdown or an operator's cancel), so
-    /// a handler that ignores its token can neither hold its slot nor hold up shutdown; never completes once
-    /// <paramref name="finished"/> fires.
-    /// </summary>
-    private static async Task AbandonSignalAsync(CancellationToken cancelled, CancellationToken finished)
-    {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancelled, finished);
-        await Task.Delay(Timeout.Infinite, either.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        if (!finished.IsCancellationRequested)
-        {
-            await Task.Delay(AbandonAfter, finished).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        }
-    }
 
     /// <summary>The global retry delay (for a job without a registration); a delegate that throws falls back to the default policy.</summary>
     private TimeSpan RetryPolicyDelay(int attempt)

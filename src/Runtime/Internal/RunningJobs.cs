@@ -10,7 +10,7 @@ internal sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<long, Entry> _jobs = new();
 
-    public void Add(long id, short attempt, CancellationTokenSource cancel) => _jobs[id] = new Entry(attempt, cancel);
+    public void Add(long id, short attempt, JobCancellation cancellation) => _jobs[id] = new Entry(attempt, cancellation);
 
     /// <summary>Forgets this attempt only: a rescued job re-claimed here meanwhile keeps its heartbeat.</summary>
     public void Remove(long id, short attempt)
@@ -28,14 +28,7 @@ internal sealed class RunningJobs
         {
             if (_jobs.TryGetValue(id, out var entry))
             {
-                try
-                {
-                    entry.Cancel.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The job finished meanwhile.
-                }
+                entry.Cancellation.CancelByOperator();
             }
         }
     }
@@ -54,5 +47,5 @@ internal sealed class RunningJobs
         return (ids, attempts);
     }
 
-    private sealed record Entry(short Attempt, CancellationTokenSource Cancel);
+    private sealed record Entry(short Attempt, JobCancellation Cancellation);
 }
