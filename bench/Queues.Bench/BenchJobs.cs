@@ -16,12 +16,16 @@ public sealed class Tally
     private double[] _latencies = [];
     private long[] _startedAt = [];
     private int _done;
+    private long _firstRunAt;
     private int _expected;
     private TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task Finished => _finished.Task;
 
     public int[] Runs => _runs;
+
+    /// <summary>When the first handler ran (<see cref="Stopwatch.GetTimestamp"/>), 0 before.</summary>
+    public long FirstRunAt => Interlocked.Read(ref _firstRunAt);
 
     public double[] LatenciesMs => _latencies;
 
@@ -34,12 +38,18 @@ public sealed class Tally
         _latencies = new double[expected];
         _startedAt = new long[expected];
         _done = 0;
+        _firstRunAt = 0;
         _expected = expected;
         _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     public void Ran(int sequence)
     {
+        if (Interlocked.Read(ref _firstRunAt) == 0)
+        {
+            Interlocked.CompareExchange(ref _firstRunAt, Stopwatch.GetTimestamp(), 0);
+        }
+
         Interlocked.Increment(ref _runs[sequence]);
         if (Interlocked.Increment(ref _done) == _expected)
         {

@@ -13,7 +13,7 @@ internal sealed class Completer
 {
     private const int MaxBatch = 5_000;
     private const int MaxFlushAttempts = 12;
-    private const int GatherTarget = 100;
+    private const int GatherTarget = 500;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(2);
     private readonly Channel<(long Id, short Attempt)> _channel =
         Channel.CreateUnbounded<(long Id, short Attempt)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });

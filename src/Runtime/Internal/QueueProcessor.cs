@@ -1,6 +1,5 @@
 using System.Data;
 using System.Diagnostics;
-using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -158,7 +157,7 @@ internal sealed class QueueProcessor
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             jobs.Add(new ClaimedJob(
-                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<byte[]>(3),
                 reader.GetInt16(4), reader.GetInt16(5), reader.GetFieldValue<DateTimeOffset>(6)));
         }
 
@@ -303,7 +302,7 @@ internal sealed class QueueProcessor
         {
             try
             {
-                await registration.Handler(scope.ServiceProvider, Encoding.UTF8.GetBytes(job.Payload), context, cancellationToken).ConfigureAwait(false);
+                await registration.Handler(scope.ServiceProvider, job.Payload, context, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -441,5 +440,5 @@ internal sealed class QueueProcessor
         return new NpgsqlParameter<string> { TypedValue = value };
     }
 
-    private sealed record ClaimedJob(long Id, string Name, string Queue, string Payload, short Attempt, short MaxAttempts, DateTimeOffset CreatedAt);
+    private sealed record ClaimedJob(long Id, string Name, string Queue, byte[] Payload, short Attempt, short MaxAttempts, DateTimeOffset CreatedAt);
 }

@@ -91,7 +91,7 @@ internal sealed class Sql
             SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), heartbeat_at = now(), attempted_by = $3
             FROM next {asyncCommit}
             WHERE j.id = next.id
-            RETURNING j.id, j.name, j.queue, j.payload::text, j.attempt, j.max_attempts, j.created_at
+            RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at
             """;
 
         Promote = $"""
