@@ -72,4 +72,74 @@ public sealed class RescueTests(PostgresFixture fixture)
         var error = Assert.ThrowsAny<ArgumentException>(options.Validate);
         Assert.Contains("QueuesOptions.RescueAfter", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task CompletionHoldingTheRow_MakesTheRescueSkipIt_AndTheJobStaysCompleted()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await StaleRunningJobAsync(schema);
+        await using var completer = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using (var transaction = await completer.BeginTransactionAsync(Ct))
+        {
+            Assert.Equal(1, await CompleteAsync(schema, completer, transaction, id));
+            Assert.Equal(0, await RescueAsync(schema)); // The row is locked by the completion: skipped, not waited for.
+            await transaction.CommitAsync(Ct);
+        }
+
+        Assert.Equal(0, await RescueAsync(schema));
+        var job = (await schema.Client.GetJobAsync(id, Ct))!;
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Empty(job.Errors);
+    }
+
+    [Fact]
+    public async Task RescueHoldingTheRow_MakesTheLateCompletionANoOp()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await StaleRunningJobAsync(schema);
+        await using var rescuer = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var completer = await fixture.DataSource.OpenConnectionAsync(Ct);
+        Task<int> completion;
+        await using (var transaction = await rescuer.BeginTransactionAsync(Ct))
+        {
+            await using (var rescue = new Npgsql.NpgsqlCommand(schema.Client.Sql.Rescue, rescuer, transaction))
+            {
+                rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+                Assert.Equal(1, await rescue.ExecuteNonQueryAsync(Ct));
+            }
+
+            // The completion waits for the rescue's row lock, then re-checks its guard against the rescued row.
+            completion = CompleteAsync(schema, completer, null, id);
+            await Task.Delay(200, Ct);
+            Assert.False(completion.IsCompleted);
+            await transaction.CommitAsync(Ct);
+        }
+
+        Assert.Equal(0, await completion);
+        var job = (await schema.Client.GetJobAsync(id, Ct))!;
+        Assert.Equal(JobState.Retryable, job.State);
+        Assert.Equal("rescued", Assert.Single(job.Errors).Kind);
+    }
+
+    /// <summary>A job as a killed worker leaves it: running attempt 1, last heartbeat an hour ago.</summary>
+    private static async Task<JobId> StaleRunningJobAsync(TestSchema schema) => new(await schema.ScalarAsync<long>("""
+        INSERT INTO {jobs} (name, payload, state, attempt, max_attempts, attempted_at, heartbeat_at, attempted_by)
+        VALUES ('it.count', '{"sequence": 1}', 'running', 1, 3, now() - interval '1 hour', now() - interval '1 hour', 'dead-worker')
+        RETURNING id
+        """));
+
+    private static async Task<int> CompleteAsync(TestSchema schema, Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction? transaction, JobId id)
+    {
+        await using var complete = new Npgsql.NpgsqlCommand(schema.Client.Sql.CompleteMany, connection, transaction);
+        complete.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = [id.Value] });
+        complete.Parameters.Add(new Npgsql.NpgsqlParameter<short[]> { TypedValue = [1] });
+        return await complete.ExecuteNonQueryAsync(Ct);
+    }
+
+    private static async Task<int> RescueAsync(TestSchema schema)
+    {
+        await using var rescue = schema.Fixture.DataSource.CreateCommand(schema.Client.Sql.Rescue);
+        rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+        return await rescue.ExecuteNonQueryAsync(Ct);
+    }
 }
