@@ -229,10 +229,6 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
         tally.Reset(LatencyJobs);
         using var host = BuildWorker("bench_latency", tally, static o => o.Queues["latency"] = 10);
         await host.StartAsync();
-
-        // The earlier scenarios leave dirty buffers and dead rows behind: flush them now, so their checkpoint and
-        // vacuum do not land in this one's tail.
-        await ExecuteAsync("CHECKPOINT");
         await Task.Delay(500); // Idle: the worker has polled once and waits for a NOTIFY.
 
         var enqueueDurations = new double[LatencyJobs];
