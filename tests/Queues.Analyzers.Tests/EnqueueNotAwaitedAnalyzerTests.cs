@@ -193,7 +193,7 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
 
             public sealed class SignupService(AppJobs jobs)
             {
-                public async Task<JobId> SignUpAsync(NpgsqlTransaction tx, string email)
+                public async Task<EnqueueResult> SignUpAsync(NpgsqlTransaction tx, string email)
                 {
                     var id = await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email)).ConfigureAwait(false);
                     await tx.CommitAsync().ConfigureAwait(false);
@@ -240,12 +240,12 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
 
             public sealed class SignupService(AppJobs jobs)
             {
-                public Task<JobId> EnqueueOnboardingAsync(NpgsqlTransaction tx, string email)
+                public Task<EnqueueResult> EnqueueOnboardingAsync(NpgsqlTransaction tx, string email)
                 {
                     return jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email));
                 }
 
-                public Task<JobId> EnqueueOnboardingShortAsync(NpgsqlTransaction tx, string email) =>
+                public Task<EnqueueResult> EnqueueOnboardingShortAsync(NpgsqlTransaction tx, string email) =>
                     jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email));
             }
             """;
@@ -294,7 +294,7 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
             {
                 public async Task SignUpAsync(NpgsqlTransaction tx, string email)
                 {
-                    Func<Task<JobId>> enqueue = () => jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email));
+                    Func<Task<EnqueueResult>> enqueue = () => jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email));
                     await enqueue();
                     await RetryAsync(async () => await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email)));
                     await tx.CommitAsync();
@@ -341,7 +341,7 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
 
             public sealed class SignupService(AppJobs jobs)
             {
-                private Task<JobId>? _pending;
+                private Task<EnqueueResult>? _pending;
 
                 public void Start(NpgsqlTransaction tx, string email)
                 {

@@ -93,6 +93,8 @@ internal static class TestSources
 
             public readonly record struct JobId(long Value);
 
+            public readonly record struct EnqueueResult(JobId Id, bool IsDuplicate);
+
             public sealed class JobDefinition
             {
                 public JobDefinition(string name) => Name = name;
@@ -106,12 +108,12 @@ internal static class TestSources
 
             public sealed class QueuesClient
             {
-                public System.Threading.Tasks.Task<JobId> EnqueueAsync(
+                public System.Threading.Tasks.Task<EnqueueResult> EnqueueAsync(
                     Npgsql.NpgsqlTransaction transaction,
                     JobDefinition job,
                     System.ReadOnlyMemory<byte> payload,
                     EnqueueOptions? options = null,
-                    System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(new JobId(1));
+                    System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(new EnqueueResult(new JobId(1), false));
 
                 public System.Threading.Tasks.Task<int> EnqueueManyAsync(
                     Npgsql.NpgsqlTransaction transaction,
@@ -137,32 +139,32 @@ internal static class TestSources
             public sealed class AppJobs
             {
                 [global::Queues.JobEnqueueMethod("userOnboarding")]
-                public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueUserOnboardingAsync(
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueUserOnboardingAsync(
                     global::Npgsql.NpgsqlTransaction tx,
                     UserOnboarding payload,
                     global::Queues.EnqueueOptions? options = null,
                     global::System.Threading.CancellationToken cancellationToken = default)
-                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(1));
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(1), false));
 
                 [global::Queues.JobEnqueueMethod("cacheWarmup")]
-                public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueCacheWarmupAsync(
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueCacheWarmupAsync(
                     global::Npgsql.NpgsqlTransaction transaction,
                     CacheWarmup payload,
                     global::System.Threading.CancellationToken cancellationToken = default)
-                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(3));
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(3), false));
 
                 // The non-transactional overload: it opens its own connection and commits on its own.
                 [global::Queues.JobEnqueueMethod("cacheWarmup")]
-                public global::System.Threading.Tasks.Task<global::Queues.JobId> EnqueueCacheWarmupAsync(
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueCacheWarmupAsync(
                     CacheWarmup payload,
                     global::System.Threading.CancellationToken cancellationToken = default)
-                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(4));
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(4), false));
 
                 // Same shape, no marker: must never be reported.
-                public global::System.Threading.Tasks.Task<global::Queues.JobId> ScheduleReminderAsync(
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> ScheduleReminderAsync(
                     global::Npgsql.NpgsqlTransaction tx,
                     global::System.Threading.CancellationToken cancellationToken = default)
-                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.JobId(2));
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(2), false));
             }
         }
         """;
