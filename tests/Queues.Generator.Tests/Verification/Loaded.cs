@@ -63,8 +63,8 @@ internal static class Loaded
     {
         var constructor = typeof(JobContext).GetConstructor(
             BindingFlags.Instance | BindingFlags.NonPublic,
-            [typeof(JobId), typeof(string), typeof(string), typeof(int), typeof(int), typeof(DateTimeOffset)])!;
-        return (JobContext)constructor.Invoke([new JobId(id), jobName, JobDefinition.DefaultQueue, 1, JobDefinition.DefaultMaxAttempts, DateTimeOffset.UnixEpoch]);
+            [typeof(JobId), typeof(string), typeof(string), typeof(int), typeof(int), typeof(DateTimeOffset), typeof(Npgsql.NpgsqlDataSource)])!;
+        return (JobContext)constructor.Invoke([new JobId(id), jobName, JobDefinition.DefaultQueue, 1, JobDefinition.DefaultMaxAttempts, DateTimeOffset.UnixEpoch, null]);
     }
 
     /// <summary>Calls a static method, rethrowing what it threw rather than a TargetInvocationException.</summary>
