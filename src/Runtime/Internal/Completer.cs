@@ -7,7 +7,9 @@ namespace Queues.Internal;
 /// <summary>
 /// Writes completions in batches: one <c>UPDATE … FROM unnest(ids, attempts)</c> per flush, guarded by state and
 /// attempt. Completions that arrive while a flush is running go into the next one, so under load batches grow by
-/// themselves and an idle worker still completes a single job at once. A failed flush is retried with backoff.
+/// themselves and an idle worker still completes a single job at once. A failed flush is retried with backoff. A job
+/// stays in <see cref="RunningJobs"/> (and keeps being heartbeated) until its completion is written, so a flush delayed
+/// by an outage does not make a finished job look abandoned.
 /// </summary>
 internal sealed class Completer
 {
@@ -18,11 +20,13 @@ internal sealed class Completer
     private readonly Channel<(long Id, short Attempt)> _channel =
         Channel.CreateUnbounded<(long Id, short Attempt)>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
     private readonly QueuesClient _client;
+    private readonly RunningJobs _runningJobs;
     private readonly ILogger _logger;
 
-    public Completer(QueuesClient client, ILogger logger)
+    public Completer(QueuesClient client, RunningJobs runningJobs, ILogger logger)
     {
         _client = client;
+        _runningJobs = runningJobs;
         _logger = logger;
     }
 
@@ -52,6 +56,11 @@ internal sealed class Completer
             }
 
             await FlushAsync(ids, attempts).ConfigureAwait(false);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                _runningJobs.Remove(ids[i], attempts[i]);
+            }
+
             ids.Clear();
             attempts.Clear();
         }

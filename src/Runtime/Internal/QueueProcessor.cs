@@ -167,6 +167,7 @@ internal sealed class QueueProcessor
     private async Task ExecuteAsync(ClaimedJob job, CancellationToken stopJobs)
     {
         JobContext? context = null;
+        var handedToCompleter = false;
         try
         {
             if (!_registry.TryGet(job.Name, out var registration))
@@ -250,7 +251,9 @@ internal sealed class QueueProcessor
             switch (context.RequestedOutcome)
             {
                 case null:
+                    // The completer forgets the job once its completion is written; until then it is heartbeated.
                     _completer.Complete(job.Id, job.Attempt);
+                    handedToCompleter = true;
                     break;
                 case { Kind: JobOutcomeKind.Snooze } snooze:
                     using (var command = _client.DataSource.CreateCommand(_client.Sql.Snooze))
@@ -289,7 +292,11 @@ internal sealed class QueueProcessor
                 }
             }
 
-            _runningJobs.Remove(job.Id, job.Attempt);
+            if (!handedToCompleter)
+            {
+                _runningJobs.Remove(job.Id, job.Attempt);
+            }
+
             Interlocked.Decrement(ref _running);
             Wake(jobsAvailable: false);
         }

@@ -71,7 +71,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         LogMessages.WorkerStarting(_logger, _options.WorkerName, _client.Schema, string.Join(", ", queues.Keys), _registry.Jobs.Count);
-        _completer = new Completer(_client, _logger);
+        _completer = new Completer(_client, _runningJobs, _logger);
         _completing = _completer.RunAsync();
         foreach (var (queue, concurrency) in queues)
         {
