@@ -1,3 +1,4 @@
+using Npgsql;
 using Queues;
 
 namespace Quickstart;
@@ -15,21 +16,35 @@ public enum Currency
     Usd,
 }
 
-/// <summary>An instance handler: created per job from the job's DI scope, with its dependencies injected.</summary>
+/// <summary>
+/// An instance handler: created per job from the job's DI scope, with its dependencies injected. It marks the user
+/// onboarded in the job's own transaction, which commits together with the job's completion: if the worker died
+/// before that commit, the job would run again and the user would still be marked exactly once.
+/// </summary>
 public sealed class OnboardingJobs(RunLog log)
 {
     [Job("userOnboarding", Queue = "email", MaxAttempts = 5)]
     public async Task WelcomeAsync(UserOnboarding payload, JobContext context, CancellationToken cancellationToken)
     {
         await Task.Delay(10, cancellationToken);
+        var transaction = await context.GetTransactionAsync(cancellationToken);
+        await using (var update = new NpgsqlCommand("UPDATE quickstart_users SET onboarded_at = now() WHERE id = $1", transaction.Connection, transaction))
+        {
+            update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = payload.UserId });
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         log.Record($"job {context.Id} userOnboarding: welcome mail to {payload.Email} (interests: {string.Join(", ", payload.Interests)})");
     }
 }
 
-/// <summary>A static handler: no instance, dependencies come from the method's own parameters.</summary>
+/// <summary>
+/// A static handler: no instance, dependencies come from the method's own parameters. Unique by user and due date:
+/// while one invoice job for them is pending, enqueuing another inserts nothing and reports the pending one.
+/// </summary>
 public static class BillingJobs
 {
-    [Job("sendInvoice")]
+    [Job("sendInvoice", UniqueBy = new[] { nameof(global::Quickstart.SendInvoice.UserId), nameof(global::Quickstart.SendInvoice.DueOn) })]
     public static void SendInvoice(SendInvoice payload, JobContext context)
         => RunLog.Shared.Record($"job {context.Id} sendInvoice: {payload.Amount} {payload.Currency} due {payload.DueOn:yyyy-MM-dd}");
 }

@@ -53,7 +53,8 @@ try
     await using (var connection = await client.DataSource.OpenConnectionAsync())
     {
         await using (var create = new NpgsqlCommand(
-            "CREATE TABLE IF NOT EXISTS quickstart_users (id uuid PRIMARY KEY, email text NOT NULL)", connection))
+            "CREATE TABLE IF NOT EXISTS quickstart_users (id uuid PRIMARY KEY, email text NOT NULL); "
+            + "ALTER TABLE quickstart_users ADD COLUMN IF NOT EXISTS onboarded_at timestamptz", connection))
         {
             await create.ExecuteNonQueryAsync();
         }
@@ -72,6 +73,10 @@ try
             await jobs.EnqueueUserOnboardingAsync(transaction, new UserOnboarding(userId, "ada@example.com", ["compilers", "queues"]));
             await jobs.EnqueueSendInvoiceAsync(transaction, new SendInvoice(userId, 42.50m, new DateOnly(2026, 12, 31), Currency.Eur));
             await jobs.EnqueueSendInvoiceAsync(transaction, new SendInvoice(userId, 7m, new DateOnly(2027, 1, 31), Currency.Usd));
+
+            // Same user and due date as the first invoice: a duplicate, so nothing is inserted.
+            var again = await jobs.EnqueueSendInvoiceAsync(transaction, new SendInvoice(userId, 42.50m, new DateOnly(2026, 12, 31), Currency.Eur));
+            Console.WriteLine($"A second invoice for the same user and due date is {(again.IsDuplicate ? $"a duplicate of job {again.Id}" : "new")}.");
             await transaction.CommitAsync();
             Console.WriteLine("Committed a user and 3 jobs in one transaction.");
         }
@@ -89,6 +94,12 @@ try
     Console.WriteLine("Worker started; waiting for the jobs:");
     await RunLog.Shared.WaitForAsync(3, TimeSpan.FromSeconds(60));
     await host.StopAsync();
+    await using (var onboarded = client.DataSource.CreateCommand(
+        "SELECT count(*) FROM quickstart_users WHERE email = 'ada@example.com' AND onboarded_at IS NOT NULL"))
+    {
+        Console.WriteLine($"Users marked onboarded in the job's own transaction: {await onboarded.ExecuteScalarAsync()}.");
+    }
+
     Console.WriteLine("All 3 committed jobs ran; the rolled-back one did not. Done.");
     return 0;
 }
