@@ -7,6 +7,7 @@ public sealed class JobContext
 {
     private readonly NpgsqlDataSource? _dataSource;
     private NpgsqlConnection? _connection;
+    private volatile bool _abandoned;
 
     internal JobContext(JobId id, string name, string queue, int attempt, int maxAttempts, DateTimeOffset createdAt, NpgsqlDataSource? dataSource = null)
     {
@@ -47,8 +48,10 @@ public sealed class JobContext
     /// it: the work and the outcome commit together or not at all. If the handler throws, times out, is cancelled, or
     /// the job is no longer this attempt's to finish (an operator cancelled it, or it was rescued and runs elsewhere),
     /// the transaction is rolled back. A handler whose effects are all in this database therefore has exactly-once
-    /// effects, even when the worker crashes. Do not commit or roll it back yourself; jobs enqueued on it (the
-    /// generated <c>Enqueue{Name}Async</c> methods) start only if this job completes.
+    /// effects, even when the worker crashes. Do not commit, roll back or dispose it yourself (no <c>await using</c>):
+    /// disposing it or closing its connection rolls the work back and fails the attempt; committing or rolling it back
+    /// yourself gets a warning and the outcome recorded separately. Jobs enqueued on it (the generated
+    /// <c>Enqueue{Name}Async</c> methods) start only if this job completes. Not thread-safe: call it from one flow.
     /// </summary>
     /// <param name="cancellationToken">Cancels opening the connection.</param>
     /// <returns>The open transaction, at the default isolation level (read committed).</returns>
@@ -65,6 +68,11 @@ public sealed class JobContext
             throw new InvalidOperationException($"Job {Id} ('{Name}') has no database: its JobContext was not created by a worker.");
         }
 
+        if (_abandoned)
+        {
+            throw new InvalidOperationException($"Job {Id} ('{Name}') attempt {Attempt} was abandoned after ignoring its cancellation; it can no longer open a transaction.");
+        }
+
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -77,6 +85,18 @@ public sealed class JobContext
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// For an abandoned attempt, whose handler may still be using its connection: no new transaction, and the one it has
+    /// is rolled back once <paramref name="run"/> ends.
+    /// </summary>
+    internal void EndTransactionAfter(Task run)
+    {
+        _abandoned = true;
+        _ = run.ContinueWith(static (_, state) => ((JobContext)state!).EndTransactionAsync().AsTask(), this, CancellationToken.None,
+            TaskContinuationOptions.None, TaskScheduler.Default).Unwrap().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>Rolls back the transaction if it is still open and returns its connection to the pool.</summary>

@@ -11,6 +11,8 @@ public enum EffectTwist
     CancelledWhileRunning,
     CommitsItself,
     SnoozesOnce,
+    DisposesItOnFirstAttempt,
+    SwallowsAnErrorOnFirstAttempt,
 }
 
 public sealed record EffectPayload(string Schema, EffectTwist Twist);
@@ -44,6 +46,21 @@ public sealed class TransactionalTestJobs(Recorder recorder, Jobs jobs, QueuesCl
                 break;
             case EffectTwist.SnoozesOnce:
                 context.Snooze(TimeSpan.FromHours(1));
+                break;
+            case EffectTwist.DisposesItOnFirstAttempt when context.Attempt == 1:
+                await transaction.DisposeAsync();
+                break;
+            case EffectTwist.SwallowsAnErrorOnFirstAttempt when context.Attempt == 1:
+                try
+                {
+                    await using var broken = new NpgsqlCommand("SELECT 1 / 0", transaction.Connection, transaction);
+                    await broken.ExecuteNonQueryAsync(cancellationToken);
+                }
+                catch (PostgresException)
+                {
+                    // Swallowed: the transaction is aborted now, so the work cannot commit.
+                }
+
                 break;
         }
     }
@@ -102,6 +119,25 @@ public sealed class TransactionalCompletionTests(PostgresFixture fixture)
         {
             Assert.Equal(1L, await Effects(schema, id));
             Assert.Contains(worker.Logs.Entries, e => e.EventId.Id == QueuesEventId.TransactionEndedByHandler && e.Message.Contains($"Job {id.Value}", StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData(EffectTwist.DisposesItOnFirstAttempt, "was disposed")]
+    [InlineData(EffectTwist.SwallowsAnErrorOnFirstAttempt, "current transaction is aborted")]
+    public async Task WorkThatCannotCommit_FailsTheAttempt_AndTheRetryCommitsOnce(EffectTwist twist, string reason)
+    {
+        var (schema, id, worker, recorder) = await RunAsync(twist, JobState.Completed);
+        await using (schema)
+        await using (worker)
+        {
+            Assert.Equal(2, recorder.Runs.Count);
+            Assert.Equal(1L, await Effects(schema, id));
+            Assert.Equal(2, await schema.ScalarAsync<int>($"SELECT attempt FROM \"{schema.Name}\".effects"));
+            Assert.Equal(1L, await FollowUps(schema));
+            var error = Assert.Single((await schema.Client.GetJobAsync(id, TestContext.Current.CancellationToken))!.Errors);
+            Assert.Equal(1, error.Attempt);
+            Assert.Contains(reason, error.Message, StringComparison.Ordinal);
         }
     }
 

@@ -168,6 +168,7 @@ internal sealed class QueueProcessor
     {
         JobContext? context = null;
         var handedToCompleter = false;
+        var abandoned = false;
         try
         {
             if (!_registry.TryGet(job.Name, out var registration))
@@ -192,8 +193,11 @@ internal sealed class QueueProcessor
                 var run = RunHandlerAsync(registration, job, context, cancellation.Token);
                 if (!run.IsCompleted && !await cancellation.WaitOrAbandonAsync(run, AbandonAfter).ConfigureAwait(false))
                 {
-                    // The handler ignored its cancelled token for AbandonAfter. Its slot is freed; it may still be running.
+                    // The handler ignored its cancelled token for AbandonAfter. Its slot is freed; it may still be running,
+                    // even on its transaction's connection, so that transaction is ended only once the handler returns.
                     _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    context.EndTransactionAfter(run);
+                    abandoned = true;
                     LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)AbandonAfter.TotalMilliseconds);
                     throw cancellation.TimedOut
                         ? new TimeoutException($"Job '{job.Name}' ran past its timeout of {timeout} and ignored cancellation; its attempt was abandoned.")
@@ -243,7 +247,7 @@ internal sealed class QueueProcessor
                 return;
             }
 
-            if (context.Transaction is { } transaction && await FinishInTransactionAsync(job, context, transaction).ConfigureAwait(false))
+            if (context.Transaction is { } transaction && await FinishInTransactionAsync(job, context, transaction, registration.Job).ConfigureAwait(false))
             {
                 return;
             }
@@ -280,7 +284,7 @@ internal sealed class QueueProcessor
         }
         finally
         {
-            if (context is not null)
+            if (context is not null && !abandoned)
             {
                 try
                 {
@@ -322,38 +326,61 @@ internal sealed class QueueProcessor
 
     /// <summary>
     /// Records the handler's outcome in the transaction it did its work in and commits both; rolls back when the guard
-    /// finds the job no longer running at this attempt. Returns false when the handler ended the transaction itself, so
-    /// the outcome is recorded the usual way.
+    /// finds the job no longer running at this attempt. Returns false when the handler committed or rolled back the
+    /// transaction itself, so the outcome is recorded the usual way. When the work could not be committed (the handler
+    /// disposed the transaction or closed its connection, swallowed an error that aborted it, a deferred constraint
+    /// failed at commit, the connection broke), the attempt fails with that reason and is retried.
     /// </summary>
-    private async Task<bool> FinishInTransactionAsync(ClaimedJob job, JobContext context, NpgsqlTransaction transaction)
+    private async Task<bool> FinishInTransactionAsync(ClaimedJob job, JobContext context, NpgsqlTransaction transaction, JobDefinition definition)
     {
-        // Npgsql cannot be asked whether a transaction ended; a command on one that did fails before anything is sent,
-        // with InvalidOperationException, while its connection stays open. A lost connection is not that: it throws
-        // otherwise (or is not open), the row stays running and is rescued, and the rolled-back work runs again.
         NpgsqlConnection? connection = null;
-        int updated;
+        Exception problem;
         try
         {
             // Throws ObjectDisposedException when the handler disposed the transaction, which rolled it back.
             connection = transaction.Connection;
             using var command = OutcomeCommand(job, context.RequestedOutcome, connection!, transaction);
-            updated = await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            if (await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 0)
+            {
+                LogMessages.TransactionRolledBack(_logger, job.Id, job.Name, job.Attempt);
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+                return true;
+            }
+
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            return true;
         }
-        catch (InvalidOperationException) when (connection is null || connection.FullState == ConnectionState.Open)
+        catch (InvalidOperationException) when (connection is { FullState: ConnectionState.Open })
         {
+            // Npgsql cannot be asked whether a transaction ended: a command on one that did fails before anything is
+            // sent, with InvalidOperationException, while its connection stays open and idle.
             LogMessages.TransactionEndedByHandler(_logger, job.Id, job.Name);
             await context.EndTransactionAsync().ConfigureAwait(false);
             return false;
         }
-
-        if (updated == 0)
+        catch (Exception exception)
         {
-            LogMessages.TransactionRolledBack(_logger, job.Id, job.Name, job.Attempt);
-            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-            return true;
+            problem = exception is InvalidOperationException
+                ? new InvalidOperationException(
+                    $"Job {job.Id} ('{job.Name}'): its JobContext transaction was disposed, or its connection closed or left busy, before the worker could commit it, so the handler's work was rolled back. Leave the transaction to the worker.",
+                    exception)
+                : exception;
         }
 
-        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await context.EndTransactionAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogMessages.LoopError(_logger, exception, $"rollback of job {job.Id}'s transaction", 0);
+        }
+
+        // If a commit did reach the server before the error, the job is completed and this guarded write changes nothing.
+        var state = await RecordAsync(_client.Sql.Fail, job, "exception", problem.GetType().FullName, problem.Message, problem.StackTrace,
+            RetryDelay(definition, job.Attempt)).ConfigureAwait(false);
+        LogMessages.JobFailed(_logger, problem, job.Id, job.Name, job.Attempt, job.MaxAttempts,
+            state ?? "unchanged: the row was no longer running at this attempt (its commit went through, or it was cancelled or rescued)");
         return true;
     }
 
