@@ -14,6 +14,9 @@ public sealed class JobDefinition
     /// <summary>The number of attempts when none is given: 20.</summary>
     public const int DefaultMaxAttempts = 20;
 
+    /// <summary>The longest <see cref="Timeout"/>: 30 days.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(30);
+
     /// <summary>Describes a job.</summary>
     /// <param name="name">The durable job name.</param>
     /// <param name="queue">The default queue.</param>
@@ -45,7 +48,7 @@ public sealed class JobDefinition
 
     /// <summary>
     /// How long one attempt may run before its cancellation token fires and the attempt counts as failed; null for no
-    /// limit. Must be positive.
+    /// limit. Must be positive and at most <see cref="MaxTimeout"/>.
     /// </summary>
     public TimeSpan? Timeout
     {
@@ -55,6 +58,10 @@ public sealed class JobDefinition
             if (value is { } timeout)
             {
                 Validate.Positive(timeout, "JobDefinition.Timeout");
+                if (timeout > MaxTimeout)
+                {
+                    throw new ArgumentOutOfRangeException("JobDefinition.Timeout", timeout, $"JobDefinition.Timeout must be at most {MaxTimeout.TotalDays} days; it was {timeout}.");
+                }
             }
 
             field = value;

@@ -240,7 +240,8 @@ public sealed class QueuesClient
     }
 
     /// <summary>
-    /// Unique jobs cannot use COPY (it has no ON CONFLICT): one INSERT over unnest arrays instead, still one round trip.
+    /// Unique jobs cannot use COPY (it has no ON CONFLICT): one INSERT over unnest arrays instead, still one round trip,
+    /// inserting in key order (ids, and so the claim order among equals, follow the keys, not the call's order).
     /// </summary>
     private async Task<int> EnqueueUniqueManyAsync(NpgsqlTransaction transaction, JobDefinition job, IEnumerable<ReadOnlyMemory<byte>> payloads,
         EnqueueOptions? options, string queue, short priority, short maxAttempts, CancellationToken cancellationToken)

@@ -1,9 +1,10 @@
 namespace Queues;
 
 /// <summary>
-/// Which earlier jobs with the same unique key make a new enqueue a duplicate. Unfinished jobs (scheduled, available,
-/// running or retryable) always do; add finished states to keep a key taken after its job ends, until retention deletes
-/// the row.
+/// The states in which a unique job holds its key, so that enqueuing another job with the same key is a duplicate. Each
+/// job carries its own (from its <see cref="JobAttribute"/> or <see cref="EnqueueOptions"/>). Unfinished jobs
+/// (scheduled, available, running or retryable) always hold it; add finished states to keep the key after the job ends,
+/// until retention deletes the row.
 /// </summary>
 [Flags]
 public enum UniqueStates

@@ -180,6 +180,17 @@ public sealed class DiagnosticTests
         }
         """, "BadTimes");
 
+    [Fact]
+    public void TimeoutOverThirtyDays_ReportsQUE0004() => Verify("""
+        public static class Handlers
+        {
+            [Job("tooLong", {|QUE0004:TimeoutSeconds = 2592001|})]
+            public static void Handle(CancellationToken cancellationToken)
+            {
+            }
+        }
+        """, "TooLong");
+
     [Theory]
     [InlineData("* * * *")]
     [InlineData("60 * * * *")]

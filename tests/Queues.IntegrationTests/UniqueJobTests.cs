@@ -226,5 +226,7 @@ public sealed class UniqueJobTests(PostgresFixture fixture)
             new AccountSync(Guid.NewGuid(), "x"), new EnqueueOptions { UniqueStates = (UniqueStates)16 }, Ct));
         Assert.Contains("EnqueueOptions.UniqueStates", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new JobDefinition("x") { UniqueStates = (UniqueStates)8 });
+        Assert.Contains("at most 30 days", Assert.Throws<ArgumentOutOfRangeException>(() => new JobDefinition("x") { Timeout = TimeSpan.FromDays(31) }).Message,
+            StringComparison.Ordinal);
     }
 }

@@ -17,6 +17,9 @@ internal static class JobParser
 {
     private const int MaxAttemptsLimit = short.MaxValue;
 
+    /// <summary>30 days: the runtime's limit for a job timeout (a cancellation timer cannot run much past 49 days).</summary>
+    private const int MaxTimeoutSeconds = 2_592_000;
+
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         var method = (IMethodSymbol)context.TargetSymbol;
@@ -136,10 +139,10 @@ internal static class JobParser
                     break;
                 case "TimeoutSeconds":
                     options.TimeoutSeconds = argument.Value.Value is int t ? t : -1;
-                    if (options.TimeoutSeconds < 0)
+                    if (options.TimeoutSeconds is < 0 or > MaxTimeoutSeconds)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidJobOption, where, name, "TimeoutSeconds",
-                            "it must be a positive number of seconds, or 0 for no timeout"));
+                            "it must be a positive number of seconds up to 2592000 (30 days), or 0 for no timeout"));
                     }
 
                     break;

@@ -51,13 +51,15 @@ internal sealed class Sql
         FindUnique = $"SELECT id FROM {jobs} WHERE unique_key = $1 AND state = ANY (unique_states) ORDER BY id LIMIT 1";
 
         // Many unique jobs in one statement: duplicates of existing jobs and of earlier rows of the same call are skipped.
+        // Rows go in key order (the first of each key in the call wins), so two concurrent calls with overlapping keys
+        // wait for each other's keys in the same order instead of deadlocking.
         InsertUniqueMany = $"""
             WITH inserted AS (
                 INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states)
                 SELECT $1, $2, $3, $4, p.payload, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, p.key, $7
                 FROM unnest($5::jsonb[], $6::bytea[]) WITH ORDINALITY AS p(payload, key, n)
                 CROSS JOIN (SELECT COALESCE($8, now() + $9) AS run_at) AS t
-                ORDER BY p.n
+                ORDER BY p.key, p.n
                 ON CONFLICT DO NOTHING
                 RETURNING state)
             SELECT count(*)::int, count(*) FILTER (WHERE state = 'available')::int FROM inserted

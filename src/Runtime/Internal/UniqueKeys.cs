@@ -6,8 +6,9 @@ namespace Queues.Internal;
 
 /// <summary>
 /// The unique key of one enqueue and the states in which it blocks another: a SHA-256 over the job name and either the
-/// per-call key or the raw JSON of the payload's <see cref="JobDefinition.UniqueBy"/> members (our serializers write a
-/// value the same way every time, so equal values hash equally).
+/// per-call key or the raw JSON text of the payload's <see cref="JobDefinition.UniqueBy"/> members. Our serializers
+/// write a value the same way every time, so equal JSON text hashes equally; values equal in .NET but written
+/// differently (1.0m and 1m, one instant at two offsets, dictionaries filled in another order) are different keys.
 /// </summary>
 internal static class UniqueKeys
 {
