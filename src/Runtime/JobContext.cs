@@ -89,14 +89,33 @@ public sealed class JobContext
 
     /// <summary>
     /// For an abandoned attempt, whose handler may still be using its connection: no new transaction, and the one it has
-    /// is rolled back once <paramref name="run"/> ends.
+    /// is rolled back once <paramref name="run"/> ends. Neither the handler's exception nor the rollback's goes unobserved.
     /// </summary>
     internal void EndTransactionAfter(Task run)
     {
         _abandoned = true;
-        _ = run.ContinueWith(static (_, state) => ((JobContext)state!).EndTransactionAsync().AsTask(), this, CancellationToken.None,
-            TaskContinuationOptions.None, TaskScheduler.Default).Unwrap().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _ = EndTransactionWhenDoneAsync(run);
+    }
+
+    private async Task EndTransactionWhenDoneAsync(Task run)
+    {
+        try
+        {
+            await run.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Its attempt was already recorded as abandoned.
+        }
+
+        try
+        {
+            await EndTransactionAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection broke under the abandoned handler; the pool discards it.
+        }
     }
 
     /// <summary>Rolls back the transaction if it is still open and returns its connection to the pool.</summary>

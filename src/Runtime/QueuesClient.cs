@@ -99,10 +99,7 @@ public sealed class QueuesClient
         var sql = uniqueKey is not null ? _sql.InsertUnique : scheduled ? _sql.InsertScheduled : notify ? _sql.InsertAndNotify : _sql.Insert;
         using var command = CreateCommand(sql, transaction, job);
         var parameters = command.Parameters;
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
-        parameters.Add(new NpgsqlParameter<short> { TypedValue = maxAttempts });
+        AddJobColumns(parameters, job, queue, priority, maxAttempts);
         parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Jsonb });
         if (scheduled || uniqueKey is not null)
         {
@@ -154,6 +151,15 @@ public sealed class QueuesClient
         }
     }
 
+    /// <summary>$1 to $4 of every insert: name, queue, priority, max_attempts.</summary>
+    private static void AddJobColumns(NpgsqlParameterCollection parameters, JobDefinition job, string queue, short priority, short maxAttempts)
+    {
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = maxAttempts });
+    }
+
     private static void AddRunAt(NpgsqlParameterCollection parameters, EnqueueOptions? options)
     {
         parameters.Add(options?.RunAt is { } runAt
@@ -185,7 +191,7 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(payloads);
         var (queue, priority, maxAttempts) = Resolve(job, options);
-        if (job.UniqueBy.Count > 0 || options?.UniqueKey is not null)
+        if (UniqueKeys.Applies(job, options))
         {
             return await EnqueueUniqueManyAsync(transaction, job, payloads, options, queue, priority, maxAttempts, cancellationToken).ConfigureAwait(false);
         }
@@ -246,12 +252,14 @@ public sealed class QueuesClient
     private async Task<int> EnqueueUniqueManyAsync(NpgsqlTransaction transaction, JobDefinition job, IEnumerable<ReadOnlyMemory<byte>> payloads,
         EnqueueOptions? options, string queue, short priority, short maxAttempts, CancellationToken cancellationToken)
     {
+        // A per-call key is the same for every payload: hashed once.
+        var callKey = options?.UniqueKey is not null ? UniqueKeys.Compute(job, default, options) : null;
         var rows = new List<ReadOnlyMemory<byte>>();
         var keys = new List<byte[]>();
         foreach (var payload in payloads)
         {
             rows.Add(payload);
-            keys.Add(UniqueKeys.Compute(job, payload.Span, options)!);
+            keys.Add(callKey ?? UniqueKeys.Compute(job, payload.Span, options)!);
         }
 
         if (rows.Count == 0)
@@ -261,10 +269,7 @@ public sealed class QueuesClient
 
         using var command = CreateCommand(_sql.InsertUniqueMany, transaction, job);
         var parameters = command.Parameters;
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = job.Name });
-        parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        parameters.Add(new NpgsqlParameter<short> { TypedValue = priority });
-        parameters.Add(new NpgsqlParameter<short> { TypedValue = maxAttempts });
+        AddJobColumns(parameters, job, queue, priority, maxAttempts);
         parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>[]> { TypedValue = [.. rows], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. keys], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         parameters.Add(new NpgsqlParameter<string[]> { TypedValue = UniqueKeys.States(job, options), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });

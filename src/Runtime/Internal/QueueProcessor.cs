@@ -177,7 +177,7 @@ internal sealed class QueueProcessor
                 // serve, and a retry reaches one of those. A name nobody serves is discarded once its attempts run out.
                 var outcome = await RecordAsync(_client.Sql.Fail, job, "unknown_job", null,
                     $"No handler is registered for job name '{job.Name}' (queue '{job.Queue}') in worker {_options.WorkerName}; it is retried in case another worker serves it.",
-                    null, RetryPolicyDelay(job.Attempt)).ConfigureAwait(false);
+                    null, RetryDelay(null, job.Attempt)).ConfigureAwait(false);
                 LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name, job.Attempt, job.MaxAttempts, outcome ?? "unchanged");
                 return;
             }
@@ -195,7 +195,6 @@ internal sealed class QueueProcessor
                 {
                     // The handler ignored its cancelled token for AbandonAfter. Its slot is freed; it may still be running,
                     // even on its transaction's connection, so that transaction is ended only once the handler returns.
-                    _ = run.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                     context.EndTransactionAfter(run);
                     abandoned = true;
                     LogMessages.HandlerAbandoned(_logger, job.Id, job.Name, (long)AbandonAfter.TotalMilliseconds);
@@ -252,29 +251,16 @@ internal sealed class QueueProcessor
                 return;
             }
 
-            switch (context.RequestedOutcome)
+            if (context.RequestedOutcome is null)
             {
-                case null:
-                    // The completer forgets the job once its completion is written; until then it is heartbeated.
-                    _completer.Complete(job.Id, job.Attempt);
-                    handedToCompleter = true;
-                    break;
-                case { Kind: JobOutcomeKind.Snooze } snooze:
-                    using (var command = _client.DataSource.CreateCommand(_client.Sql.Snooze))
-                    {
-                        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
-                        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
-                        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = snooze.Delay, NpgsqlDbType = NpgsqlDbType.Interval });
-                        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-                    }
-
-                    break;
-                case { Kind: JobOutcomeKind.Cancel } cancel:
-                    await RecordAsync(_client.Sql.Cancel, job, "cancelled", null, cancel.Reason!, null).ConfigureAwait(false);
-                    break;
-                case { Kind: JobOutcomeKind.Discard } discard:
-                    await RecordAsync(_client.Sql.Discard, job, "discarded", null, discard.Reason!, null).ConfigureAwait(false);
-                    break;
+                // The completer forgets the job once its completion is written; until then it is heartbeated.
+                _completer.Complete(job.Id, job.Attempt);
+                handedToCompleter = true;
+            }
+            else
+            {
+                using var command = OutcomeCommand(job, context.RequestedOutcome, null);
+                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception exception)
@@ -339,7 +325,7 @@ internal sealed class QueueProcessor
         {
             // Throws ObjectDisposedException when the handler disposed the transaction, which rolled it back.
             connection = transaction.Connection;
-            using var command = OutcomeCommand(job, context.RequestedOutcome, connection!, transaction);
+            using var command = OutcomeCommand(job, context.RequestedOutcome, transaction);
             if (await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 0)
             {
                 LogMessages.TransactionRolledBack(_logger, job.Id, job.Name, job.Attempt);
@@ -384,50 +370,49 @@ internal sealed class QueueProcessor
         return true;
     }
 
-    /// <summary>The UPDATE recording <paramref name="outcome"/> in the handler's transaction; throws if that transaction has ended.</summary>
-    private NpgsqlCommand OutcomeCommand(ClaimedJob job, JobOutcome? outcome, NpgsqlConnection connection, NpgsqlTransaction transaction) => outcome switch
+    /// <summary>
+    /// The guarded UPDATE recording a handler's outcome: completion (only ever in the handler's transaction; otherwise
+    /// the completer batches it), snooze, cancel or discard. On <paramref name="transaction"/> when given; creating it
+    /// throws if that transaction has ended.
+    /// </summary>
+    private NpgsqlCommand OutcomeCommand(ClaimedJob job, JobOutcome? outcome, NpgsqlTransaction? transaction)
     {
-        null => new NpgsqlCommand(_client.Sql.Complete, connection, transaction)
+        switch (outcome)
         {
-            Parameters = { new NpgsqlParameter<long> { TypedValue = job.Id }, new NpgsqlParameter<short> { TypedValue = job.Attempt } },
-        },
-        { Kind: JobOutcomeKind.Snooze } snooze => new NpgsqlCommand(_client.Sql.Snooze, connection, transaction)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<long> { TypedValue = job.Id },
-                new NpgsqlParameter<short> { TypedValue = job.Attempt },
-                new NpgsqlParameter<TimeSpan> { TypedValue = snooze.Delay, NpgsqlDbType = NpgsqlDbType.Interval },
-            },
-        },
-        { Kind: JobOutcomeKind.Cancel } cancel => RecordCommand(_client.Sql.Cancel, job, "cancelled", null, cancel.Reason!, null, null, transaction),
-        _ => RecordCommand(_client.Sql.Discard, job, "discarded", null, outcome.Reason!, null, null, transaction),
-    };
+            case { Kind: JobOutcomeKind.Cancel }:
+                return RecordCommand(_client.Sql.Cancel, job, "cancelled", null, outcome.Reason!, null, null, transaction);
+            case { Kind: JobOutcomeKind.Discard }:
+                return RecordCommand(_client.Sql.Discard, job, "discarded", null, outcome.Reason!, null, null, transaction);
+        }
 
-    /// <summary>The global retry delay (for a job without a registration); a delegate that throws falls back to the default policy.</summary>
-    private TimeSpan RetryPolicyDelay(int attempt)
-    {
-        try
+        var command = Command(outcome is null ? _client.Sql.Complete : _client.Sql.Snooze, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });
+        if (outcome is not null)
         {
-            return _options.RetryDelay(attempt);
+            command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = outcome.Delay, NpgsqlDbType = NpgsqlDbType.Interval });
         }
-        catch (Exception exception)
-        {
-            LogMessages.LoopError(_logger, exception, "QueuesOptions.RetryDelay (using the default policy)", 0);
-            return RetryPolicy.Exponential(attempt);
-        }
+
+        return command;
     }
 
-    /// <summary>The job's retry delay, or the global one; a delegate that throws falls back to the default policy.</summary>
-    private TimeSpan RetryDelay(JobDefinition job, int attempt)
+    /// <summary>A command on <paramref name="transaction"/>, or on a pooled connection of its own.</summary>
+    private NpgsqlCommand Command(string sql, NpgsqlTransaction? transaction)
+        => transaction is null ? _client.DataSource.CreateCommand(sql) : new NpgsqlCommand(sql, transaction.Connection, transaction);
+
+    /// <summary>
+    /// The job's retry delay, or the global one (also for a job this worker has no registration for); a delegate that
+    /// throws falls back to the default policy.
+    /// </summary>
+    private TimeSpan RetryDelay(JobDefinition? job, int attempt)
     {
         try
         {
-            return (job.RetryDelay ?? _options.RetryDelay)(attempt);
+            return (job?.RetryDelay ?? _options.RetryDelay)(attempt);
         }
         catch (Exception exception)
         {
-            LogMessages.LoopError(_logger, exception, $"retry delay of job '{job.Name}' (using the default policy)", 0);
+            LogMessages.LoopError(_logger, exception, job is null ? "QueuesOptions.RetryDelay (using the default policy)" : $"retry delay of job '{job.Name}' (using the default policy)", 0);
             return RetryPolicy.Exponential(attempt);
         }
     }
@@ -442,7 +427,7 @@ internal sealed class QueueProcessor
     private NpgsqlCommand RecordCommand(string sql, ClaimedJob job, string kind, string? type, string message, string? trace, TimeSpan? retryDelay,
         NpgsqlTransaction? transaction)
     {
-        var command = transaction is null ? _client.DataSource.CreateCommand(sql) : new NpgsqlCommand(sql, transaction.Connection, transaction);
+        var command = Command(sql, transaction);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
         parameters.Add(new NpgsqlParameter<short> { TypedValue = job.Attempt });

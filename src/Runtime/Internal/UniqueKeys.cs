@@ -14,7 +14,10 @@ internal static class UniqueKeys
 {
     private static readonly string[][] s_states = CreateStates();
 
-    /// <summary>The key, or null when this enqueue is not unique.</summary>
+    /// <summary>Whether enqueues of <paramref name="job"/> with <paramref name="options"/> carry a key.</summary>
+    public static bool Applies(JobDefinition job, EnqueueOptions? options) => options?.UniqueKey is not null || job.UniqueBy.Count > 0;
+
+    /// <summary>The key, or null when this enqueue is not unique (see <see cref="Applies"/>).</summary>
     public static byte[]? Compute(JobDefinition job, ReadOnlySpan<byte> payload, EnqueueOptions? options)
     {
         if (options?.UniqueKey is { } key)
