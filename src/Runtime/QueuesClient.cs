@@ -90,14 +90,49 @@ public sealed class QueuesClient
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(job);
+        return await EnqueueCoreAsync(CreateCommand("", transaction, job), job, payload, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Inserts a job on its own, outside any transaction of the caller: one autocommitted statement on a pooled connection.
+    /// Use it only where the caller writes no data the job depends on; beside data writes it is a dual write (the
+    /// analyzers flag that). The generated <c>Enqueue{Name}Async</c> overloads without a transaction call this.
+    /// </summary>
+    /// <param name="job">The job's name and defaults.</param>
+    /// <param name="payload">The payload as UTF-8 JSON.</param>
+    /// <param name="options">Overrides of the job's defaults, or null.</param>
+    /// <param name="cancellationToken">Cancels the insert.</param>
+    /// <returns>The new job's id, or the holder's id with <see cref="EnqueueResult.IsDuplicate"/> set.</returns>
+    /// <exception cref="ArgumentException">The job is unique by payload members and the payload is not a JSON object.</exception>
+    public async Task<EnqueueResult> EnqueueAsync(
+        JobDefinition job,
+        ReadOnlyMemory<byte> payload,
+        EnqueueOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await EnqueueCoreAsync(connection.CreateCommand(), job, payload, options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<EnqueueResult> EnqueueCoreAsync(
+        NpgsqlCommand command,
+        JobDefinition job,
+        ReadOnlyMemory<byte> payload,
+        EnqueueOptions? options,
+        CancellationToken cancellationToken)
+    {
+        using var commandScope = command;
 
         var (queue, priority, maxAttempts) = Resolve(job, options);
         var uniqueKey = UniqueKeys.Compute(job, payload.Span, options);
         var scheduled = options is { RunAt: not null } or { Delay: not null };
         var notify = NotifyWorkers && (options?.RunAt is null || options.RunAt <= DateTimeOffset.UtcNow) && options?.Delay is null or { Ticks: <= 0 }
             && _notifyLimiter.TryAcquire(queue);
-        var sql = uniqueKey is not null ? _sql.InsertUnique : scheduled ? _sql.InsertScheduled : notify ? _sql.InsertAndNotify : _sql.Insert;
-        using var command = CreateCommand(sql, transaction, job);
+        command.CommandText = uniqueKey is not null ? _sql.InsertUnique : scheduled ? _sql.InsertScheduled : notify ? _sql.InsertAndNotify : _sql.Insert;
         var parameters = command.Parameters;
         AddJobColumns(parameters, job, queue, priority, maxAttempts);
         parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = payload, NpgsqlDbType = NpgsqlDbType.Jsonb });
@@ -243,6 +278,37 @@ public sealed class QueuesClient
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// Inserts many jobs of one kind on their own, outside any transaction of the caller, in one transaction of this call's
+    /// (all or none). Use it only where the caller writes no data the jobs depend on. The generated
+    /// <c>Enqueue{Name}ManyAsync</c> overloads without a transaction call this.
+    /// </summary>
+    /// <param name="job">The job's name and defaults.</param>
+    /// <param name="payloads">The payloads as UTF-8 JSON, one job each.</param>
+    /// <param name="options">Overrides applied to every job, or null.</param>
+    /// <param name="cancellationToken">Cancels the insert; nothing is inserted then.</param>
+    /// <returns>The number of jobs inserted; for a unique job, duplicates are skipped and not counted.</returns>
+    public async Task<int> EnqueueManyAsync(
+        JobDefinition job,
+        IEnumerable<ReadOnlyMemory<byte>> payloads,
+        EnqueueOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(payloads);
+        var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var count = await EnqueueManyAsync(transaction, job, payloads, options, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return count;
+            }
+        }
     }
 
     /// <summary>
