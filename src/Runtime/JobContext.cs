@@ -1,17 +1,16 @@
 using Npgsql;
+using Queues.Internal;
 
 namespace Queues;
 
 /// <summary>What a handler knows about the job it runs. Add a parameter of this type to a handler to receive it.</summary>
 public sealed class JobContext
 {
-    private readonly NpgsqlDataSource? _dataSource;
-    private NpgsqlConnection? _connection;
-    private volatile bool _abandoned;
+    private readonly HandlerTransaction? _transaction;
 
-    internal JobContext(JobId id, string name, string queue, int attempt, int maxAttempts, DateTimeOffset createdAt, NpgsqlDataSource? dataSource = null)
+    internal JobContext(JobId id, string name, string queue, int attempt, int maxAttempts, DateTimeOffset createdAt, HandlerTransaction? transaction = null)
     {
-        _dataSource = dataSource;
+        _transaction = transaction;
         Id = id;
         Name = name;
         Queue = queue;
@@ -38,9 +37,6 @@ public sealed class JobContext
     /// <summary>When the job was inserted.</summary>
     public DateTimeOffset CreatedAt { get; }
 
-    /// <summary>The transaction opened by <see cref="GetTransactionAsync"/>, or null.</summary>
-    internal NpgsqlTransaction? Transaction { get; private set; }
-
     /// <summary>
     /// A transaction on the worker's database for the handler's own work, opened on the first call (later calls return
     /// the same one). When the handler returns normally, the worker records the job's outcome (completed, or what
@@ -56,85 +52,10 @@ public sealed class JobContext
     /// <param name="cancellationToken">Cancels opening the connection.</param>
     /// <returns>The open transaction, at the default isolation level (read committed).</returns>
     /// <exception cref="InvalidOperationException">The context does not belong to a running worker (a test created it).</exception>
-    public async ValueTask<NpgsqlTransaction> GetTransactionAsync(CancellationToken cancellationToken = default)
-    {
-        if (Transaction is { } open)
-        {
-            return open;
-        }
-
-        if (_dataSource is null)
-        {
-            throw new InvalidOperationException($"Job {Id} ('{Name}') has no database: its JobContext was not created by a worker.");
-        }
-
-        if (_abandoned)
-        {
-            throw new InvalidOperationException($"Job {Id} ('{Name}') attempt {Attempt} was abandoned after ignoring its cancellation; it can no longer open a transaction.");
-        }
-
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            Transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            _connection = connection;
-            return Transaction;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// For an abandoned attempt, whose handler may still be using its connection: no new transaction, and the one it has
-    /// is rolled back once <paramref name="run"/> ends. Neither the handler's exception nor the rollback's goes unobserved.
-    /// </summary>
-    internal void EndTransactionAfter(Task run)
-    {
-        _abandoned = true;
-        _ = EndTransactionWhenDoneAsync(run);
-    }
-
-    private async Task EndTransactionWhenDoneAsync(Task run)
-    {
-        try
-        {
-            await run.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // Its attempt was already recorded as abandoned.
-        }
-
-        try
-        {
-            await EndTransactionAsync().ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The connection broke under the abandoned handler; the pool discards it.
-        }
-    }
-
-    /// <summary>Rolls back the transaction if it is still open and returns its connection to the pool.</summary>
-    internal async ValueTask EndTransactionAsync()
-    {
-        var connection = _connection;
-        var transaction = Transaction;
-        _connection = null;
-        Transaction = null;
-        if (transaction is not null)
-        {
-            await transaction.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (connection is not null)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask<NpgsqlTransaction> GetTransactionAsync(CancellationToken cancellationToken = default)
+        => _transaction is null
+            ? throw new InvalidOperationException($"Job {Id} ('{Name}') has no database: its JobContext was not created by a worker.")
+            : _transaction.GetAsync(this, cancellationToken);
 
     /// <summary>What the handler asked for with <see cref="Snooze"/>, <see cref="Cancel"/> or <see cref="Discard"/>; null to complete.</summary>
     internal JobOutcome? RequestedOutcome { get; private set; }

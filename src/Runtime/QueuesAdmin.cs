@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 using Queues.Internal;
 
 namespace Queues;
@@ -13,20 +12,22 @@ public sealed class QueuesAdmin
     /// <summary>The most rows <see cref="ListJobsAsync"/> returns per page: 1000.</summary>
     public const int MaxPageSize = 1_000;
 
-    private readonly QueuesClient _client;
+    private readonly JobStore _store;
 
     /// <summary>Administers the schema of <paramref name="client"/>.</summary>
     /// <param name="client">The client of the schema.</param>
     public QueuesAdmin(QueuesClient client)
     {
         ArgumentNullException.ThrowIfNull(client);
-        _client = client;
+        _store = client.Store;
     }
+
+    internal QueuesAdmin(JobStore store) => _store = store;
 
     /// <summary>Reads one job, or null when no row has that id.</summary>
     /// <param name="id">The job's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _client.GetJobAsync(id, cancellationToken);
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _store.GetJobAsync(id.Value, cancellationToken);
 
     /// <summary>
     /// Lists jobs matching <paramref name="query"/>, newest first, one page at a time: pass the returned
@@ -44,26 +45,7 @@ public sealed class QueuesAdmin
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"JobQuery.Limit must be between 1 and {MaxPageSize}; it was {query.Limit}.");
         }
 
-        using var command = _client.DataSource.CreateCommand(_client.Sql.ListJobs);
-        var parameters = command.Parameters;
-        parameters.Add(Nullable(query.Queue, NpgsqlDbType.Text));
-        parameters.Add(Nullable(query.Name, NpgsqlDbType.Text));
-        parameters.Add(Nullable(query.States is { Count: > 0 } states ? states.Select(JobStates.ToText).ToArray() : null, NpgsqlDbType.Array | NpgsqlDbType.Text));
-        parameters.Add(Nullable(query.CreatedFrom?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        parameters.Add(Nullable(query.CreatedBefore?.UtcDateTime, NpgsqlDbType.TimestampTz));
-        parameters.Add(Nullable(query.Before?.Value, NpgsqlDbType.Bigint));
-        parameters.Add(new NpgsqlParameter<int> { TypedValue = query.Limit + 1 });
-
-        var jobs = new List<JobInfo>(Math.Min(query.Limit, 128));
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                jobs.Add(QueuesClient.ReadJob(reader));
-            }
-        }
-
+        var jobs = await _store.ListJobsAsync(query, query.Limit + 1, cancellationToken).ConfigureAwait(false);
         JobId? next = null;
         if (jobs.Count > query.Limit)
         {
@@ -77,20 +59,7 @@ public sealed class QueuesAdmin
     /// <summary>How many jobs each queue holds in each state (states with no jobs are left out).</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<JobCount>> CountJobsAsync(CancellationToken cancellationToken = default)
-    {
-        using var command = _client.DataSource.CreateCommand(_client.Sql.CountByQueueAndState);
-        var counts = new List<JobCount>();
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                counts.Add(new JobCount(reader.GetString(0), JobStates.Parse(reader.GetString(1)), reader.GetInt64(2)));
-            }
-        }
-
-        return counts;
-    }
+        => await _store.CountJobsAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// How many jobs reached a final state (completed, cancelled, discarded) in each <paramref name="bucket"/> from
@@ -104,21 +73,7 @@ public sealed class QueuesAdmin
         TimeSpan bucket, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         Validate.Positive(bucket, nameof(bucket));
-        using var command = _client.DataSource.CreateCommand(_client.Sql.CountOverTime);
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = bucket, NpgsqlDbType = NpgsqlDbType.Interval });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = from.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = to.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        var counts = new List<JobTimeCount>();
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                counts.Add(new JobTimeCount(reader.GetFieldValue<DateTimeOffset>(0), JobStates.Parse(reader.GetString(1)), reader.GetInt64(2)));
-            }
-        }
-
-        return counts;
+        return await _store.CountFinishedOverTimeAsync(bucket, from, to, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -132,26 +87,18 @@ public sealed class QueuesAdmin
     /// </exception>
     public async Task<bool> RetryJobAsync(JobId id, CancellationToken cancellationToken = default)
     {
-        using var command = _client.DataSource.CreateCommand(_client.Sql.RetryJob);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
         try
         {
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            return await _store.RetryJobAsync(id.Value, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            using var holder = _client.DataSource.CreateCommand(_client.Sql.UniqueHolder);
-            holder.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
-            var reader = await holder.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                var found = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                throw new InvalidOperationException(
-                    found
-                        ? $"Job {id} cannot be retried: it is unique and job {reader.GetInt64(0)} ({reader.GetString(1)}) now holds its key. Cancel that job first or leave this one finished."
-                        : $"Job {id} cannot be retried: it is unique and another job held its key at the time.",
-                    exception);
-            }
+            var holder = await _store.FindUniqueHolderAsync(id.Value, cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException(
+                holder is { } h
+                    ? $"Job {id} cannot be retried: it is unique and job {h.Id} ({h.State}) now holds its key. Cancel that job first or leave this one finished."
+                    : $"Job {id} cannot be retried: it is unique and another job held its key at the time.",
+                exception);
         }
     }
 
@@ -166,10 +113,7 @@ public sealed class QueuesAdmin
     public async Task<bool> CancelJobAsync(JobId id, string reason = "cancelled by an administrator", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        using var command = _client.DataSource.CreateCommand(_client.Sql.CancelJob);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id.Value });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        return await _store.CancelJobAsync(id.Value, reason, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -187,10 +131,7 @@ public sealed class QueuesAdmin
         long total = 0;
         while (true)
         {
-            using var command = _client.DataSource.CreateCommand(_client.Sql.DeleteFinished);
-            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = finishedBefore.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
             total += deleted;
             if (deleted < batchSize)
             {
@@ -208,9 +149,7 @@ public sealed class QueuesAdmin
     public async Task<bool> PauseQueueAsync(string queue, CancellationToken cancellationToken = default)
     {
         Validate.QueueName(queue, nameof(queue));
-        using var command = _client.DataSource.CreateCommand(_client.Sql.PauseQueue);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        return await _store.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Resumes a paused queue on every node and wakes its workers. Returns false when it was not paused.</summary>
@@ -219,14 +158,10 @@ public sealed class QueuesAdmin
     public async Task<bool> ResumeQueueAsync(string queue, CancellationToken cancellationToken = default)
     {
         Validate.QueueName(queue, nameof(queue));
-        using var command = _client.DataSource.CreateCommand(_client.Sql.ResumeQueue);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        var resumed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        if (resumed && _client.NotifyWorkers)
+        var resumed = await _store.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        if (resumed)
         {
-            using var notify = _client.DataSource.CreateCommand(_client.Sql.Notify);
-            notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await _store.NotifyAsync(queue, cancellationToken).ConfigureAwait(false);
         }
 
         return resumed;
@@ -235,22 +170,7 @@ public sealed class QueuesAdmin
     /// <summary>The queues paused now, in name order.</summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<string>> GetPausedQueuesAsync(CancellationToken cancellationToken = default)
-    {
-        using var command = _client.DataSource.CreateCommand(_client.Sql.PausedQueues);
-        var queues = new List<string>();
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                queues.Add(reader.GetString(0));
-            }
-        }
-
-        return queues;
-    }
-
-    private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+        => await _store.GetPausedQueuesAsync(cancellationToken).ConfigureAwait(false);
 }
 
 /// <summary>Filters for <see cref="QueuesAdmin.ListJobsAsync"/>; every filter is optional.</summary>

@@ -1,12 +1,22 @@
 namespace Queues;
 
-/// <summary>Event ids of the runtime's log messages, in blocks: 1000 enqueue and setup, 2000 claim and execute, 4000 maintenance.</summary>
+/// <summary>
+/// Event ids of the runtime's log messages, in blocks: 1000 start, stop and schema; 2000 running jobs; 2100 the
+/// worker's own loops; 3000 notifications; 4000 maintenance. docs/logging.md lists every event with its level,
+/// category and meaning.
+/// </summary>
 public static class QueuesEventId
 {
-#pragma warning disable CS1591 // the names say it
+#pragma warning disable CS1591 // docs/logging.md describes each one
     public const int WorkerStarting = 1000;
     public const int WorkerStopped = 1001;
     public const int Migrated = 1002;
+
+    /// <summary>The database did not answer when the worker started; it waits and retries instead of failing its host.</summary>
+    public const int WaitingForDatabase = 1003;
+
+    /// <summary>The schema is older than this build needs; the worker waits for a migration.</summary>
+    public const int SchemaOutdated = 1004;
 
     public const int JobCompleted = 2000;
     public const int JobFailed = 2001;
@@ -24,7 +34,21 @@ public static class QueuesEventId
     /// <summary>A job's transaction was rolled back because the job was no longer running at that attempt (cancelled or rescued).</summary>
     public const int TransactionRolledBack = 2010;
 
-    public const int LoopError = 2100;
+    public const int JobSnoozed = 2011;
+    public const int JobCancelled = 2012;
+
+    /// <summary>A retry-delay function threw; the default policy was used.</summary>
+    public const int RetryDelayFailed = 2013;
+
+    /// <summary>A handler's transaction could not be rolled back cleanly; its connection is discarded.</summary>
+    public const int TransactionEndFailed = 2014;
+
+    public const int ClaimFailed = 2100;
+    public const int CompletionFailed = 2101;
+    public const int CompletionGivenUp = 2102;
+    public const int HeartbeatFailed = 2103;
+
+    public const int ListenFailed = 3000;
 
     public const int Promoted = 4000;
     public const int Rescued = 4001;
@@ -35,5 +59,8 @@ public static class QueuesEventId
 
     /// <summary>A periodic job's tick was not enqueued: the job is unique and an earlier one still holds its key.</summary>
     public const int CronSkippedAsDuplicate = 4006;
+
+    public const int MaintenanceFailed = 4007;
+    public const int LeaseReleaseFailed = 4008;
 #pragma warning restore CS1591
 }

@@ -30,18 +30,18 @@ public static class QueuesServiceCollectionExtensions
         {
             registry = new JobRegistry();
             services.AddSingleton(registry);
+
+            // Validated once, when the options are first built (at host start, through ValidateOnStart).
+            services.AddOptions<QueuesOptions>().ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueuesOptions>, QueuesOptionsValidator>());
             services.AddSingleton(static sp => QueuesDataSource.Create(sp));
             services.AddSingleton(static sp =>
             {
                 var options = sp.GetRequiredService<IOptions<QueuesOptions>>().Value;
-                options.Validate();
-                return new QueuesClient(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema)
-                {
-                    NotifyWorkers = options.UseNotifications,
-                    PrepareStatements = options.PrepareStatements,
-                };
+                return new JobStore(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema, options.PrepareStatements, options.UseNotifications);
             });
-            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<QueuesClient>()));
+            services.AddSingleton(static sp => new QueuesClient(sp.GetRequiredService<JobStore>()));
+            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<JobStore>()));
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
         }
 

@@ -143,15 +143,8 @@ public sealed class FailureTests(PostgresFixture fixture)
         }
 
         // A late outcome for the same attempt (a slow worker, a retried statement) matches no row.
-        await using var command = fixture.DataSource.CreateCommand(schema.Client.Sql.Fail);
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<long> { TypedValue = id.Value });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<short> { TypedValue = 1 });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "exception" });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "X" });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "late" });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = "" });
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.Zero });
-        Assert.Equal(0, await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        var state = await schema.Client.Store.FailAsync(new Internal.RunKey(id.Value, 1), new Internal.ErrorRecord(ErrorKinds.Exception, "X", "late", ""), TimeSpan.Zero);
+        Assert.Null(state);
 
         var job = await schema.Client.GetJobAsync(id, TestContext.Current.CancellationToken);
         Assert.Equal(JobState.Completed, job!.State);

@@ -19,7 +19,7 @@ public sealed class PollOnlyModeTests(PostgresFixture fixture)
     public async Task EnqueuingClient_NotifiesAndPreparesExactlyWhenNotPollOnly()
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        Assert.Equal(!TestMode.PollOnly, schema.Client.NotifyWorkers);
+        Assert.Equal(!TestMode.PollOnly, schema.Client.UseNotifications);
         Assert.Equal(!TestMode.PollOnly, schema.Client.PrepareStatements);
 
         await using var listener = await fixture.DataSource.OpenConnectionAsync(Ct);
@@ -63,7 +63,7 @@ public sealed class PollOnlyModeTests(PostgresFixture fixture)
         var client = worker.Services.GetRequiredService<QueuesClient>();
         Assert.Equal(!TestMode.PollOnly, options.UseNotifications);
         Assert.Equal(!TestMode.PollOnly, options.PrepareStatements);
-        Assert.Equal(!TestMode.PollOnly, client.NotifyWorkers);
+        Assert.Equal(!TestMode.PollOnly, client.UseNotifications);
         Assert.Equal(!TestMode.PollOnly, client.PrepareStatements);
 
         const string sessions = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1";

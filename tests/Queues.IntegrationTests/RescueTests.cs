@@ -102,7 +102,7 @@ public sealed class RescueTests(PostgresFixture fixture)
         Task<int> completion;
         await using (var transaction = await rescuer.BeginTransactionAsync(Ct))
         {
-            await using (var rescue = new Npgsql.NpgsqlCommand(schema.Client.Sql.Rescue, rescuer, transaction))
+            await using (var rescue = new Npgsql.NpgsqlCommand(schema.Client.Store.Sql.Rescue, rescuer, transaction))
             {
                 rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
                 Assert.Equal(1, await rescue.ExecuteNonQueryAsync(Ct));
@@ -130,7 +130,7 @@ public sealed class RescueTests(PostgresFixture fixture)
 
     private static async Task<int> CompleteAsync(TestSchema schema, Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction? transaction, JobId id)
     {
-        await using var complete = new Npgsql.NpgsqlCommand(schema.Client.Sql.CompleteMany, connection, transaction);
+        await using var complete = new Npgsql.NpgsqlCommand(schema.Client.Store.Sql.CompleteMany, connection, transaction);
         complete.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = [id.Value] });
         complete.Parameters.Add(new Npgsql.NpgsqlParameter<short[]> { TypedValue = [1] });
         return await complete.ExecuteNonQueryAsync(Ct);
@@ -138,7 +138,7 @@ public sealed class RescueTests(PostgresFixture fixture)
 
     private static async Task<int> RescueAsync(TestSchema schema)
     {
-        await using var rescue = schema.Fixture.DataSource.CreateCommand(schema.Client.Sql.Rescue);
+        await using var rescue = schema.Fixture.DataSource.CreateCommand(schema.Client.Store.Sql.Rescue);
         rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
         return await rescue.ExecuteNonQueryAsync(Ct);
     }

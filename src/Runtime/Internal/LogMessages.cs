@@ -2,8 +2,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Queues.Internal;
 
+/// <summary>Every log message of the runtime, one per event id (<see cref="QueuesEventId"/>), grouped by category.</summary>
 internal static partial class LogMessages
 {
+    /// <summary>Logger categories, one per area of the engine.</summary>
+    public static class Categories
+    {
+        public const string Worker = "Queues.Worker";
+        public const string Maintenance = "Queues.Maintenance";
+        public const string Notifications = "Queues.Notifications";
+    }
+
+    #region Queues.Worker: start, stop, schema
+
     [LoggerMessage(EventId = QueuesEventId.WorkerStarting, Level = LogLevel.Information,
         Message = "Queues worker {WorkerName} starting on schema {Schema}: queues {Queues}, {JobCount} job handlers")]
     public static partial void WorkerStarting(ILogger logger, string workerName, string schema, string queues, int jobCount);
@@ -14,12 +25,27 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.Migrated, Level = LogLevel.Information, Message = "Applied {Count} migrations to schema {Schema}")]
     public static partial void Migrated(ILogger logger, int count, string schema);
 
+    [LoggerMessage(EventId = QueuesEventId.WaitingForDatabase, Level = LogLevel.Warning,
+        Message = "Queues worker {WorkerName} cannot reach its database yet; it starts processing when the database answers (next try in {DelayMs} ms)")]
+    public static partial void WaitingForDatabase(ILogger logger, Exception exception, string workerName, long delayMs);
+
+    [LoggerMessage(EventId = QueuesEventId.SchemaOutdated, Level = LogLevel.Error, Message = "{Problem} (next check in {DelayMs} ms)")]
+    public static partial void SchemaOutdated(ILogger logger, string problem, long delayMs);
+
+    #endregion
+
+    #region Queues.Worker: running jobs
+
     [LoggerMessage(EventId = QueuesEventId.JobCompleted, Level = LogLevel.Debug, Message = "Job {JobId} ({JobName}) completed on attempt {Attempt}")]
     public static partial void JobCompleted(ILogger logger, long jobId, string jobName, int attempt);
 
     [LoggerMessage(EventId = QueuesEventId.JobFailed, Level = LogLevel.Warning,
         Message = "Job {JobId} ({JobName}) failed on attempt {Attempt} of {MaxAttempts}; now {State}")]
-    public static partial void JobFailed(ILogger logger, Exception exception, long jobId, string jobName, int attempt, int maxAttempts, string state);
+    public static partial void JobFailed(ILogger logger, Exception? exception, long jobId, string jobName, int attempt, int maxAttempts, string state);
+
+    [LoggerMessage(EventId = QueuesEventId.JobDiscarded, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) was discarded by its handler on attempt {Attempt}: {Reason}")]
+    public static partial void JobDiscarded(ILogger logger, long jobId, string jobName, int attempt, string reason);
 
     [LoggerMessage(EventId = QueuesEventId.UnknownJob, Level = LogLevel.Error,
         Message = "Job {JobId} in queue {Queue} has job name '{JobName}', which no handler in this worker serves; attempt {Attempt} of {MaxAttempts} failed and the job is now {State}")]
@@ -45,9 +71,61 @@ internal static partial class LogMessages
         Message = "Job {JobId} ({JobName}) was cancelled by an operator while running; its handler was stopped")]
     public static partial void JobCancelledWhileRunning(ILogger logger, long jobId, string jobName);
 
-    [LoggerMessage(EventId = QueuesEventId.LoopError, Level = LogLevel.Error,
-        Message = "Queues worker loop '{Loop}' failed; retrying in {DelayMs} ms")]
-    public static partial void LoopError(ILogger logger, Exception exception, string loop, long delayMs);
+    [LoggerMessage(EventId = QueuesEventId.TransactionEndedByHandler, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) committed or rolled back its JobContext transaction itself, so its outcome was recorded separately; leave the transaction to the worker to commit work and outcome together")]
+    public static partial void TransactionEndedByHandler(ILogger logger, long jobId, string jobName);
+
+    [LoggerMessage(EventId = QueuesEventId.TransactionRolledBack, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) attempt {Attempt} finished but was no longer running at that attempt (cancelled or rescued meanwhile): its transaction was rolled back")]
+    public static partial void TransactionRolledBack(ILogger logger, long jobId, string jobName, int attempt);
+
+    [LoggerMessage(EventId = QueuesEventId.JobSnoozed, Level = LogLevel.Debug,
+        Message = "Job {JobId} ({JobName}) snoozed for {DelayMs} ms on attempt {Attempt}; the attempt is not counted")]
+    public static partial void JobSnoozed(ILogger logger, long jobId, string jobName, long delayMs, int attempt);
+
+    [LoggerMessage(EventId = QueuesEventId.JobCancelled, Level = LogLevel.Information,
+        Message = "Job {JobId} ({JobName}) was cancelled by its handler on attempt {Attempt}: {Reason}")]
+    public static partial void JobCancelled(ILogger logger, long jobId, string jobName, int attempt, string reason);
+
+    [LoggerMessage(EventId = QueuesEventId.RetryDelayFailed, Level = LogLevel.Error,
+        Message = "The retry delay of job '{JobName}' threw; the default policy is used. Fix {Setting}")]
+    public static partial void RetryDelayFailed(ILogger logger, Exception exception, string jobName, string setting);
+
+    [LoggerMessage(EventId = QueuesEventId.TransactionEndFailed, Level = LogLevel.Warning,
+        Message = "The transaction of job {JobId} ({JobName}) could not be rolled back cleanly; its connection is discarded")]
+    public static partial void TransactionEndFailed(ILogger logger, Exception exception, long jobId, string jobName);
+
+    #endregion
+
+    #region Queues.Worker: loops
+
+    [LoggerMessage(EventId = QueuesEventId.ClaimFailed, Level = LogLevel.Error,
+        Message = "Claiming jobs of queue {Queue} failed; retrying in {DelayMs} ms")]
+    public static partial void ClaimFailed(ILogger logger, Exception exception, string queue, long delayMs);
+
+    [LoggerMessage(EventId = QueuesEventId.CompletionFailed, Level = LogLevel.Warning,
+        Message = "Writing the completion of {Count} jobs failed; retrying in {DelayMs} ms (they are heartbeated meanwhile)")]
+    public static partial void CompletionFailed(ILogger logger, Exception exception, int count, long delayMs);
+
+    [LoggerMessage(EventId = QueuesEventId.CompletionGivenUp, Level = LogLevel.Error,
+        Message = "Gave up writing the completion of {Count} jobs after {Attempts} tries; they stay running and are rescued like a crashed worker's")]
+    public static partial void CompletionGivenUp(ILogger logger, Exception exception, int count, int attempts);
+
+    [LoggerMessage(EventId = QueuesEventId.HeartbeatFailed, Level = LogLevel.Warning,
+        Message = "Heartbeat of {Count} running jobs failed; retrying in {DelayMs} ms")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception, int count, long delayMs);
+
+    #endregion
+
+    #region Queues.Notifications
+
+    [LoggerMessage(EventId = QueuesEventId.ListenFailed, Level = LogLevel.Warning,
+        Message = "The LISTEN connection failed; workers poll meanwhile, reconnecting in {DelayMs} ms")]
+    public static partial void ListenFailed(ILogger logger, Exception exception, long delayMs);
+
+    #endregion
+
+    #region Queues.Maintenance
 
     [LoggerMessage(EventId = QueuesEventId.Rescued, Level = LogLevel.Warning,
         Message = "Rescued {Count} running jobs whose worker stopped heartbeating for {RescueAfterMs} ms; they are retried or, out of attempts, discarded")]
@@ -72,14 +150,16 @@ internal static partial class LogMessages
         Message = "Skipped periodic job {JobName} for {ScheduledAt:O}: it is unique and job {JobId} still holds its key")]
     public static partial void CronSkippedAsDuplicate(ILogger logger, string jobName, DateTime scheduledAt, long jobId);
 
-    [LoggerMessage(EventId = QueuesEventId.TransactionEndedByHandler, Level = LogLevel.Warning,
-        Message = "Job {JobId} ({JobName}) committed or rolled back its JobContext transaction itself, so its outcome was recorded separately; leave the transaction to the worker to commit work and outcome together")]
-    public static partial void TransactionEndedByHandler(ILogger logger, long jobId, string jobName);
-
-    [LoggerMessage(EventId = QueuesEventId.TransactionRolledBack, Level = LogLevel.Warning,
-        Message = "Job {JobId} ({JobName}) attempt {Attempt} finished but was no longer running at that attempt (cancelled or rescued meanwhile): its transaction was rolled back")]
-    public static partial void TransactionRolledBack(ILogger logger, long jobId, string jobName, int attempt);
-
     [LoggerMessage(EventId = QueuesEventId.Promoted, Level = LogLevel.Debug, Message = "Made {Count} scheduled or retryable jobs available")]
     public static partial void Promoted(ILogger logger, int count);
+
+    [LoggerMessage(EventId = QueuesEventId.MaintenanceFailed, Level = LogLevel.Error,
+        Message = "Maintenance of schema {Schema} failed; retrying in {DelayMs} ms")]
+    public static partial void MaintenanceFailed(ILogger logger, Exception exception, string schema, long delayMs);
+
+    [LoggerMessage(EventId = QueuesEventId.LeaseReleaseFailed, Level = LogLevel.Warning,
+        Message = "Could not hand over the maintenance lease of schema {Schema} at shutdown; it expires by itself within {LeaseMs} ms")]
+    public static partial void LeaseReleaseFailed(ILogger logger, Exception exception, string schema, long leaseMs);
+
+    #endregion
 }

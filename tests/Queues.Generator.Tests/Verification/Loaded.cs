@@ -61,9 +61,8 @@ internal static class Loaded
     /// <summary>A JobContext as the worker makes one; its constructor is internal to the runtime.</summary>
     public static JobContext CreateContext(string jobName, long id = 1)
     {
-        var constructor = typeof(JobContext).GetConstructor(
-            BindingFlags.Instance | BindingFlags.NonPublic,
-            [typeof(JobId), typeof(string), typeof(string), typeof(int), typeof(int), typeof(DateTimeOffset), typeof(Npgsql.NpgsqlDataSource)])!;
+        // The last parameter (the handler's transaction, internal to the runtime) is left null: no database here.
+        var constructor = typeof(JobContext).GetConstructors(BindingFlags.Instance | BindingFlags.NonPublic).Single(static c => c.GetParameters().Length == 7);
         return (JobContext)constructor.Invoke([new JobId(id), jobName, JobDefinition.DefaultQueue, 1, JobDefinition.DefaultMaxAttempts, DateTimeOffset.UnixEpoch, null]);
     }
 

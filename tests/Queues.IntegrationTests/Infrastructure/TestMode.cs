@@ -32,5 +32,5 @@ public static class TestMode
 
     /// <summary>A client for <paramref name="schema"/> in this mode: the one every test enqueues and reads through.</summary>
     public static QueuesClient CreateClient(NpgsqlDataSource dataSource, string schema)
-        => new(dataSource, schema) { NotifyWorkers = !PollOnly, PrepareStatements = !PollOnly };
+        => new(dataSource, schema) { UseNotifications = !PollOnly, PrepareStatements = !PollOnly };
 }

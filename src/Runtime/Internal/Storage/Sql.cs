@@ -4,7 +4,7 @@ namespace Queues.Internal;
 /// Every SQL statement the runtime sends, with the (validated) schema substituted once. Parameters are positional
 /// (<c>$1</c>…) so Npgsql sends the text unchanged.
 /// </summary>
-internal sealed class Sql
+internal sealed partial class Sql
 {
     public Sql(string schema)
     {
@@ -269,8 +269,17 @@ internal sealed class Sql
 
         GetJob = $"SELECT {columns} FROM {jobs} WHERE id = $1";
 
+        // Migrations: applied in one transaction under a lock per schema, so concurrent migrators wait for each other.
         MigrationsTable = $"\"{schema}\".schema_migrations";
+        MigrationLock = "SELECT pg_advisory_xact_lock(hashtext('queues.migrate.' || $1))";
+        CreateSchema = $"CREATE SCHEMA IF NOT EXISTS \"{schema}\"";
+        CreateMigrationsTable =
+            $"CREATE TABLE IF NOT EXISTS {MigrationsTable} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())";
+        RecordMigration = $"INSERT INTO {MigrationsTable} (version, name) VALUES ($1, $2)";
         CurrentVersion = $"SELECT coalesce(max(version), 0) FROM {MigrationsTable}";
+
+        // Reads only, so checking a current schema needs no CREATE right.
+        MigrationsTableExists = $"SELECT to_regclass('{MigrationsTable}') IS NOT NULL";
     }
 
     public string Schema { get; }
@@ -361,6 +370,22 @@ internal sealed class Sql
     public string DeleteFinished { get; }
 
     public string MigrationsTable { get; }
+
+    public string MigrationLock { get; }
+
+    public string CreateSchema { get; }
+
+    public string CreateMigrationsTable { get; }
+
+    public string RecordMigration { get; }
+
+    public string MigrationsTableExists { get; }
+
+    /// <summary>The transaction's clock: what DEFAULT now() stores in it.</summary>
+    public string TransactionNow => "SELECT now()";
+
+    /// <summary>A round trip that proves a connection alive.</summary>
+    public string Probe => "SELECT 1";
 
     public string CurrentVersion { get; }
 }

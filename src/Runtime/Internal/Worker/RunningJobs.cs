@@ -3,21 +3,23 @@ using System.Collections.Concurrent;
 namespace Queues.Internal;
 
 /// <summary>
-/// The jobs this worker process is running: id → attempt, and the source that cancels the handler when an operator
-/// cancels the job. Read by the heartbeat.
+/// The runs this worker process has dispatched and whose outcome is not written yet: (id, attempt) and the source that
+/// cancels the handler. Written only by the <see cref="Completer"/>; read by the heartbeat.
 /// </summary>
 internal sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<long, Entry> _jobs = new();
 
-    public void Add(long id, short attempt, JobCancellation cancellation) => _jobs[id] = new Entry(attempt, cancellation);
+    public int Count => _jobs.Count;
+
+    public void Add(RunKey run, JobCancellation cancellation) => _jobs[run.Id] = new Entry(run.Attempt, cancellation);
 
     /// <summary>Forgets this attempt only: a rescued job re-claimed here meanwhile keeps its heartbeat.</summary>
-    public void Remove(long id, short attempt)
+    public void Remove(RunKey run)
     {
-        if (_jobs.TryGetValue(id, out var entry) && entry.Attempt == attempt)
+        if (_jobs.TryGetValue(run.Id, out var entry) && entry.Attempt == run.Attempt)
         {
-            _jobs.TryRemove(new KeyValuePair<long, Entry>(id, entry));
+            _jobs.TryRemove(new KeyValuePair<long, Entry>(run.Id, entry));
         }
     }
 
@@ -33,6 +35,7 @@ internal sealed class RunningJobs
         }
     }
 
+    /// <summary>The runs, sorted by id: rows are locked in id order, as the completer does.</summary>
     public (long[] Ids, short[] Attempts) Snapshot()
     {
         var pairs = _jobs.ToArray();
@@ -43,7 +46,7 @@ internal sealed class RunningJobs
             (ids[i], attempts[i]) = (pairs[i].Key, pairs[i].Value.Attempt);
         }
 
-        Array.Sort(ids, attempts); // Lock rows in id order, as the completer does.
+        Array.Sort(ids, attempts);
         return (ids, attempts);
     }
 

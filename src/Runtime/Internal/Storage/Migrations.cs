@@ -1,0 +1,24 @@
+namespace Queues.Internal;
+
+/// <summary>The versioned migrations embedded in this assembly (<c>Internal/Storage/Migrations/NNNN_name.sql</c>).</summary>
+internal static class Migrations
+{
+    // Append only: a shipped migration is never edited, a change is a new file.
+    private static readonly string[] s_names = ["0001_initial", "0002_running_index", "0003_leader", "0004_cron", "0005_paused_queues", "0006_unique_jobs"];
+
+    /// <summary>The schema version this build needs.</summary>
+    public static int LatestVersion => s_names.Length;
+
+    /// <summary>The name of migration <paramref name="version"/> (1-based).</summary>
+    public static string Name(int version) => s_names[version - 1];
+
+    /// <summary>The text of migration <paramref name="version"/> with <c>{schema}</c> replaced by the quoted schema name.</summary>
+    public static string Text(int version, string schema)
+    {
+        var resource = $"Queues.Migrations.{Name(version)}.sql";
+        using var stream = typeof(Migrations).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"Migration resource '{resource}' is missing from the Queues assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Replace("{schema}", $"\"{schema}\"", StringComparison.Ordinal);
+    }
+}

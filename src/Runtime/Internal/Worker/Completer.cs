@@ -1,0 +1,280 @@
+using System.Data;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Queues.Internal;
+
+/// <summary>
+/// The only writer of a job's outcome and the only owner of the set of running jobs. A run is tracked from the moment it
+/// is dispatched until its outcome is written, so the heartbeat keeps it alive all that time, including while a batched
+/// completion waits for a database that went away. Completions without a handler transaction are batched: one
+/// <c>UPDATE … FROM unnest(ids, attempts)</c> per flush; completions that arrive while a flush runs go into the next, so
+/// under load batches grow by themselves while an idle worker still completes a single job at once. Every other outcome
+/// is written at once, in the handler's transaction when it has one. Every write is guarded by state and attempt, so a
+/// late or duplicate outcome changes nothing.
+/// </summary>
+internal sealed class Completer
+{
+    private const int MaxBatch = 5_000;
+    private const int MaxFlushAttempts = 12;
+    private const int GatherTarget = 500;
+    private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(2);
+
+    private readonly Channel<ClaimedJob> _completions =
+        Channel.CreateUnbounded<ClaimedJob>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly JobStore _store;
+    private readonly RetryDelays _retryDelays;
+    private readonly TimeSpan _rescueAfter;
+    private readonly ILogger _logger;
+
+    public Completer(JobStore store, RetryDelays retryDelays, TimeSpan rescueAfter, ILogger logger)
+    {
+        _store = store;
+        _retryDelays = retryDelays;
+        _rescueAfter = rescueAfter;
+        _logger = logger;
+    }
+
+    /// <summary>The runs of this process whose outcome is not written yet; the heartbeat reads it.</summary>
+    public RunningJobs Running { get; } = new();
+
+    /// <summary>Starts tracking a dispatched run (heartbeated from now on, its handler cancellable by an operator).</summary>
+    public void Track(ClaimedJob job, JobCancellation cancellation) => Running.Add(job.Key, cancellation);
+
+    /// <summary>Stops tracking a run whose outcome will never come (the dispatch itself failed).</summary>
+    public void Forget(ClaimedJob job) => Running.Remove(job.Key);
+
+    /// <summary>
+    /// Records <paramref name="result"/>: a plain completion joins the next batch (and stays tracked until written);
+    /// anything else is written now. Never throws: an outcome that cannot be written leaves the row running, to be
+    /// rescued like a crashed worker's.
+    /// </summary>
+    public async Task RecordAsync(ClaimedJob job, JobResult result)
+    {
+        var batched = false;
+        try
+        {
+            if (result.Transaction is { } transaction)
+            {
+                await FinishInTransactionAsync(job, result, transaction).ConfigureAwait(false);
+            }
+            else if (result.Kind == JobResultKind.Completed)
+            {
+                batched = _completions.Writer.TryWrite(job);
+                if (!batched)
+                {
+                    await FlushAsync([job]).ConfigureAwait(false); // Closed for shutdown: write it alone.
+                }
+            }
+            else
+            {
+                await WriteAsync(job, result, null).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            LogMessages.OutcomeNotWritten(_logger, exception, job.Id, job.Name, job.Attempt, (long)_rescueAfter.TotalMilliseconds);
+        }
+        finally
+        {
+            if (!batched)
+            {
+                Running.Remove(job.Key);
+            }
+        }
+    }
+
+    /// <summary>Writes a result's outcome with its guarded statement, in <paramref name="transaction"/> when given; logs it.</summary>
+    /// <returns>Whether the guard matched (the run was still this attempt's to finish).</returns>
+    private async Task<bool> WriteAsync(ClaimedJob job, JobResult result, NpgsqlTransaction? transaction)
+    {
+        switch (result.Kind)
+        {
+            case JobResultKind.Completed:
+                return await _store.CompleteAsync(job.Key, transaction).ConfigureAwait(false);
+            case JobResultKind.Failed:
+                var state = await _store.FailAsync(job.Key, result.Error!, result.Delay).ConfigureAwait(false);
+                if (result.Error!.Kind == ErrorKinds.UnknownJob)
+                {
+                    LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name, job.Attempt, job.MaxAttempts, state ?? "unchanged");
+                }
+                else
+                {
+                    LogMessages.JobFailed(_logger, result.Exception, job.Id, job.Name, job.Attempt, job.MaxAttempts,
+                        state ?? "unchanged: the row was no longer running at this attempt (its commit went through, or it was cancelled or rescued)");
+                }
+
+                return state is not null;
+            case JobResultKind.Snoozed:
+                LogMessages.JobSnoozed(_logger, job.Id, job.Name, (long)result.Delay.TotalMilliseconds, job.Attempt);
+                return await _store.SnoozeAsync(job.Key, result.Delay, transaction).ConfigureAwait(false);
+            case JobResultKind.Cancelled:
+                LogMessages.JobCancelled(_logger, job.Id, job.Name, job.Attempt, result.Error!.Message);
+                return await _store.CancelAsync(job.Key, result.Error, transaction).ConfigureAwait(false);
+            case JobResultKind.Discarded:
+                if (result.Error!.Kind == ErrorKinds.Payload)
+                {
+                    LogMessages.BadPayload(_logger, job.Id, job.Name, result.Error.Message);
+                }
+                else
+                {
+                    LogMessages.JobDiscarded(_logger, job.Id, job.Name, job.Attempt, result.Error.Message);
+                }
+
+                return await _store.DiscardAsync(job.Key, result.Error, transaction).ConfigureAwait(false);
+            case JobResultKind.Released:
+                var released = await _store.ReleaseAsync(job.Key).ConfigureAwait(false);
+                LogMessages.JobReleased(_logger, job.Id, job.Name);
+                return released;
+            case JobResultKind.CancelledElsewhere:
+                LogMessages.JobCancelledWhileRunning(_logger, job.Id, job.Name);
+                return false;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(result), result.Kind, "Unknown job result.");
+        }
+    }
+
+    /// <summary>
+    /// Records the outcome in the transaction the handler did its work in and commits both; rolls back when the guard
+    /// finds the job no longer running at this attempt. When the handler committed or rolled back the transaction itself,
+    /// the outcome is recorded the usual way. When the work could not be committed (the handler disposed the transaction
+    /// or closed its connection, swallowed an error that aborted it, a deferred constraint failed at commit, the
+    /// connection broke), the attempt fails with that reason and is retried.
+    /// </summary>
+    private async Task FinishInTransactionAsync(ClaimedJob job, JobResult result, HandlerTransaction handlerTransaction)
+    {
+        var transaction = handlerTransaction.Transaction!;
+        NpgsqlConnection? connection = null;
+        Exception problem;
+        try
+        {
+            // Throws ObjectDisposedException when the handler disposed the transaction, which rolled it back.
+            connection = transaction.Connection;
+            if (!await WriteAsync(job, result, transaction).ConfigureAwait(false))
+            {
+                LogMessages.TransactionRolledBack(_logger, job.Id, job.Name, job.Attempt);
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                if (result.Kind == JobResultKind.Completed)
+                {
+                    LogMessages.JobCompleted(_logger, job.Id, job.Name, job.Attempt);
+                }
+            }
+
+            await EndQuietlyAsync(handlerTransaction, job).ConfigureAwait(false);
+            return;
+        }
+        catch (InvalidOperationException) when (connection is { FullState: ConnectionState.Open })
+        {
+            // Npgsql cannot be asked whether a transaction ended: a command on one that did fails before anything is
+            // sent, with InvalidOperationException, while its connection stays open and idle.
+            LogMessages.TransactionEndedByHandler(_logger, job.Id, job.Name);
+            await EndQuietlyAsync(handlerTransaction, job).ConfigureAwait(false);
+            await WriteAsync(job, result, null).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception exception)
+        {
+            problem = exception is InvalidOperationException
+                ? new InvalidOperationException(
+                    $"Job {job.Id} ('{job.Name}'): its JobContext transaction was disposed, or its connection closed or left busy, before the worker could commit it, so the handler's work was rolled back. Leave the transaction to the worker.",
+                    exception)
+                : exception;
+        }
+
+        await EndQuietlyAsync(handlerTransaction, job).ConfigureAwait(false);
+
+        // If a commit did reach the server before the error, the job is finished and this guarded write changes nothing.
+        var failure = JobResult.Failed(ErrorRecord.From(ErrorKinds.Exception, problem), _retryDelays.For(job.Name, job.Attempt)) with { Exception = problem };
+        await WriteAsync(job, failure, null).ConfigureAwait(false);
+    }
+
+    private async Task EndQuietlyAsync(HandlerTransaction transaction, ClaimedJob job)
+    {
+        try
+        {
+            await transaction.EndAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogMessages.TransactionEndFailed(_logger, exception, job.Id, job.Name);
+        }
+    }
+
+    /// <summary>No more completions will be batched: <see cref="RunAsync"/> flushes what it has and returns.</summary>
+    public void Close() => _completions.Writer.TryComplete();
+
+    /// <summary>Writes batched completions until <see cref="Close"/>.</summary>
+    public async Task RunAsync()
+    {
+        var reader = _completions.Reader;
+        var batch = new List<ClaimedJob>(256);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            // Under load, let a few more completions arrive: one UPDATE of a hundred rows costs PostgreSQL far less
+            // than a hundred UPDATEs of one. An idle worker pays 2 ms before its completion is written.
+            if (reader.CanCount && reader.Count < GatherTarget)
+            {
+                await Task.Delay(GatherDelay).ConfigureAwait(false);
+            }
+
+            while (batch.Count < MaxBatch && reader.TryRead(out var job))
+            {
+                batch.Add(job);
+            }
+
+            await FlushAsync(batch).ConfigureAwait(false);
+            foreach (var job in batch)
+            {
+                Running.Remove(job.Key);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Completes <paramref name="jobs"/> in one statement, retrying with backoff; gives up after a while (they are rescued then).</summary>
+    private async Task FlushAsync(IReadOnlyList<ClaimedJob> jobs)
+    {
+        var ids = new long[jobs.Count];
+        var attempts = new short[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            (ids[i], attempts[i]) = (jobs[i].Id, jobs[i].Attempt);
+        }
+
+        Array.Sort(ids, attempts); // Lock rows in id order, as the heartbeat does.
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                await _store.CompleteManyAsync(ids, attempts).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception exception) when (failures < MaxFlushAttempts)
+            {
+                var delay = Backoff.Delay(failures + 1);
+                LogMessages.CompletionFailed(_logger, exception, ids.Length, (long)delay.TotalMilliseconds);
+                await Task.Delay(delay).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                // Given up: the rows stay running and are rescued like a crashed worker's; the handlers ran once.
+                LogMessages.CompletionGivenUp(_logger, exception, ids.Length, failures + 1);
+                return;
+            }
+        }
+
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            foreach (var job in jobs)
+            {
+                LogMessages.JobCompleted(_logger, job.Id, job.Name, job.Attempt);
+            }
+        }
+    }
+}
