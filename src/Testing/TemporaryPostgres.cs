@@ -76,22 +76,25 @@ public sealed class TemporaryPostgres : IAsyncDisposable
                 ["-D", server.DataDirectory, "-U", SuperUser, "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"],
                 cancellationToken).ConfigureAwait(false);
 
-            var settings = new StringBuilder();
-            settings.Append(CultureInfo.InvariantCulture, $"-p {server.Port} -c listen_addresses=127.0.0.1 -k {server.RootDirectory}");
-            settings.Append(CultureInfo.InvariantCulture, $" -c max_connections={options.MaxConnections}");
+            // Every setting goes into the server's own configuration file, never through pg_ctl -o: pg_ctl hands that
+            // string to /bin/sh, where a value with spaces breaks the start and one with $(...) runs a command.
+            var settings = new List<KeyValuePair<string, string>>
+            {
+                new("port", server.Port.ToString(CultureInfo.InvariantCulture)),
+                new("listen_addresses", "127.0.0.1"),
+                new("unix_socket_directories", server.RootDirectory),
+                new("max_connections", options.MaxConnections.ToString(CultureInfo.InvariantCulture)),
+            };
             if (!options.Durable)
             {
-                settings.Append(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+                settings.AddRange([new("fsync", "off"), new("synchronous_commit", "off"), new("full_page_writes", "off")]);
             }
 
-            foreach (var (name, value) in options.Settings)
-            {
-                settings.Append(CultureInfo.InvariantCulture, $" -c {name}={value}");
-            }
-
-            await server.RunToolAsync("pg_ctl",
-                ["-D", server.DataDirectory, "-l", server.LogFile, "-w", "-t", "60", "-o", settings.ToString(), "start"],
-                cancellationToken).ConfigureAwait(false);
+            settings.AddRange(options.Settings);
+            await File.AppendAllTextAsync(Path.Combine(server.DataDirectory, "postgresql.conf"), ConfigurationLines(settings), cancellationToken)
+                .ConfigureAwait(false);
+            await server.RunToolAsync("pg_ctl", ["-D", server.DataDirectory, "-l", server.LogFile, "-w", "-t", "60", "start"], cancellationToken)
+                .ConfigureAwait(false);
             return server;
         }
         catch
@@ -99,6 +102,33 @@ public sealed class TemporaryPostgres : IAsyncDisposable
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// postgresql.conf lines for <paramref name="settings"/>: every value single-quoted (quotes doubled, backslashes
+    /// escaped), so any text is taken literally; a name that is not a configuration parameter name is refused.
+    /// </summary>
+    internal static string ConfigurationLines(IEnumerable<KeyValuePair<string, string>> settings)
+    {
+        var text = new StringBuilder("\n# Set by Queues.Testing.TemporaryPostgres\n");
+        foreach (var (name, value) in settings)
+        {
+            if (string.IsNullOrEmpty(name) || !(char.IsAsciiLetter(name[0]) || name[0] == '_')
+                || !name.All(static c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.'))
+            {
+                throw new ArgumentException($"'{name}' is not a PostgreSQL setting name: use letters, digits, underscores and dots.", nameof(settings));
+            }
+
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.Contains('\n', StringComparison.Ordinal) || value.Contains('\r', StringComparison.Ordinal) || value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"The value of setting '{name}' must be one line without NUL characters.", nameof(settings));
+            }
+
+            text.Append(name).Append(" = '").Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal)).Append("'\n");
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Creates a database owned by the superuser and returns a connection string for it.</summary>
