@@ -166,7 +166,14 @@ public sealed class QueuesClient
         OpenConnectionOf(transaction, job);
         if (!UniqueKeys.Applies(job, options))
         {
-            return await Store.CopyAsync(transaction, row, payloads, cancellationToken).ConfigureAwait(false);
+            // Checked in full before the COPY starts: a payload refused halfway through would abort the caller's transaction.
+            var all = payloads as IReadOnlyCollection<ReadOnlyMemory<byte>> ?? [.. payloads];
+            foreach (var payload in all)
+            {
+                StorablePayload.Check(job, payload.Span);
+            }
+
+            return await Store.CopyAsync(transaction, row, all, cancellationToken).ConfigureAwait(false);
         }
 
         // A per-call key is the same for every payload: hashed once.
@@ -175,6 +182,7 @@ public sealed class QueuesClient
         var keys = new List<byte[]>();
         foreach (var payload in payloads)
         {
+            StorablePayload.Check(job, payload.Span);
             rows.Add(payload);
             keys.Add(callKey ?? UniqueKeys.Compute(job, payload.Span, options)!);
         }

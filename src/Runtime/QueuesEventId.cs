@@ -43,6 +43,12 @@ public static class QueuesEventId
     /// <summary>A handler's transaction could not be rolled back cleanly; its connection is discarded.</summary>
     public const int TransactionEndFailed = 2014;
 
+    /// <summary>An available job could not be claimed even alone; it was discarded so its queue keeps moving.</summary>
+    public const int PoisonJobDiscarded = 2015;
+
+    /// <summary>An outcome could not be stored as given (a data error); a failure with a storable message was recorded instead.</summary>
+    public const int OutcomeStoredAsFailure = 2016;
+
     public const int ClaimFailed = 2100;
     public const int CompletionFailed = 2101;
     public const int CompletionGivenUp = 2102;

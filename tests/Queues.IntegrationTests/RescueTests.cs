@@ -104,7 +104,7 @@ public sealed class RescueTests(PostgresFixture fixture)
         {
             await using (var rescue = new Npgsql.NpgsqlCommand(schema.Client.Store.Sql.Rescue, rescuer, transaction))
             {
-                rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+                AddRescueParameters(rescue);
                 Assert.Equal(1, await rescue.ExecuteNonQueryAsync(Ct));
             }
 
@@ -139,7 +139,15 @@ public sealed class RescueTests(PostgresFixture fixture)
     private static async Task<int> RescueAsync(TestSchema schema)
     {
         await using var rescue = schema.Fixture.DataSource.CreateCommand(schema.Client.Store.Sql.Rescue);
-        rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+        AddRescueParameters(rescue);
         return await rescue.ExecuteNonQueryAsync(Ct);
+    }
+
+    /// <summary>The rescue's $1 (RescueAfter), $2 (jobs the rescuing process runs: none) and $3 (the orphan bound).</summary>
+    private static void AddRescueParameters(Npgsql.NpgsqlCommand rescue)
+    {
+        rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
+        rescue.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = [] });
+        rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromMinutes(5), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
     }
 }

@@ -40,6 +40,9 @@ public sealed record BlockingPayload(string Key);
 
 public sealed record OrderPayload(int Priority);
 
+/// <summary>Text a handler throws, cancels or discards with: what users' messages contain (NUL, lone surrogates, megabytes).</summary>
+public sealed record HostilePayload(string Text, string Mode);
+
 /// <summary>The test handlers: an instance handler class with its dependency injected per job by generated code.</summary>
 public sealed class TestJobs(Recorder recorder)
 {
@@ -115,5 +118,25 @@ public sealed class TestJobs(Recorder recorder)
         }
 
         recorder.Record(context, payload);
+    }
+
+    [Job("it.hostile", MaxAttempts = 2)]
+    public void Hostile(HostilePayload payload, JobContext context)
+    {
+        recorder.Record(context, payload);
+        switch (payload.Mode)
+        {
+            case "cancel":
+                context.Cancel(payload.Text.Replace("beforeafter", "before\0after \ud800", StringComparison.Ordinal));
+                break;
+            case "discard":
+                context.Discard(payload.Text.Replace("beforeafter", "before\0after \ud800", StringComparison.Ordinal));
+                break;
+            case "throw-nul":
+                throw new InvalidOperationException("the real error: a\0b");
+            default:
+                // What a message from a native library or a binary protocol looks like: NULs and broken UTF-16.
+                throw new InvalidOperationException(payload.Text.Replace("beforeafter", "before\0after \ud800", StringComparison.Ordinal));
+        }
     }
 }

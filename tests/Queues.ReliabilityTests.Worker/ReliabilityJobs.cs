@@ -47,6 +47,23 @@ public sealed class RunLog(NpgsqlDataSource dataSource, WorkerIdentity identity)
         await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// <see cref="RecordAsync"/> with synchronous I/O, for a handler that blocks its thread: asynchronous I/O would wait
+    /// for the very thread-pool threads such handlers hold.
+    /// </summary>
+    public void Record(JobContext context, int sequence, DateTime startedAt)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var command = new NpgsqlCommand(_insert, connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = context.Id.Value });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = context.Attempt });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = sequence });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Environment.ProcessId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = identity.Name });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = startedAt });
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>Writes the effect of <c>rel.effect</c> in the job's own transaction: it commits with the completion or not at all.</summary>
     public async Task WriteEffectAsync(JobContext context, int sequence, CancellationToken cancellationToken)
     {
@@ -103,4 +120,28 @@ public sealed class ReliabilityJobs(RunLog log)
     /// <summary>Always throws: retried, then discarded with its error history.</summary>
     [Job("rel.poison", MaxAttempts = 3, RetryBaseDelaySeconds = 0.05)]
     public Task PoisonAsync(WorkItem item) => throw new InvalidOperationException($"poison payload {item.Sequence}");
+
+    /// <summary>
+    /// Blocks its thread (as synchronous I/O, a CPU-bound loop or a lock does) for <see cref="WorkItem.DelayMs"/>, then
+    /// records its run: many at once starve the thread pool.
+    /// </summary>
+    [Job("rel.block", MaxAttempts = 25)]
+    public void Block(WorkItem item, JobContext context)
+    {
+        var startedAt = DateTime.UtcNow;
+        Thread.Sleep(item.DelayMs);
+        log.Record(context, item.Sequence, startedAt);
+    }
+
+    /// <summary>
+    /// Waits <see cref="WorkItem.DelayMs"/> on its first attempt (honouring its token), then writes its effect in the job's
+    /// own transaction: exactly once, even when a frozen worker wakes up still holding a rescued attempt.
+    /// </summary>
+    [Job("rel.slowEffect", MaxAttempts = 25)]
+    public async Task SlowEffectAsync(WorkItem item, JobContext context, CancellationToken cancellationToken)
+    {
+        await Task.Delay(context.Attempt == 1 ? item.DelayMs : 1, cancellationToken);
+        await log.WriteEffectAsync(context, item.Sequence, cancellationToken);
+        await log.RecordEffectRunAsync(context);
+    }
 }

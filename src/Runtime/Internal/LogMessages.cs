@@ -68,7 +68,7 @@ internal static partial class LogMessages
     public static partial void OutcomeNotWritten(ILogger logger, Exception exception, long jobId, string jobName, int attempt, long rescueAfterMs);
 
     [LoggerMessage(EventId = QueuesEventId.JobCancelledWhileRunning, Level = LogLevel.Information,
-        Message = "Job {JobId} ({JobName}) was cancelled by an operator while running; its handler was stopped")]
+        Message = "Job {JobId} ({JobName}) was cancelled, or rescued while this worker was unresponsive, as it ran here; its handler's token was fired and its outcome is not recorded")]
     public static partial void JobCancelledWhileRunning(ILogger logger, long jobId, string jobName);
 
     [LoggerMessage(EventId = QueuesEventId.TransactionEndedByHandler, Level = LogLevel.Warning,
@@ -94,6 +94,14 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.TransactionEndFailed, Level = LogLevel.Warning,
         Message = "The transaction of job {JobId} ({JobName}) could not be rolled back cleanly; its connection is discarded")]
     public static partial void TransactionEndFailed(ILogger logger, Exception exception, long jobId, string jobName);
+
+    [LoggerMessage(EventId = QueuesEventId.PoisonJobDiscarded, Level = LogLevel.Error,
+        Message = "Job {JobId} of queue {Queue} made every claim of its queue fail ({SqlState}: {Problem}); it was discarded so the queue keeps moving")]
+    public static partial void PoisonJobDiscarded(ILogger logger, long jobId, string queue, string sqlState, string problem);
+
+    [LoggerMessage(EventId = QueuesEventId.OutcomeStoredAsFailure, Level = LogLevel.Error,
+        Message = "The outcome of job {JobId} ({JobName}) attempt {Attempt} could not be stored as given; a failure was recorded instead")]
+    public static partial void OutcomeStoredAsFailure(ILogger logger, Exception exception, long jobId, string jobName, int attempt);
 
     #endregion
 

@@ -19,7 +19,7 @@ internal static class Validate
 
     public static void JobName(string? name, string what)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || !IsStorable(name))
         {
             throw new ArgumentException($"{what} '{name}' is not a valid job name: it must be 1 to 200 characters and not blank.", what);
         }
@@ -27,10 +27,49 @@ internal static class Validate
 
     public static void QueueName(string? queue, string what)
     {
-        if (string.IsNullOrWhiteSpace(queue) || queue.Length > 128)
+        if (string.IsNullOrWhiteSpace(queue) || queue.Length > 128 || !IsStorable(queue))
         {
-            throw new ArgumentException($"{what} '{queue}' is not a valid queue name: it must be 1 to 128 characters and not blank.", what);
+            throw new ArgumentException(
+                $"{what} '{queue?.Replace('\0', '\uFFFD')}' is not a valid queue name: it must be 1 to 128 characters, not blank, without NUL characters or broken surrogate pairs.", what);
         }
+    }
+
+    /// <summary>
+    /// A run-at or delay PostgreSQL can store and that makes the job due some day: DateTimeOffset.MinValue and MaxValue
+    /// are sent as -infinity and infinity, and a delay that moves now past year 1 or 9999 overflows the server's range.
+    /// </summary>
+    public static void RunAt(DateTimeOffset? runAt, TimeSpan? delay)
+    {
+        if (runAt is { } at && (at == DateTimeOffset.MinValue || at == DateTimeOffset.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException("EnqueueOptions.RunAt", at,
+                "EnqueueOptions.RunAt must be a real instant: DateTimeOffset.MinValue and MaxValue are stored as -infinity and infinity. Leave it null to run now.");
+        }
+
+        if (delay is { } d && runAt is null)
+        {
+            var now = DateTimeOffset.UtcNow;
+            if (d > DateTimeOffset.MaxValue - now || d < DateTimeOffset.MinValue - now)
+            {
+                throw new ArgumentOutOfRangeException("EnqueueOptions.Delay", d,
+                    "EnqueueOptions.Delay must keep the run time between the years 1 and 9999.");
+            }
+        }
+    }
+
+    /// <summary>Text PostgreSQL can store: no NUL, no lone surrogate.</summary>
+    public static bool IsStorable(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\0' || char.IsLowSurrogate(c) || (char.IsHighSurrogate(c) && (++i >= text.Length || !char.IsLowSurrogate(text[i]))))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public static void MaxAttempts(int maxAttempts, string what)

@@ -56,17 +56,31 @@ public class ReliabilityServer : IAsyncLifetime
     /// </summary>
     public async Task RestartAsync(string mode)
     {
+        await PgCtlAsync("-m", mode, "restart");
+        DataSource.Clear();
+    }
+
+    /// <summary><c>pg_ctl stop -m fast</c>: the server is down until <see cref="StartAsync"/>.</summary>
+    public Task StopAsync() => PgCtlAsync("-m", "fast", "stop");
+
+    /// <summary><c>pg_ctl start</c> on the same data directory and settings; returns once it accepts connections.</summary>
+    public async Task StartAsync()
+    {
+        await PgCtlAsync("start");
+        DataSource.Clear();
+    }
+
+    private async Task PgCtlAsync(params string[] command)
+    {
         var pgCtl = Path.Combine(TemporaryPostgres.FindBinDirectory() ?? throw new PostgresNotFoundException(), "pg_ctl");
         string[] arguments =
         [
-            "-D", Path.Combine(Postgres.RootDirectory, "data"), "-l", Path.Combine(Postgres.RootDirectory, "server.log"),
-            "-w", "-t", "60", "-m", mode, "restart",
+            "-D", Path.Combine(Postgres.RootDirectory, "data"), "-l", Path.Combine(Postgres.RootDirectory, "server.log"), "-w", "-t", "60", .. command,
         ];
 
         // PostgreSQL refuses to run as root: as TemporaryPostgres does, run pg_ctl as the postgres user.
         var asRoot = OperatingSystem.IsLinux() && Environment.UserName == "root";
         await RunAsync(asRoot ? "runuser" : pgCtl, asRoot ? ["-u", "postgres", "--", pgCtl, .. arguments] : arguments);
-        DataSource.Clear();
     }
 
     /// <summary>Terminates every backend whose application name starts with <paramref name="applicationNamePrefix"/>.</summary>

@@ -11,6 +11,7 @@ internal static class NewJobs
     public static NewJob Create(JobDefinition job, ReadOnlySpan<byte> payload, EnqueueOptions? options)
     {
         var row = CreateBatch(job, options);
+        StorablePayload.Check(job, payload);
         var key = UniqueKeys.Compute(job, payload, options);
         return key is null ? row : row with { UniqueKey = key };
     }
@@ -35,6 +36,7 @@ internal static class NewJobs
             maxAttempts = options.MaxAttempts ?? maxAttempts;
             Validate.MaxAttempts(maxAttempts, "EnqueueOptions.MaxAttempts");
             priority = options.Priority ?? priority;
+            Validate.RunAt(options.RunAt, options.Delay);
         }
 
         var states = UniqueKeys.Applies(job, options) ? UniqueKeys.States(job, options) : null;

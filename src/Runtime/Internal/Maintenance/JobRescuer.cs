@@ -2,12 +2,23 @@ using Microsoft.Extensions.Logging;
 
 namespace Queues.Internal;
 
-/// <summary>Retries (or discards, out of attempts) running jobs whose worker stopped heartbeating for <c>rescueAfter</c>.</summary>
-internal sealed class JobRescuer(JobStore store, TimeSpan rescueAfter, ILogger logger)
+/// <summary>
+/// Retries (or discards, out of attempts) running jobs whose runner is gone: not heartbeated for <c>rescueAfter</c> and
+/// their worker's node not seen for as long. Never a job this process runs itself.
+/// </summary>
+internal sealed class JobRescuer(JobStore store, TimeSpan rescueAfter, Func<long[]> runningHere, ILogger logger)
 {
+    /// <summary>
+    /// A job unheartbeated this long (ten times <c>rescueAfter</c>, at least a minute) is rescued even though its worker
+    /// still shows as alive. A live worker heartbeats every run it tracks, and every row it claimed while a claim's rows
+    /// are not tracked yet, from a thread that handlers cannot starve, and it keeps retrying a completion until it lands;
+    /// so only a bug of ours can leave such a row, and this bounds what it costs.
+    /// </summary>
+    private readonly TimeSpan _orphanAfter = rescueAfter * 10 > TimeSpan.FromMinutes(1) ? rescueAfter * 10 : TimeSpan.FromMinutes(1);
+
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        var rescued = await store.RescueAsync(rescueAfter, cancellationToken).ConfigureAwait(false);
+        var rescued = await store.RescueAsync(rescueAfter, runningHere(), _orphanAfter, cancellationToken).ConfigureAwait(false);
         if (rescued > 0)
         {
             LogMessages.Rescued(logger, rescued, (long)rescueAfter.TotalMilliseconds);

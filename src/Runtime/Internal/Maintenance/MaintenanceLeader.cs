@@ -24,7 +24,7 @@ internal sealed class MaintenanceLeader
     private bool _leader;
 
     public MaintenanceLeader(JobStore store, string workerName, TimeSpan pollInterval, TimeSpan rescueAfter, TimeSpan retainCompletedFor,
-        TimeSpan retainDiscardedFor, JobRegistry registry, Action<string?> wake, ILogger logger)
+        TimeSpan retainDiscardedFor, JobRegistry registry, Func<long[]> runningHere, Action<string?> wake, ILogger logger)
     {
         _store = store;
         _workerName = workerName;
@@ -41,7 +41,7 @@ internal sealed class MaintenanceLeader
         }
 
         _promoter = new JobPromoter(store, wake, logger);
-        _rescuer = new JobRescuer(store, rescueAfter, logger);
+        _rescuer = new JobRescuer(store, rescueAfter, runningHere, logger);
         _retention = new JobRetention(store, retainCompletedFor, retainDiscardedFor, logger);
         _cron = new CronEnqueuer(store, registry, LeaseDuration, logger);
     }

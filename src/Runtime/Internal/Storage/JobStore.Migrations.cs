@@ -14,6 +14,23 @@ internal sealed partial class JobStore
             return 0;
         }
 
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await MigrateLockedAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Npgsql.PostgresException exception) when (exception.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation && attempt < 3)
+            {
+                // A backend that looked the schema up before a concurrent migrator created it can keep that miss in its
+                // catalog cache through the advisory-lock wait (only a new transaction refreshes it) and then try to
+                // create the schema again. Retrying in a new transaction sees what the other migrator committed.
+            }
+        }
+    }
+
+    private async Task<int> MigrateLockedAsync(CancellationToken cancellationToken)
+    {
         var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {

@@ -14,9 +14,7 @@ internal sealed partial class JobStore
         await using var connectionScope = connection.ConfigureAwait(false);
         using var command = Command(Sql.Claim, connection, null, Parameters.Text(queue), Parameters.Integer(limit), Parameters.Text(worker));
         await PrepareAsync(command, CancellationToken.None).ConfigureAwait(false);
-        return await ReadAllAsync(command, static r => new ClaimedJob(
-            r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6)),
-            CancellationToken.None, limit).ConfigureAwait(false);
+        return await ReadAllAsync(command, ReadClaimed, CancellationToken.None, limit).ConfigureAwait(false);
     }
 
     /// <summary>Completes a batch of runs in one guarded UPDATE; <paramref name="ids"/> sorted, so rows are locked in id order.</summary>
@@ -84,16 +82,69 @@ internal sealed partial class JobStore
             Parameters.UserText(error.Type, ErrorRecord.MaxTypeLength), Parameters.UserText(error.Message, ErrorRecord.MaxMessageLength),
             Parameters.UserText(error.Trace, ErrorRecord.MaxTraceLength));
 
-    /// <summary>Marks these runs as alive; <paramref name="ids"/> sorted (see <see cref="Sql.Heartbeat"/>).</summary>
-    public Task HeartbeatAsync(long[] ids, short[] attempts, CancellationToken cancellationToken)
-        => ExecuteAsync(Sql.Heartbeat, cancellationToken, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts));
-
-    /// <summary>Which of <paramref name="ids"/> an operator cancelled.</summary>
-    public async Task<List<long>> CancelledAmongAsync(long[] ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records this worker process as alive (with the queues it serves) on the heartbeat's own connection. Synchronous
+    /// on purpose: the heartbeat runs on a dedicated thread, so handlers that block every thread-pool thread cannot
+    /// delay it.
+    /// </summary>
+    public void TouchNode(NpgsqlConnection connection, string name, string[] queues)
     {
-        using var command = Command(Sql.CancelledAmong, Parameters.BigintArray(ids));
-        return await ReadAllAsync(command, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false);
+        using var command = Command(Sql.TouchNode, connection, null, Parameters.Text(name), Parameters.TextArray(queues));
+        command.ExecuteNonQuery();
     }
+
+    /// <summary>Marks these runs as alive; <paramref name="ids"/> sorted (see <see cref="Sql.Heartbeat"/>). Synchronous, as <see cref="TouchNode"/>.</summary>
+    public void Heartbeat(NpgsqlConnection connection, long[] ids, short[] attempts, bool claiming, string worker)
+    {
+        using var command = Command(Sql.Heartbeat, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts),
+            Parameters.Boolean(claiming), Parameters.Text(worker));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Which of these runs are no longer running at that attempt (rescued, cancelled or finished elsewhere). Synchronous, as <see cref="TouchNode"/>.</summary>
+    public List<long> LostAmong(NpgsqlConnection connection, long[] ids, short[] attempts)
+    {
+        using var command = Command(Sql.LostAmong, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts));
+        using var reader = command.ExecuteReader();
+        var lost = new List<long>();
+        while (reader.Read())
+        {
+            lost.Add(reader.GetInt64(0));
+        }
+
+        return lost;
+    }
+
+    /// <summary>Removes this worker's node row: it stopped, so its jobs (if any were left) need not wait for it.</summary>
+    public void RemoveNode(NpgsqlConnection connection, string name)
+    {
+        using var command = Command(Sql.RemoveNode, connection, null, Parameters.Text(name));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The id of the next available job of <paramref name="queue"/> in claim order, or null.</summary>
+    public async Task<long?> NextAvailableAsync(string queue, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.NextAvailable, Parameters.Text(queue));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
+    }
+
+    /// <summary>Claims one available job by id (see <see cref="ClaimAsync"/>); null when it is no longer available.</summary>
+    public async Task<ClaimedJob?> ClaimByIdAsync(long id, string worker)
+    {
+        using var command = Command(Sql.ClaimById, Parameters.Bigint(id), Parameters.Text(worker));
+        var rows = await ReadAllAsync(command, ReadClaimed, CancellationToken.None).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>Discards an available job that cannot be claimed, with <paramref name="reason"/>; false when it is no longer available.</summary>
+    public async Task<bool> DiscardPoisonAsync(long id, string reason, CancellationToken cancellationToken)
+        => await ExecuteAsync(Sql.DiscardPoison, cancellationToken, Parameters.Bigint(id), Parameters.UserText(reason, ErrorRecord.MaxMessageLength))
+            .ConfigureAwait(false) == 1;
+
+    /// <summary>Maps a row of <see cref="Sql.Claim"/> and <see cref="Sql.ClaimById"/> (their shared RETURNING list).</summary>
+    private static ClaimedJob ReadClaimed(NpgsqlDataReader r)
+        => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6));
 
     /// <summary>Subscribes <paramref name="connection"/> to this schema's NOTIFY channel.</summary>
     public async Task ListenAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

@@ -81,6 +81,9 @@ internal sealed partial class Sql
         // last few hundred milliseconds of them may be lost and those jobs run again, which at-least-once allows; in
         // exchange a claim does not wait for a disk flush before the handler starts.
         const string asyncCommit = "CROSS JOIN (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+
+        // attempt is a smallint: a row edited by hand to its maximum must not make the claim of its queue fail.
+        const string nextAttempt = "CASE WHEN j.attempt < 32766 THEN j.attempt + 1 ELSE 32766 END";
         Claim = $"""
             WITH next AS MATERIALIZED (
                 SELECT id FROM {jobs}
@@ -90,10 +93,31 @@ internal sealed partial class Sql
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
             UPDATE {jobs} AS j
-            SET state = 'running', attempt = j.attempt + 1, attempted_at = now(), heartbeat_at = now(), attempted_by = $3
+            SET state = 'running', attempt = {nextAttempt}, attempted_at = now(), heartbeat_at = now(), attempted_by = $3
             FROM next {asyncCommit}
             WHERE j.id = next.id
             RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at
+            """;
+
+        // One available row by id, claimed alone: how a fetch loop whose claims keep failing isolates the row at fault.
+        NextAvailable = $"""
+            SELECT id FROM {jobs}
+            WHERE state = 'available' AND queue = $1 AND run_at <= now()
+            ORDER BY priority, run_at, id
+            LIMIT 1
+            """;
+        ClaimById = $"""
+            UPDATE {jobs} AS j
+            SET state = 'running', attempt = {nextAttempt}, attempted_at = now(), heartbeat_at = now(), attempted_by = $2
+            WHERE j.id = $1 AND j.state = 'available'
+            RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at
+            """;
+
+        // A row that cannot be claimed, discarded without touching its attempt (whatever is wrong with the row).
+        DiscardPoison = $"""
+            UPDATE {jobs} SET state = 'discarded', finalized_at = now(),
+                errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', '{ErrorKinds.Poison}', 'message', $2::text))
+            WHERE id = $1 AND state = 'available'
             """;
 
         Promote = $"""
@@ -162,11 +186,14 @@ internal sealed partial class Sql
 
         // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now misses one heartbeat, which
         // is harmless, instead of deadlocking with the completion that locks the same rows in another order.
+        // $3, $4: while a claim of this worker ($4) is in flight (run in the database, its rows not yet tracked: under a
+        // starved thread pool that gap can outlast RescueAfter), every running row it claimed is kept alive too.
         Heartbeat = $"""
             WITH alive AS MATERIALIZED (
                 SELECT j.id FROM {jobs} AS j
-                JOIN unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) ON j.id = c.id AND j.attempt = c.attempt
                 WHERE j.state = 'running'
+                  AND ((j.id, j.attempt) IN (SELECT c.id, c.attempt FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt))
+                       OR ($3 AND j.attempted_by = $4))
                 FOR UPDATE OF j SKIP LOCKED)
             UPDATE {jobs} AS j SET heartbeat_at = now()
             FROM alive {asyncCommit}
@@ -177,30 +204,55 @@ internal sealed partial class Sql
         ResumeQueue = $"DELETE FROM \"{schema}\".paused_queues WHERE queue = $1";
         PausedQueues = $"SELECT queue FROM \"{schema}\".paused_queues ORDER BY queue";
 
-        CancelledAmong = $"SELECT id FROM {jobs} WHERE id = ANY($1) AND state = 'cancelled'";
 
-        // A running job whose worker stopped heartbeating: retried, or discarded when out of attempts. The condition
-        // is checked again on the row being updated, so a job that completed meanwhile is left alone.
+        // A running job whose runner is gone: its heartbeat (a missing one counts as stale) is older than $1 and its
+        // worker's node row is missing or as old, or its heartbeat is older than $3 whatever the node says (a worker
+        // that lost track of it). $2: the jobs the rescuing process runs itself, never rescued. Retried, or discarded
+        // when out of attempts. The condition is checked again on the row being updated, so a job that completed or was
+        // heartbeated meanwhile is left alone.
+        var stale = $"""
+            coalesce(j.heartbeat_at, '-infinity') < now() - $1
+            AND NOT (j.id = ANY ($2))
+            AND (coalesce(j.heartbeat_at, '-infinity') < now() - $3
+                 OR NOT EXISTS (SELECT 1 FROM "{schema}".nodes AS n WHERE n.name = j.attempted_by AND n.seen_at >= now() - $1))
+            """;
         Rescue = $"""
             WITH stale AS (
-                SELECT id FROM {jobs}
-                WHERE state = 'running' AND heartbeat_at < now() - $1
-                ORDER BY heartbeat_at
+                SELECT j.id FROM {jobs} AS j
+                WHERE j.state = 'running' AND {stale}
+                ORDER BY j.heartbeat_at NULLS FIRST
                 LIMIT 1000
                 FOR UPDATE SKIP LOCKED)
             UPDATE {jobs} AS j SET
                 state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
                 finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
                 run_at = now(),
-                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'rescued',
-                    'message', 'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat ' || j.heartbeat_at || ')'))
+                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', '{ErrorKinds.Rescued}',
+                    'message', 'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat '
+                        || coalesce(j.heartbeat_at::text, 'never') || ')'))
             FROM stale
-            WHERE j.id = stale.id AND j.state = 'running' AND j.heartbeat_at < now() - $1
+            WHERE j.id = stale.id AND j.state = 'running' AND {stale}
             RETURNING j.id
             """;
 
+        // Node liveness: upserted every heartbeat by each worker process, removed when it stops.
+        var nodes = $"\"{schema}\".nodes";
+        TouchNode = $"""
+            INSERT INTO {nodes} AS n (name, queues, seen_at) VALUES ($1, $2, now())
+            ON CONFLICT (name) DO UPDATE SET seen_at = now(), queues = EXCLUDED.queues
+            """;
+        RemoveNode = $"DELETE FROM {nodes} WHERE name = $1";
+
+        // Runs this worker tracks that are no longer running at that attempt here: rescued, cancelled or finished
+        // elsewhere. Their handlers' tokens are fired; their late outcomes are no-ops (every outcome is guarded).
+        LostAmong = $"""
+            SELECT c.id FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)
+            LEFT JOIN {jobs} AS j ON j.id = c.id
+            WHERE j.id IS NULL OR j.state <> 'running' OR j.attempt <> c.attempt
+            """;
+
         Snooze = $"""
-            UPDATE {jobs} SET state = 'scheduled', run_at = now() + $3, attempt = attempt - 1, attempted_by = NULL
+            UPDATE {jobs} SET state = 'scheduled', run_at = now() + $3, attempt = GREATEST(attempt - 1, 0), attempted_by = NULL
             WHERE id = $1 AND state = 'running' AND attempt = $2
             """;
 
@@ -210,7 +262,7 @@ internal sealed partial class Sql
             """;
 
         Release = $"""
-            UPDATE {jobs} SET state = 'available', attempt = attempt - 1, attempted_by = NULL
+            UPDATE {jobs} SET state = 'available', attempt = GREATEST(attempt - 1, 0), attempted_by = NULL
             WHERE id = $1 AND state = 'running' AND attempt = $2
             """;
 
@@ -246,7 +298,7 @@ internal sealed partial class Sql
         RetryJob = $"""
             UPDATE {jobs}
             SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL,
-                max_attempts = GREATEST(max_attempts, attempt + 1)
+                max_attempts = GREATEST(max_attempts, LEAST(attempt, 32766) + 1)
             WHERE id = $1 AND state IN ('discarded', 'cancelled')
             """;
 
@@ -320,7 +372,17 @@ internal sealed partial class Sql
 
     public string Heartbeat { get; }
 
-    public string CancelledAmong { get; }
+    public string LostAmong { get; }
+
+    public string TouchNode { get; }
+
+    public string RemoveNode { get; }
+
+    public string NextAvailable { get; }
+
+    public string ClaimById { get; }
+
+    public string DiscardPoison { get; }
 
     public string PauseQueue { get; }
 

@@ -17,6 +17,7 @@ namespace Queues.Internal;
 internal sealed class Completer
 {
     private const int MaxBatch = 5_000;
+    /// <summary>Tries of a batch once the worker is stopping (before that, it is retried until it lands).</summary>
     private const int MaxFlushAttempts = 12;
     private const int GatherTarget = 500;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(2);
@@ -27,6 +28,7 @@ internal sealed class Completer
     private readonly RetryDelays _retryDelays;
     private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
+    private volatile bool _closed;
 
     public Completer(JobStore store, RetryDelays retryDelays, TimeSpan rescueAfter, ILogger logger)
     {
@@ -39,8 +41,11 @@ internal sealed class Completer
     /// <summary>The runs of this process whose outcome is not written yet; the heartbeat reads it.</summary>
     public RunningJobs Running { get; } = new();
 
-    /// <summary>Starts tracking a dispatched run (heartbeated from now on, its handler cancellable by an operator).</summary>
-    public void Track(ClaimedJob job, JobCancellation cancellation) => Running.Add(job.Key, cancellation);
+    /// <summary>Starts tracking a claimed run: heartbeated from now on, even while it waits for a thread.</summary>
+    public void Track(ClaimedJob job) => Running.Add(job.Key);
+
+    /// <summary>Gives a tracked run its handler's cancellation, so a cancel or rescue elsewhere reaches the handler.</summary>
+    public void Started(ClaimedJob job, JobCancellation cancellation) => Running.Attach(job.Key, cancellation);
 
     /// <summary>Stops tracking a run whose outcome will never come (the dispatch itself failed).</summary>
     public void Forget(ClaimedJob job) => Running.Remove(job.Key);
@@ -72,6 +77,13 @@ internal sealed class Completer
                 await WriteAsync(job, result, null).ConfigureAwait(false);
             }
         }
+        catch (PostgresException exception) when (exception.SqlState.StartsWith("22", StringComparison.Ordinal) && result.Kind != JobResultKind.Completed)
+        {
+            // A data error (text PostgreSQL cannot store, a value out of range): record a failure it can store rather than
+            // leave the row running, to be rescued and run again only to end the same way.
+            LogMessages.OutcomeStoredAsFailure(_logger, exception, job.Id, job.Name, job.Attempt);
+            await StoreAsFailureAsync(job, result, exception).ConfigureAwait(false);
+        }
         catch (Exception exception)
         {
             LogMessages.OutcomeNotWritten(_logger, exception, job.Id, job.Name, job.Attempt, (long)_rescueAfter.TotalMilliseconds);
@@ -82,6 +94,20 @@ internal sealed class Completer
             {
                 Running.Remove(job.Key);
             }
+        }
+    }
+
+    private async Task StoreAsFailureAsync(ClaimedJob job, JobResult result, PostgresException problem)
+    {
+        try
+        {
+            var error = new ErrorRecord(ErrorKinds.Exception, problem.GetType().FullName,
+                $"The outcome '{result.Kind}' of this attempt could not be stored ({problem.SqlState}: {problem.MessageText}); it is recorded as a failure instead.", null);
+            await _store.FailAsync(job.Key, error, _retryDelays.For(job.Name, job.Attempt)).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogMessages.OutcomeNotWritten(_logger, exception, job.Id, job.Name, job.Attempt, (long)_rescueAfter.TotalMilliseconds);
         }
     }
 
@@ -206,7 +232,11 @@ internal sealed class Completer
     }
 
     /// <summary>No more completions will be batched: <see cref="RunAsync"/> flushes what it has and returns.</summary>
-    public void Close() => _completions.Writer.TryComplete();
+    public void Close()
+    {
+        _closed = true;
+        _completions.Writer.TryComplete();
+    }
 
     /// <summary>Writes batched completions until <see cref="Close"/>.</summary>
     public async Task RunAsync()
@@ -237,7 +267,11 @@ internal sealed class Completer
         }
     }
 
-    /// <summary>Completes <paramref name="jobs"/> in one statement, retrying with backoff; gives up after a while (they are rescued then).</summary>
+    /// <summary>
+    /// Completes <paramref name="jobs"/> in one statement, retrying with backoff for as long as the worker runs (the jobs
+    /// stay tracked and heartbeated meanwhile); once the worker is stopping, gives up after a few tries, leaving them
+    /// running to be rescued like a crashed worker's.
+    /// </summary>
     private async Task FlushAsync(IReadOnlyList<ClaimedJob> jobs)
     {
         var ids = new long[jobs.Count];
@@ -255,7 +289,7 @@ internal sealed class Completer
                 await _store.CompleteManyAsync(ids, attempts).ConfigureAwait(false);
                 break;
             }
-            catch (Exception exception) when (failures < MaxFlushAttempts)
+            catch (Exception exception) when (failures < MaxFlushAttempts || !_closed)
             {
                 var delay = Backoff.Delay(failures + 1);
                 LogMessages.CompletionFailed(_logger, exception, ids.Length, (long)delay.TotalMilliseconds);

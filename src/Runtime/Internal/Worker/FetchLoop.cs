@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Queues.Internal;
 
@@ -67,11 +68,13 @@ internal sealed class FetchLoop
     }
 
     /// <summary>Claims until <paramref name="stopClaiming"/>, then waits for every dispatched job to finish.</summary>
+    /// <param name="ready">Claims start once this completes (the node is registered).</param>
     /// <param name="stopClaiming">Stops claiming.</param>
     /// <param name="stopJobs">Cancels the running handlers (shutdown past its grace period).</param>
-    public async Task RunAsync(CancellationToken stopClaiming, CancellationToken stopJobs)
+    public async Task RunAsync(Task ready, CancellationToken stopClaiming, CancellationToken stopJobs)
     {
         await Task.Yield();
+        await ready.WaitAsync(stopClaiming).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         var failures = 0;
         var lastClaim = Stopwatch.GetTimestamp();
         while (!stopClaiming.IsCancellationRequested)
@@ -86,16 +89,23 @@ internal sealed class FetchLoop
                     continue;
                 }
 
-                var jobs = await _store.ClaimAsync(_queue, free, _workerName).ConfigureAwait(false);
+                List<ClaimedJob> jobs;
+                _completer.Running.BeginClaim();
+                try
+                {
+                    jobs = await _store.ClaimAsync(_queue, free, _workerName).ConfigureAwait(false);
+                    foreach (var job in jobs)
+                    {
+                        Dispatch(job, stopJobs);
+                    }
+                }
+                finally
+                {
+                    _completer.Running.EndClaim();
+                }
+
                 lastClaim = Stopwatch.GetTimestamp();
                 failures = 0;
-                foreach (var job in jobs)
-                {
-                    // _running counts the job until DispatchAsync's finally; the drain below waits for it to reach 0.
-                    Interlocked.Increment(ref _running);
-                    ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.DispatchAsync(state.Job, state.StopJobs),
-                        (Loop: this, Job: job, StopJobs: stopJobs), preferLocal: false);
-                }
 
                 if (jobs.Count > 0)
                 {
@@ -115,6 +125,15 @@ internal sealed class FetchLoop
             }
             catch (Exception exception)
             {
+                // A claim that fails the same way twice, not because the server is unavailable, may be failing on one
+                // row: claim one at a time to find it and discard it, so one bad row cannot stall its whole queue.
+                if (exception is PostgresException { IsTransient: false } && failures > 0
+                    && await IsolatePoisonAsync(_concurrency - Volatile.Read(ref _running), stopJobs).ConfigureAwait(false))
+                {
+                    failures = 0;
+                    continue;
+                }
+
                 var delay = Backoff.Delay(++failures);
                 LogMessages.ClaimFailed(_logger, exception, _queue, (long)delay.TotalMilliseconds);
                 await Backoff.WaitAsync(delay, stopClaiming).ConfigureAwait(false);
@@ -128,13 +147,63 @@ internal sealed class FetchLoop
         }
     }
 
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> jobs one at a time in claim order, dispatching each; the first that cannot be
+    /// claimed even alone is discarded with the database's reason. Returns whether one was discarded.
+    /// </summary>
+    private async Task<bool> IsolatePoisonAsync(int limit, CancellationToken stopJobs)
+    {
+        for (var i = 0; i < Math.Max(limit, 1); i++)
+        {
+            if (await _store.NextAvailableAsync(_queue, CancellationToken.None).ConfigureAwait(false) is not { } id)
+            {
+                return false;
+            }
+
+            _completer.Running.BeginClaim();
+            try
+            {
+                if (await _store.ClaimByIdAsync(id, _workerName).ConfigureAwait(false) is { } job)
+                {
+                    Dispatch(job, stopJobs);
+                }
+            }
+            catch (PostgresException exception) when (!exception.IsTransient)
+            {
+                var reason = $"Job {id} could not be claimed ({exception.SqlState}: {exception.MessageText}); it was discarded so queue '{_queue}' keeps moving. Fix the row and retry it.";
+                if (await _store.DiscardPoisonAsync(id, reason, CancellationToken.None).ConfigureAwait(false))
+                {
+                    LogMessages.PoisonJobDiscarded(_logger, id, _queue, exception.SqlState, exception.MessageText);
+                }
+
+                return true;
+            }
+            finally
+            {
+                _completer.Running.EndClaim();
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Hands a claimed job to a thread-pool thread; it counts as running until its dispatch ends (the drain waits for that).</summary>
+    private void Dispatch(ClaimedJob job, CancellationToken stopJobs)
+    {
+        // Tracked before it waits for a thread: under a starved thread pool that wait can outlast RescueAfter.
+        _completer.Track(job);
+        Interlocked.Increment(ref _running);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.DispatchAsync(state.Job, state.StopJobs),
+            (Loop: this, Job: job, StopJobs: stopJobs), preferLocal: false);
+    }
+
     /// <summary>Runs one job and hands its result to the completer. An abandoned handler frees its slot here while it runs on.</summary>
     private async Task DispatchAsync(ClaimedJob job, CancellationToken stopJobs)
     {
         try
         {
             using var cancellation = new JobCancellation(stopJobs, _executor.TimeoutOf(job));
-            _completer.Track(job, cancellation);
+            _completer.Started(job, cancellation);
             var result = await _executor.ExecuteAsync(job, cancellation).ConfigureAwait(false);
             await _completer.RecordAsync(job, result).ConfigureAwait(false);
         }

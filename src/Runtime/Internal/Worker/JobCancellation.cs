@@ -1,7 +1,7 @@
 namespace Queues.Internal;
 
 /// <summary>
-/// The one cancellation source of a running job, fired by a shutdown, an operator's cancel or the job's timeout, and
+/// The one cancellation source of a running job, fired by a shutdown, the job's timeout, or the job being cancelled or rescued elsewhere, and
 /// able to tell them apart afterwards. One source and at most one registration per job: the linked sources, delay
 /// tasks and WhenAny this replaces cost more than a short handler.
 /// </summary>
@@ -11,7 +11,7 @@ internal sealed class JobCancellation : IDisposable
     private readonly CancellationToken _stopJobs;
     private CancellationTokenRegistration _stopRegistration;
     private CancellationTokenRegistration _timeoutRegistration;
-    private volatile bool _operatorCancelled;
+    private volatile bool _cancelledElsewhere;
     private volatile bool _timedOut;
 
     public JobCancellation(CancellationToken stopJobs, TimeSpan? timeout)
@@ -23,7 +23,7 @@ internal sealed class JobCancellation : IDisposable
             _timeoutRegistration = _source.Token.UnsafeRegister(static state =>
             {
                 var self = (JobCancellation)state!;
-                self._timedOut = !self._operatorCancelled && !self._stopJobs.IsCancellationRequested;
+                self._timedOut = !self._cancelledElsewhere && !self._stopJobs.IsCancellationRequested;
             }, this);
             _source.CancelAfter(after);
         }
@@ -37,15 +37,15 @@ internal sealed class JobCancellation : IDisposable
     /// <summary>The token fired because the job's timeout elapsed (not a shutdown or an operator).</summary>
     public bool TimedOut => _timedOut;
 
-    /// <summary>The token fired because an operator cancelled the job.</summary>
-    public bool OperatorCancelled => _operatorCancelled;
+    /// <summary>The token fired because the run is no longer this process's: an operator cancelled it, or it was rescued while this process was frozen.</summary>
+    public bool CancelledElsewhere => _cancelledElsewhere;
 
     /// <summary>The token fired because the worker is stopping.</summary>
     public bool Stopped => _stopJobs.IsCancellationRequested;
 
-    public void CancelByOperator()
+    public void CancelElsewhere()
     {
-        _operatorCancelled = true;
+        _cancelledElsewhere = true;
         TryCancel();
     }
 

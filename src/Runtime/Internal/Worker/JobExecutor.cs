@@ -6,7 +6,7 @@ namespace Queues.Internal;
 
 /// <summary>
 /// Runs one claimed job and says what came of it, writing nothing itself: finds the handler, opens a DI scope, calls the
-/// handler with its token (fired by the job's timeout, an operator's cancel or shutdown), abandons a handler that
+/// handler with its token (fired by the job's timeout, shutdown, or the job being cancelled or rescued elsewhere), abandons a handler that
 /// ignores that token, and maps every way the run can end to a <see cref="JobResult"/> for the <see cref="Completer"/>.
 /// A result that carries the handler's transaction leaves it open for the completer to commit with the outcome; on
 /// every other path the executor has ended it.
@@ -31,6 +31,12 @@ internal sealed class JobExecutor(IServiceProvider services, JobRegistry registr
                 null), retryDelays.For(job.Name, job.Attempt));
         }
 
+        if (cancellation.Token.IsCancellationRequested)
+        {
+            // Lost (cancelled or rescued elsewhere) or stopped while it waited for a thread: its handler never starts.
+            return cancellation.CancelledElsewhere ? JobResult.CancelledElsewhere : JobResult.Released;
+        }
+
         var transaction = new HandlerTransaction(dataSource);
         var context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, transaction);
         var run = RunHandlerAsync(registration, job, context, transaction, cancellation.Token);
@@ -51,7 +57,7 @@ internal sealed class JobExecutor(IServiceProvider services, JobRegistry registr
         {
             return JobResult.Discarded(ErrorRecord.From(ErrorKinds.Payload, exception), null) with { Exception = exception };
         }
-        catch (Exception exception) when (cancellation.TimedOut || cancellation.OperatorCancelled || cancellation.Stopped)
+        catch (Exception exception) when (cancellation.TimedOut || cancellation.CancelledElsewhere || cancellation.Stopped)
         {
             return Interrupted(job, cancellation, registration.Job.Timeout, abandoned: false, exception);
         }
@@ -71,8 +77,8 @@ internal sealed class JobExecutor(IServiceProvider services, JobRegistry registr
     }
 
     /// <summary>
-    /// A run whose token fired, however the handler reported it: the timeout wins over an operator's cancel, which wins
-    /// over shutdown (whatever fired first is the reason; see <see cref="JobCancellation"/>).
+    /// A run whose token fired, however the handler reported it: the timeout wins over a cancel or rescue elsewhere,
+    /// which wins over shutdown (whatever fired first is the reason; see <see cref="JobCancellation"/>).
     /// </summary>
     private JobResult Interrupted(ClaimedJob job, JobCancellation cancellation, TimeSpan? timeout, bool abandoned, Exception? exception)
     {
@@ -84,7 +90,7 @@ internal sealed class JobExecutor(IServiceProvider services, JobRegistry registr
             return JobResult.Failed(ErrorRecord.From(ErrorKinds.Timeout, timedOut), retryDelays.For(job.Name, job.Attempt), abandoned) with { Exception = timedOut };
         }
 
-        return cancellation.OperatorCancelled ? JobResult.CancelledElsewhere : JobResult.Released;
+        return cancellation.CancelledElsewhere ? JobResult.CancelledElsewhere : JobResult.Released;
     }
 
     private async Task RunHandlerAsync(JobRegistry.Registration registration, ClaimedJob job, JobContext context, HandlerTransaction transaction,

@@ -24,12 +24,11 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private readonly ILogger _notificationsLogger;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopJobs = new();
-    private readonly CancellationTokenSource _stopHeartbeat = new();
     private readonly List<FetchLoop> _fetchLoops = [];
     private readonly List<Task> _loops = [];
     private Completer? _completer;
     private Task? _completing;
-    private Task? _heartbeating;
+    private Heartbeat? _heartbeat;
     private Task? _starting;
 
     public QueuesWorker(IServiceProvider services, JobStore store, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
@@ -147,19 +146,22 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         var executor = new JobExecutor(_services, _registry, _store.DataSource, retryDelays, _options.WorkerName, _workerLogger);
         _completer = new Completer(_store, retryDelays, _options.RescueAfter, _workerLogger);
         _completing = _completer.RunAsync();
+        var running = _completer.Running;
+
+        // The heartbeat registers this node before the first claim and goes on until every job has finished and its
+        // outcome is written, so a slow shutdown is not mistaken for a dead worker.
+        _heartbeat = new Heartbeat(_store, running, _options.WorkerName, queues.Keys, _options.HeartbeatInterval, _workerLogger);
+        _heartbeat.Start();
         foreach (var (queue, concurrency) in queues)
         {
             var loop = new FetchLoop(queue, concurrency, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger);
             _fetchLoops.Add(loop);
-            _loops.Add(loop.RunAsync(_stopClaiming.Token, _stopJobs.Token));
+            _loops.Add(loop.RunAsync(_heartbeat.FirstBeat, _stopClaiming.Token, _stopJobs.Token));
         }
 
         _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, _options.PollInterval, _options.RescueAfter, _options.RetainCompletedFor,
-            _options.RetainDiscardedFor, _registry, Wake, _maintenanceLogger).RunAsync(_stopClaiming.Token));
+            _options.RetainDiscardedFor, _registry, running.Ids, Wake, _maintenanceLogger).RunAsync(_stopClaiming.Token));
 
-        // Heartbeats go on until every job has finished and its outcome is written, so a slow shutdown is not mistaken
-        // for a dead worker.
-        _heartbeating = new Heartbeat(_store, _completer.Running, _options.HeartbeatInterval, _workerLogger).RunAsync(_stopHeartbeat.Token);
         if (_store.UseNotifications)
         {
             _loops.Add(new Notifier(_store, Wake, _notificationsLogger).RunAsync(_stopClaiming.Token));
@@ -207,8 +209,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         // Every handler has finished: write the completions still waiting.
         _completer!.Close();
         await _completing!.ConfigureAwait(false);
-        await _stopHeartbeat.CancelAsync().ConfigureAwait(false);
-        await _heartbeating!.ConfigureAwait(false);
+        await _heartbeat!.StopAsync().ConfigureAwait(false);
         LogMessages.WorkerStopped(_workerLogger, _options.WorkerName);
     }
 
@@ -216,7 +217,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     {
         _stopClaiming.Dispose();
         _stopJobs.Dispose();
-        _stopHeartbeat.Dispose();
+        _heartbeat?.Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -4,15 +4,36 @@ namespace Queues.Internal;
 
 /// <summary>
 /// The runs this worker process has dispatched and whose outcome is not written yet: (id, attempt) and the source that
-/// cancels the handler. Written only by the <see cref="Completer"/>; read by the heartbeat.
+/// cancels the handler. Written only by the <see cref="Completer"/>; read by the heartbeat and the rescuer (which never
+/// rescues a job its own process runs).
 /// </summary>
 internal sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<long, Entry> _jobs = new();
 
+    private int _claimsInFlight;
+
     public int Count => _jobs.Count;
 
-    public void Add(RunKey run, JobCancellation cancellation) => _jobs[run.Id] = new Entry(run.Attempt, cancellation);
+    /// <summary>Claims sent whose rows are not all tracked yet; while any is, the heartbeat keeps every row this worker claimed alive.</summary>
+    public int ClaimsInFlight => Volatile.Read(ref _claimsInFlight);
+
+    /// <summary>A claim is about to be sent; pair with <see cref="EndClaim"/> once its rows are tracked.</summary>
+    public void BeginClaim() => Interlocked.Increment(ref _claimsInFlight);
+
+    public void EndClaim() => Interlocked.Decrement(ref _claimsInFlight);
+
+    /// <summary>Tracks a run from its claim on, before it is dispatched: heartbeated (and never rescued by this process) while it waits.</summary>
+    public void Add(RunKey run) => _jobs[run.Id] = new Entry(run.Attempt);
+
+    /// <summary>Gives a tracked run its handler's cancellation; fired at once if the run was lost while it waited.</summary>
+    public void Attach(RunKey run, JobCancellation cancellation)
+    {
+        if (_jobs.TryGetValue(run.Id, out var entry) && entry.Attempt == run.Attempt)
+        {
+            entry.Attach(cancellation);
+        }
+    }
 
     /// <summary>Forgets this attempt only: a rescued job re-claimed here meanwhile keeps its heartbeat.</summary>
     public void Remove(RunKey run)
@@ -23,17 +44,20 @@ internal sealed class RunningJobs
         }
     }
 
-    /// <summary>Fires the cancellation token of each of these running jobs.</summary>
-    public void Cancel(IEnumerable<long> ids)
+    /// <summary>Fires the tokens of these runs, which are no longer this process's to finish (cancelled or rescued elsewhere).</summary>
+    public void CancelLost(IEnumerable<long> ids)
     {
         foreach (var id in ids)
         {
             if (_jobs.TryGetValue(id, out var entry))
             {
-                entry.Cancellation.CancelByOperator();
+                entry.Lose();
             }
         }
     }
+
+    /// <summary>The ids of the runs tracked now.</summary>
+    public long[] Ids() => [.. _jobs.Keys];
 
     /// <summary>The runs, sorted by id: rows are locked in id order, as the completer does.</summary>
     public (long[] Ids, short[] Attempts) Snapshot()
@@ -50,5 +74,38 @@ internal sealed class RunningJobs
         return (ids, attempts);
     }
 
-    private sealed record Entry(short Attempt, JobCancellation Cancellation);
+    private sealed class Entry(short attempt)
+    {
+        private readonly object _lock = new();
+        private JobCancellation? _cancellation;
+        private bool _lost;
+
+        public short Attempt { get; } = attempt;
+
+        public void Attach(JobCancellation cancellation)
+        {
+            lock (_lock)
+            {
+                _cancellation = cancellation;
+                if (!_lost)
+                {
+                    return;
+                }
+            }
+
+            cancellation.CancelElsewhere();
+        }
+
+        public void Lose()
+        {
+            JobCancellation? cancellation;
+            lock (_lock)
+            {
+                _lost = true;
+                cancellation = _cancellation;
+            }
+
+            cancellation?.CancelElsewhere();
+        }
+    }
 }
