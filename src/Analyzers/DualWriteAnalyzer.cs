@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using Queues.Analyzers.Internal;
 
@@ -46,9 +47,10 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
         var root = Operations.Root(call.Invocation);
         var function = Operations.InnermostFunction(call.Invocation);
         var outside = new List<DatabaseWrite>();
+        ControlFlowGraph? graph = null;
         foreach (var write in DatabaseWrites.In(function, symbols))
         {
-            if (!write.PassesTransaction && TransactionFacts.InScopeAt(write.Invocation, root, context.ContainingSymbol, symbols).IsEmpty)
+            if (IsOutsideAnyTransaction(write, root, function, context, symbols, ref graph))
             {
                 outside.Add(write);
             }
@@ -89,6 +91,57 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
             call.DisplayName,
             outside[0].Display));
     }
+
+    private static bool IsOutsideAnyTransaction(
+        DatabaseWrite write, IOperation root, IOperation function, OperationAnalysisContext context, KnownSymbols symbols, ref ControlFlowGraph? graph)
+    {
+        if (write.PassesTransaction && !write.OwnConnection)
+        {
+            return false;
+        }
+
+        var scope = TransactionFacts.InScopeAt(write.Invocation, root, context.ContainingSymbol, symbols);
+        if (scope.AmbientScope)
+        {
+            // Connections opened inside a TransactionScope enlist in it, a data source's included.
+            return false;
+        }
+
+        if (write.OwnConnection)
+        {
+            return true;
+        }
+
+        if (write.DbContext is { } dbContext && TransactionFacts.ContextHasTransactionAt(dbContext, write.Invocation, root))
+        {
+            return false;
+        }
+
+        foreach (var transaction in scope.Transactions)
+        {
+            // A local of this function that every path has already committed, rolled back or disposed no longer covers the write.
+            if (transaction.Symbol is ILocalSymbol local && SymbolEqualityComparer.Default.Equals(local.ContainingSymbol, FunctionSymbol(function, context.ContainingSymbol)))
+            {
+                graph ??= context.GetControlFlowGraph();
+                var functionGraph = FinishedTransactionFlow.GraphFor(graph, write.Invocation);
+                if (functionGraph is not null && FinishedTransactionFlow.IsFinishedAt(functionGraph, write.Invocation.Syntax, local))
+                {
+                    continue;
+                }
+            }
+
+            return false;
+        }
+
+        return true;
+    }
+
+    private static ISymbol FunctionSymbol(IOperation function, ISymbol containingSymbol) => function switch
+    {
+        IAnonymousFunctionOperation lambda => lambda.Symbol,
+        ILocalFunctionOperation local => local.Symbol,
+        _ => containingSymbol,
+    };
 
     /// <summary>
     /// The fix wraps everything in <c>await using var transaction = await db.Database.BeginTransactionAsync()</c>, so it needs: EF Core

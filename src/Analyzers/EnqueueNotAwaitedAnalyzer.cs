@@ -8,7 +8,8 @@ namespace Queues.Analyzers;
 
 /// <summary>
 /// QUE0104: the task returned by an enqueue call is dropped (expression statement, discard, or an unawaited
-/// <c>ConfigureAwait</c>), so the insert may still be running when the caller's transaction commits or is disposed.
+/// <c>ConfigureAwait</c>, a local never read again), or kept in a local that is first read only after the transaction was committed,
+/// rolled back or disposed: either way the insert may still be running when the caller's transaction ends.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
@@ -43,13 +44,33 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (IsResultDropped(invocation))
+        if (IsResultDropped(invocation) || IsAwaitedOnlyAfterTheTransactionEnds(invocation, symbols))
         {
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.EnqueueNotAwaited,
                 invocation.Syntax.GetLocation(),
                 invocation.TargetMethod.Name));
         }
+    }
+
+    /// <summary>
+    /// <c>var pending = jobs.Enqueue…Async(tx, …)</c> that is never read again, or is first read only after <c>tx</c> is committed, rolled
+    /// back or disposed: the insert can still be running when the transaction ends.
+    /// </summary>
+    private static bool IsAwaitedOnlyAfterTheTransactionEnds(IInvocationOperation invocation, KnownSymbols symbols)
+    {
+        if (!PendingEnqueue.TryGetStoredTask(invocation, out _, out var firstUse))
+        {
+            return false;
+        }
+
+        if (firstUse is null)
+        {
+            return true;
+        }
+
+        return EnqueueCall.TryCreate(invocation, symbols, out var call) && PendingEnqueue.TransactionOf(call, symbols) is { } transaction
+            && PendingEnqueue.FirstCallBetween(invocation, firstUse.Syntax.SpanStart, c => PendingEnqueue.Finishes(c, transaction)) is not null;
     }
 
     private static bool IsResultDropped(IInvocationOperation invocation)
