@@ -106,8 +106,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         {
             switch (current.Parent)
             {
-                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" } materialize when materialize.Arguments.Length > 0 && materialize.Arguments[0].Value == current:
-                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" } instance when instance.Instance == current:
+                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" or "AsEnumerable" }:
                 case IConversionOperation:
                 case IArgumentOperation:
                     continue;

@@ -140,7 +140,7 @@ internal sealed class FinishedTransactionFlow
 
         foreach (var block in blocks)
         {
-            var nullCheck = block.BranchValue is IIsNullOperation isNull && RefersToTransaction(isNull.Operand);
+            var nullCheck = block.BranchValue is IIsNullOperation isNull && (RefersToTransaction(isNull.Operand) || RefersToConnection(isNull.Operand));
             if (block.ConditionalSuccessor is { } conditional)
             {
                 AddEdge(predecessors, block, conditional, nullCheck && block.ConditionKind == ControlFlowConditionKind.WhenTrue);

@@ -198,10 +198,17 @@ internal static class TransactionFacts
     /// <summary>The connection a local transaction was begun on (<c>var tx = await connection.BeginTransactionAsync()</c>), if it is named.</summary>
     public static ISymbol? ConnectionOf(HashSet<ISymbol> aliases, IOperation root, KnownSymbols symbols)
     {
-        foreach (var alias in aliases)
+        foreach (var operation in root.Descendants())
         {
-            if (alias is ILocalSymbol local && InitializerOf(local, root) is { } initializer
-                && Operations.Unwrap(initializer) is IInvocationOperation { TargetMethod.Name: "BeginTransaction" or "BeginTransactionAsync", Instance: { } owner }
+            var (target, value) = operation switch
+            {
+                IVariableDeclaratorOperation declarator => ((ISymbol?)declarator.Symbol, declarator.GetVariableInitializer()?.Value),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment => (local.Local, assignment.Value),
+                _ => (null, null),
+            };
+
+            if (target is not null && value is not null && aliases.Contains(target)
+                && Operations.Unwrap(value) is IInvocationOperation { TargetMethod.Name: "BeginTransaction" or "BeginTransactionAsync", Instance: { } owner }
                 && symbols.IsConnection(owner.Type)
                 && Operations.ReferencedSymbol(Operations.Unwrap(owner)) is { } connection)
             {
@@ -255,6 +262,9 @@ internal static class TransactionFacts
 
             switch (invocation.TargetMethod.Name)
             {
+                case "BeginTransaction" or "BeginTransactionAsync" when !IsDiscarded(invocation):
+                    // Kept in a variable: that variable is in scope (or not) and its own flow says when it ends.
+                    break;
                 case "BeginTransaction" or "BeginTransactionAsync" or "UseTransaction" or "UseTransactionAsync":
                     open = !(invocation.TargetMethod.Name.StartsWith("Use", System.StringComparison.Ordinal)
                         && invocation.Arguments.Length > 1 && Operations.IsNullConstant(invocation.Arguments[1].Value));
@@ -266,6 +276,18 @@ internal static class TransactionFacts
         }
 
         return open;
+    }
+
+    private static bool IsDiscarded(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is IAwaitOperation or IConversionOperation
+            || current.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" })
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is IExpressionStatementOperation;
     }
 
     public static bool IsBeginTransaction(IOperation operation) =>
