@@ -36,7 +36,7 @@ public sealed class EnqueueOnOtherConnectionAnalyzerTests
         var diagnostics = await new Verifier.Test { TestCode = source }.RunAsync();
 
         var diagnostic = Assert.Single(diagnostics);
-        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Info, diagnostic.Severity);
+        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, diagnostic.Severity);
         Assert.Equal(
             "'EnqueueUserOnboardingAsync' enqueues on a transaction of connection 'queue', but 'ExecuteNonQueryAsync' writes through connection 'users'; the job does not commit with that write",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
