@@ -173,7 +173,7 @@ public sealed class DualWriteCodeFixProvider : CodeFixProvider
             }
 
             editor.RemoveNode(declaration, SyntaxRemoveOptions.KeepNoTrivia);
-            editor.InsertBefore(firstStatement, Formatted(declaration.WithoutTrivia()));
+            editor.InsertBefore(firstStatement, Formatted(editor, declaration.WithoutTrivia()));
             AttachToWrites(editor, model, writes, move, cancellationToken);
             return;
         }
@@ -186,13 +186,13 @@ public sealed class DualWriteCodeFixProvider : CodeFixProvider
 
         names.Add(name);
         var owner = dbContext is not null ? dbContext + ".Database" : connection;
-        editor.InsertBefore(firstStatement, Formatted(SyntaxFactory.ParseStatement($"await using var {name} = await {owner}.BeginTransactionAsync({cancellation});")));
+        editor.InsertBefore(firstStatement, Formatted(editor, SyntaxFactory.ParseStatement($"await using var {name} = await {owner}.BeginTransactionAsync({cancellation});")));
         if (dbContext is null)
         {
             AttachToWrites(editor, model, writes, name, cancellationToken);
         }
 
-        editor.InsertAfter(lastStatement, Formatted(SyntaxFactory.ParseStatement($"await {name}.CommitAsync({cancellation});")));
+        editor.InsertAfter(lastStatement, Formatted(editor, SyntaxFactory.ParseStatement($"await {name}.CommitAsync({cancellation});")));
 
         var conversion = dbContext is not null ? EnqueueOutsideTransactionAnalyzer.ConversionEfCore : EnqueueOutsideTransactionAnalyzer.ConversionNone;
         foreach (var member in members)
@@ -233,7 +233,7 @@ public sealed class DualWriteCodeFixProvider : CodeFixProvider
                 {
                     editor.InsertBefore(
                         write.FirstAncestorOrSelf<StatementSyntax>()!,
-                        Formatted(SyntaxFactory.ParseStatement($"{local.Local.Name}.Transaction = {transaction};")));
+                        Formatted(editor, SyntaxFactory.ParseStatement($"{local.Local.Name}.Transaction = {transaction};")));
                 }
 
                 continue;
@@ -264,10 +264,10 @@ public sealed class DualWriteCodeFixProvider : CodeFixProvider
     private static bool Same(Diagnostic diagnostic, string property, string? value) =>
         (diagnostic.Properties.TryGetValue(property, out var actual) ? actual : null) == value;
 
-    private static StatementSyntax Formatted(StatementSyntax statement) =>
+    private static StatementSyntax Formatted(DocumentEditor editor, StatementSyntax statement) =>
         statement
             .WithLeadingTrivia(SyntaxFactory.ElasticMarker)
-            .WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed)
+            .WithTrailingTrivia(TransactionArgument.EndOfLine(editor.OriginalRoot))
             .WithAdditionalAnnotations(Formatter.Annotation);
 
     /// <summary>FixAll: per document in path order, every diagnostic at once through <see cref="FixAsync"/>, so one block gets one transaction.</summary>

@@ -110,7 +110,7 @@ public sealed class CorpusTests
         var compilation = CSharpCompilation.Create(
             "Corpus",
             trees,
-            TestReferences.All,
+            await TestReferences.ResolveAsync(cancellationToken),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
         var errors = compilation.GetDiagnostics(cancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         Assert.True(errors.Count == 0, "The corpus does not compile:" + Environment.NewLine + string.Join(Environment.NewLine, errors));

@@ -33,7 +33,9 @@ public sealed class EnqueueOnOtherConnectionAnalyzerTests
             }
             """;
 
-        var diagnostics = await new Verifier.Test { TestCode = source }.RunAsync();
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+        var diagnostics = test.Reported;
 
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, diagnostic.Severity);
