@@ -111,6 +111,17 @@ internal static class DatabaseWrites
             return ClassifyDapper(invocation, method, writesByDefault, root, symbols);
         }
 
+        if (name is "BeginBinaryImport" or "BeginBinaryImportAsync" or "BeginTextImport" or "BeginTextImportAsync" or "BeginRawBinaryCopy" or "BeginRawBinaryCopyAsync"
+            && invocation.Instance is { } importer && symbols.IsConnection(importer.Type))
+        {
+            // COPY … FROM STDIN through Npgsql's importers: a bulk write (COPY … TO, an export, reads).
+            var copy = invocation.Arguments.Length > 0 ? SqlText.Classify(SqlText.TextOf(invocation.Arguments[0].Value, root)) : SqlKind.Unknown;
+            var importerValue = Operations.Unwrap(importer);
+            return IsWrite(copy, writesByDefault: true)
+                ? new DatabaseWrite(invocation, IsTransactionConnection(importerValue, symbols), Operations.ReferencedSymbol(importerValue), null, CancellationTokenArgument(invocation))
+                : null;
+        }
+
         if (invocation.Instance is { } instance && ExecutesByDefault(name) is { } isNonQuery)
         {
             if (symbols.IsCommand(instance.Type))
@@ -151,6 +162,7 @@ internal static class DatabaseWrites
     private static DatabaseWrite? ClassifyDapper(IInvocationOperation invocation, IMethodSymbol method, bool writesByDefault, IOperation root, KnownSymbols symbols)
     {
         var passes = false;
+        var ownConnection = false;
         ISymbol? connection = null;
         var kind = SqlKind.Unknown;
         foreach (var argument in invocation.Arguments)
@@ -169,6 +181,10 @@ internal static class DatabaseWrites
                 var value = Operations.Unwrap(argument.Value);
                 connection = Operations.ReferencedSymbol(value);
                 passes |= IsTransactionConnection(value, symbols);
+
+                // dataSource.CreateConnection().Execute(…): a connection of its own, used once.
+                ownConnection |= value is IInvocationOperation { TargetMethod.Name: "CreateConnection" or "OpenConnection" or "OpenConnectionAsync", Instance: { } source }
+                    && symbols.IsDataSource(source.Type);
             }
             else if (symbols.IsDbTransaction(argument.Parameter.Type))
             {
@@ -177,7 +193,7 @@ internal static class DatabaseWrites
         }
 
         return IsWrite(kind, writesByDefault)
-            ? new DatabaseWrite(invocation, passes, connection, null, CancellationTokenArgument(invocation), api: DatabaseApi.Dapper)
+            ? new DatabaseWrite(invocation, passes, connection, null, CancellationTokenArgument(invocation), ownConnection, DatabaseApi.Dapper)
             : null;
     }
 

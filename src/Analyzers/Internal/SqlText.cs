@@ -116,6 +116,16 @@ internal static class SqlText
 
     private static SqlKind ClassifyStatement(List<string> words)
     {
+        while (words.Count > 0 && words[0] == "(")
+        {
+            words.RemoveAt(0);
+        }
+
+        if (words.Count == 0)
+        {
+            return SqlKind.Unknown;
+        }
+
         var first = words[0];
         if (first == "\u0001")
         {
@@ -150,7 +160,12 @@ internal static class SqlText
 
         if (first.Equals("COPY", StringComparison.OrdinalIgnoreCase))
         {
-            // COPY … FROM loads rows; COPY … TO exports them.
+            // COPY … FROM loads rows; COPY … TO exports them, and so does COPY (query) TO, whose query may say FROM.
+            if (words.Count > 1 && words[1] == "(")
+            {
+                return SqlKind.Read;
+            }
+
             foreach (var word in words)
             {
                 if (word.Equals("FROM", StringComparison.OrdinalIgnoreCase))
@@ -219,6 +234,12 @@ internal static class SqlText
             else if (c == ';')
             {
                 statements.Add(new List<string>());
+                i++;
+            }
+            else if (c == '(')
+            {
+                // Kept so COPY can tell "COPY (query) TO" from "COPY table (columns) FROM"; skipped when looking for the first keyword.
+                statements[statements.Count - 1].Add("(");
                 i++;
             }
             else if (c == '\u0001')

@@ -31,6 +31,13 @@ internal static class TestSources
                 public override Task SaveAsync(string savepointName, CancellationToken cancellationToken = default) => Task.CompletedTask;
             }
 
+            public sealed class NpgsqlBinaryImporter : System.IAsyncDisposable
+            {
+                public Task WriteRowAsync(CancellationToken cancellationToken = default, params object?[] values) => Task.CompletedTask;
+                public ValueTask<ulong> CompleteAsync(CancellationToken cancellationToken = default) => new(0UL);
+                public ValueTask DisposeAsync() => default;
+            }
+
             public sealed class PostgresException : DbException
             {
             }
@@ -52,6 +59,8 @@ internal static class TestSources
                 protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => new NpgsqlTransaction();
                 public new NpgsqlCommand CreateCommand() => new();
                 public new NpgsqlBatch CreateBatch() => new();
+                public NpgsqlBinaryImporter BeginBinaryImport(string copyFromCommand) => new();
+                public Task<NpgsqlBinaryImporter> BeginBinaryImportAsync(string copyFromCommand, CancellationToken cancellationToken = default) => Task.FromResult(new NpgsqlBinaryImporter());
                 protected override DbCommand CreateDbCommand() => new NpgsqlCommand();
             }
 
