@@ -47,8 +47,9 @@ public sealed class CorpusTests
     {
         var cases = CorpusCase.Load();
         var report = await RunAsync(cases);
-        TestContext.Current.SendDiagnosticMessage(report.Table);
-        Console.WriteLine(report.Table);
+        // Shown with the test's output (dotnet test --logger "console;verbosity=detailed") and kept beside the test assembly.
+        TestContext.Current.TestOutputHelper?.WriteLine(report.Table);
+        await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "corpus-report.txt"), report.Table, TestContext.Current.CancellationToken);
         Assert.True(report.Failures.Count == 0, report.Table + Environment.NewLine + string.Join(Environment.NewLine, report.Failures));
     }
 
