@@ -16,6 +16,9 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
 {
     private const string ConfigureAwaitName = "ConfigureAwait";
 
+    /// <summary>Diagnostic property, present when the code fix can await the call where it stands.</summary>
+    public const string AddAwaitProperty = "AddAwait";
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.EnqueueNotAwaited);
 
@@ -44,11 +47,18 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (IsResultDropped(invocation) || IsAwaitedOnlyAfterTheTransactionEnds(invocation, symbols))
+        var dropped = IsResultDropped(invocation);
+        if (dropped || IsAwaitedOnlyAfterTheTransactionEnds(invocation, symbols))
         {
+            // Awaiting in place is the one obvious fix for a dropped task in an async function; a kept task is the user's to move.
+            var properties = dropped && invocation.Parent is not IConditionalAccessOperation
+                && Operations.IsAsyncFunction(Operations.InnermostFunction(invocation), context.ContainingSymbol)
+                ? ImmutableDictionary<string, string?>.Empty.Add(AddAwaitProperty, "true")
+                : ImmutableDictionary<string, string?>.Empty;
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.EnqueueNotAwaited,
                 invocation.Syntax.GetLocation(),
+                properties,
                 invocation.TargetMethod.Name));
         }
     }
