@@ -166,7 +166,7 @@ internal static class TransactionFacts
     {
         for (var depth = 0; depth < 8; depth++)
         {
-            if (symbol is not ILocalSymbol local || IsReassigned(local, root) || InitializerOf(local, root) is not { } initializer
+            if (symbol is not ILocalSymbol local || IsReassigned(local, root) || (InitializerOf(local, root) ?? PatternSourceOf(local, root)) is not { } initializer
                 || Operations.ReferencedSymbol(StripConversions(initializer, symbols)) is not { } next
                 || !symbols.IsTransaction(Operations.TypeOf(next)))
             {
@@ -185,10 +185,17 @@ internal static class TransactionFacts
         var aliases = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { transaction };
         foreach (var operation in root.Descendants())
         {
-            if (operation is IVariableDeclaratorOperation declarator && symbols.IsTransaction(declarator.Symbol.Type)
-                && SymbolEqualityComparer.Default.Equals(RootOf(declarator.Symbol, root, symbols), transaction))
+            var local = operation switch
             {
-                aliases.Add(declarator.Symbol);
+                IVariableDeclaratorOperation declarator => declarator.Symbol,
+                IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol declared } => declared,
+                _ => null,
+            };
+
+            if (local is not null && symbols.IsTransaction(local.Type)
+                && SymbolEqualityComparer.Default.Equals(RootOf(local, root, symbols), transaction))
+            {
+                aliases.Add(local);
             }
         }
 
@@ -213,6 +220,22 @@ internal static class TransactionFacts
                 && Operations.ReferencedSymbol(Operations.Unwrap(owner)) is { } connection)
             {
                 return connection;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary><c>if (tx.GetDbTransaction() is NpgsqlTransaction npgsql)</c>: the value the pattern local is matched from.</summary>
+    private static IOperation? PatternSourceOf(ILocalSymbol local, IOperation root)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol declared } pattern
+                && SymbolEqualityComparer.Default.Equals(declared, local)
+                && pattern.Parent is IIsPatternOperation isPattern)
+            {
+                return isPattern.Value;
             }
         }
 
