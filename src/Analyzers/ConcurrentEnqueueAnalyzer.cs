@@ -16,6 +16,12 @@ namespace Queues.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>
+    /// Diagnostic property, present when the code fix can replace <c>await Task.WhenAll(a, b);</c> by <c>await a; await b;</c>: the
+    /// statement only awaits, in an async function, and every argument is a call on the same transaction.
+    /// </summary>
+    public const string AwaitOneByOneProperty = "AwaitOneByOne";
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.ConcurrentEnqueue);
 
@@ -42,6 +48,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         }
 
         string? other = null;
+        var properties = ImmutableDictionary<string, string?>.Empty;
         if (InParallelLoop(call.Invocation, out var loop))
         {
             other = loop;
@@ -49,6 +56,10 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         else if (WhenAllOf(call.Invocation) is { } whenAll)
         {
             other = OtherCommandIn(whenAll, call.Invocation, transaction);
+            if (other is not null && CanAwaitOneByOne(whenAll, transaction, context.ContainingSymbol))
+            {
+                properties = properties.Add(AwaitOneByOneProperty, "true");
+            }
         }
         else if (PendingEnqueue.TryGetStoredTask(call.Invocation, out _, out var firstUse) && firstUse is not null)
         {
@@ -60,6 +71,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.ConcurrentEnqueue,
                 call.Invocation.Syntax.GetLocation(),
+                properties,
                 call.DisplayName,
                 other));
         }
@@ -153,6 +165,27 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
+    }
+
+    private static bool CanAwaitOneByOne(IInvocationOperation whenAll, HashSet<ISymbol> transaction, ISymbol containingSymbol)
+    {
+        if (whenAll.Parent is not IAwaitOperation { Parent: IExpressionStatementOperation }
+            || !Operations.IsAsyncFunction(Operations.InnermostFunction(whenAll), containingSymbol)
+            || whenAll.Arguments.Length != 1
+            || whenAll.Arguments[0] is not { ArgumentKind: ArgumentKind.ParamArray, Value: IArrayCreationOperation { Initializer: { } elements } })
+        {
+            return false;
+        }
+
+        foreach (var element in elements.ElementValues)
+        {
+            if (Operations.Unwrap(element) is not IInvocationOperation call || !PendingEnqueue.UsesTransaction(call, transaction))
+            {
+                return false;
+            }
+        }
+
+        return elements.ElementValues.Length > 1;
     }
 
     /// <summary>Another element of the same <c>WhenAll</c> that runs a command on the transaction (directly, or a task stored from one).</summary>
