@@ -68,4 +68,30 @@ public sealed class ConcurrentEnqueueCodeFixTests
 
         await Verifier.VerifyAsync(source, source);
     }
+
+    [Fact]
+    public async Task FixAll_RewritesEachWhenAllOnceWhateverTheOrderOfItsDiagnostics()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class Service(AppJobs jobs)
+            {
+                public async Task PlaceAsync(NpgsqlTransaction tx)
+                {
+                    await Task.WhenAll(jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("a")), jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("b")));
+                    await Task.WhenAll(jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("c")), jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("d")));
+                }
+            }
+            """;
+
+        var (forward, reversed, doubled) = await Verification.FixAllOrder.ApplyAsync<ConcurrentEnqueueAnalyzer, Queues.Analyzers.CodeFixes.ConcurrentEnqueueCodeFixProvider>(source);
+
+        Assert.DoesNotContain("WhenAll", forward, StringComparison.Ordinal);
+        Assert.Equal(forward, reversed);
+        Assert.Equal(forward, doubled);
+    }
 }

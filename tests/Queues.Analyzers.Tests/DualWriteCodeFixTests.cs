@@ -324,4 +324,38 @@ public sealed class DualWriteCodeFixTests
 
         await new Verifier.Test { TestCode = source, FixedCode = fixedSource }.RunAsync(TestContext.Current.CancellationToken);
     }
+
+    [Fact]
+    public async Task FixAll_GivesTheSameTextWhateverTheOrderOrRepetitionOfItsDiagnostics()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Dapper;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class CatalogService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task RenameAsync(string key)
+                {
+                    await connection.ExecuteAsync("UPDATE items SET key = @key", new { key });
+                    await jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key));
+                    await jobs.EnqueueCacheWarmupAsync(new CacheWarmup("index"));
+                }
+
+                public async Task MoveAsync(string key)
+                {
+                    await db.SaveChangesAsync();
+                    await jobs.EnqueueCacheWarmupAsync(new CacheWarmup(key));
+                }
+            }
+            """;
+
+        var (forward, reversed, doubled) = await Verification.FixAllOrder.ApplyAsync<DualWriteAnalyzer, Queues.Analyzers.CodeFixes.DualWriteCodeFixProvider>(source);
+
+        Assert.Contains("await using var transaction = await connection.BeginTransactionAsync();", forward, StringComparison.Ordinal);
+        Assert.Equal(forward, reversed);
+        Assert.Equal(forward, doubled);
+    }
 }
