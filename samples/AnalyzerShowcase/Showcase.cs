@@ -69,7 +69,7 @@ public sealed class Showcase(Jobs jobs, NpgsqlDataSource dataSource)
         await tx.CommitAsync();
     }
 
-    /// <summary>QUE0105 (info): the job's transaction is on one connection, the product update on another.</summary>
+    /// <summary>QUE0105: the job's transaction is on one connection, the product update on another.</summary>
     public async Task OtherConnectionAsync(string sku)
     {
         await using var products = await dataSource.OpenConnectionAsync();
@@ -89,5 +89,16 @@ public sealed class Showcase(Jobs jobs, NpgsqlDataSource dataSource)
         await jobs.EnqueueReindexProductAsync(queueTx, new ReindexProduct(sku)); // QUE0105
         await queueTx.CommitAsync();
         await productsTx.CommitAsync();
+    }
+
+    /// <summary>QUE0106: two enqueues on one transaction at once; its connection runs one command at a time.</summary>
+    public async Task ConcurrentEnqueuesAsync(string sku)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await Task.WhenAll(
+            jobs.EnqueueReindexProductAsync(tx, new ReindexProduct(sku)), // QUE0106
+            jobs.EnqueueReindexProductAsync(tx, new ReindexProduct(sku + "-variant"))); // QUE0106
+        await tx.CommitAsync();
     }
 }

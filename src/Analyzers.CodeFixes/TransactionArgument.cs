@@ -105,7 +105,7 @@ internal static class TransactionArgument
             }
 
             var directive = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(@namespace))
-                .WithTrailingTrivia(SyntaxFactory.ElasticCarriageReturnLineFeed);
+                .WithTrailingTrivia(EndOfLine(editor.OriginalRoot));
             var usings = currentUnit.Usings;
 
             // Keep an ordinal-sorted list sorted (System first, as dotnet_sort_system_directives_first does); otherwise append.
@@ -122,6 +122,20 @@ internal static class TransactionArgument
 
             return currentUnit.WithUsings(usings.Insert(position, directive));
         });
+    }
+
+    /// <summary>The line break the document already uses, so a fix never mixes CRLF into an LF file (or the reverse).</summary>
+    public static SyntaxTrivia EndOfLine(SyntaxNode root)
+    {
+        foreach (var trivia in root.DescendantTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                return SyntaxFactory.ElasticEndOfLine(trivia.ToString());
+            }
+        }
+
+        return SyntaxFactory.ElasticEndOfLine("\n");
     }
 
     private static bool IsDbTransaction(ITypeSymbol? type)

@@ -10,6 +10,7 @@ public static class DiagnosticDescriptors
     public const string EnqueueOnFinishedTransactionId = "QUE0103";
     public const string EnqueueNotAwaitedId = "QUE0104";
     public const string EnqueueOnOtherConnectionId = "QUE0105";
+    public const string ConcurrentEnqueueId = "QUE0106";
 
     private const string UsageCategory = "Queues.Usage";
     private const string HelpLinkBase = "https://github.com/queues-dotnet/queues/blob/main/docs/diagnostics/";
@@ -63,9 +64,21 @@ public static class DiagnosticDescriptors
         title: "Enqueue transaction belongs to another connection",
         messageFormat: "'{0}' enqueues on a transaction of connection '{1}', but '{2}' writes through connection '{3}'; the job does not commit with that write",
         category: UsageCategory,
-        defaultSeverity: DiagnosticSeverity.Info,
+        defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
         description: "A transaction belongs to one connection. Writes through another connection are not part of it, so the job and "
             + "those writes commit separately.",
         helpLinkUri: HelpLinkBase + EnqueueOnOtherConnectionId + ".md");
+
+    public static readonly DiagnosticDescriptor ConcurrentEnqueue = new(
+        id: ConcurrentEnqueueId,
+        title: "Enqueue runs beside another command on the same transaction",
+        messageFormat: "'{0}' runs while '{1}' may still be running on the same transaction; a connection runs one command at a time, so await each before starting the next",
+        category: UsageCategory,
+        defaultSeverity: DiagnosticSeverity.Warning,
+        isEnabledByDefault: true,
+        description: "A transaction lives on one connection, and Npgsql runs one command at a time per connection. Enqueues started "
+            + "together (Task.WhenAll, a Select of enqueues, Parallel.ForEachAsync) or while another command on the transaction is "
+            + "still running fail at run time with \"A command is already in progress\"; use the Many overload or await them one by one.",
+        helpLinkUri: HelpLinkBase + ConcurrentEnqueueId + ".md");
 }

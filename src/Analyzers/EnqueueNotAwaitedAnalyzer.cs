@@ -8,12 +8,16 @@ namespace Queues.Analyzers;
 
 /// <summary>
 /// QUE0104: the task returned by an enqueue call is dropped (expression statement, discard, or an unawaited
-/// <c>ConfigureAwait</c>), so the insert may still be running when the caller's transaction commits or is disposed.
+/// <c>ConfigureAwait</c>, a local never read again), or kept in a local that is first read only after the transaction was committed,
+/// rolled back or disposed: either way the insert may still be running when the caller's transaction ends.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
 {
     private const string ConfigureAwaitName = "ConfigureAwait";
+
+    /// <summary>Diagnostic property, present when the code fix can await the call where it stands.</summary>
+    public const string AddAwaitProperty = "AddAwait";
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.EnqueueNotAwaited);
@@ -43,13 +47,40 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (IsResultDropped(invocation))
+        var dropped = IsResultDropped(invocation);
+        if (dropped || IsAwaitedOnlyAfterTheTransactionEnds(invocation, symbols))
         {
+            // Awaiting in place is the one obvious fix for a dropped task in an async function; a kept task is the user's to move.
+            var properties = dropped && invocation.Parent is not IConditionalAccessOperation
+                && Operations.IsAsyncFunction(Operations.InnermostFunction(invocation), context.ContainingSymbol)
+                ? ImmutableDictionary<string, string?>.Empty.Add(AddAwaitProperty, "true")
+                : ImmutableDictionary<string, string?>.Empty;
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.EnqueueNotAwaited,
                 invocation.Syntax.GetLocation(),
+                properties,
                 invocation.TargetMethod.Name));
         }
+    }
+
+    /// <summary>
+    /// <c>var pending = jobs.Enqueue…Async(tx, …)</c> that is never read again, or is first read only after <c>tx</c> is committed, rolled
+    /// back or disposed: the insert can still be running when the transaction ends.
+    /// </summary>
+    private static bool IsAwaitedOnlyAfterTheTransactionEnds(IInvocationOperation invocation, KnownSymbols symbols)
+    {
+        if (!PendingEnqueue.TryGetStoredTask(invocation, out _, out var firstUse))
+        {
+            return false;
+        }
+
+        if (firstUse is null)
+        {
+            return true;
+        }
+
+        return EnqueueCall.TryCreate(invocation, symbols, out var call) && PendingEnqueue.TransactionOf(call, symbols) is { } transaction
+            && PendingEnqueue.FirstCallBetween(invocation, firstUse.Syntax.SpanStart, c => PendingEnqueue.Finishes(c, transaction)) is not null;
     }
 
     private static bool IsResultDropped(IInvocationOperation invocation)

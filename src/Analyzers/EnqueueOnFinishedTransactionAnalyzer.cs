@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -8,7 +9,8 @@ namespace Queues.Analyzers;
 
 /// <summary>
 /// QUE0103: an enqueue on a transaction that every path to the call has already committed, rolled back or disposed (including by
-/// the end of a <c>using</c> block). Flow analysis within one function; a transaction captured from an outer function is left alone,
+/// the end of a <c>using</c> block), or whose connection it has closed or disposed. Views of the transaction (casts,
+/// <c>GetDbTransaction()</c> in a local) are the same transaction. Flow analysis within one function; a transaction captured from an outer function is left alone,
 /// because when the lambda runs is not known here.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -45,8 +47,17 @@ public sealed class EnqueueOnFinishedTransactionAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var member = Operations.Root(call.Invocation);
+        var aliases = TransactionFacts.AliasesOf(transaction, member, symbols);
+        var connections = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        if (TransactionFacts.ConnectionOf(aliases, member, symbols) is { } connection
+            && IsOwnedBy(connection, Operations.InnermostFunction(call.Invocation), context.ContainingSymbol))
+        {
+            connections.Add(connection);
+        }
+
         var graph = FinishedTransactionFlow.GraphFor(context.GetControlFlowGraph(), call.Invocation);
-        if (graph is not null && FinishedTransactionFlow.IsFinishedAt(graph, call.Invocation.Syntax, transaction))
+        if (graph is not null && FinishedTransactionFlow.IsFinishedAt(graph, call.Invocation.Syntax, aliases, connections))
         {
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.EnqueueOnFinishedTransaction,

@@ -102,8 +102,9 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
         var bestCarries = false;
         foreach (var candidate in scope.Transactions)
         {
-            if (SymbolEqualityComparer.Default.Equals(candidate.Symbol, own))
+            if (own is not null && SymbolEqualityComparer.Default.Equals(TransactionFacts.RootOf(candidate.Symbol, root, symbols), own))
             {
+                // The same transaction under another name (a cast or GetDbTransaction() kept in a local).
                 continue;
             }
 

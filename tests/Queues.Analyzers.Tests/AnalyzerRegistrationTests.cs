@@ -23,7 +23,7 @@ public sealed class AnalyzerRegistrationTests
     {
         var ids = AllAnalyzers().SelectMany(a => a.SupportedDiagnostics).Select(d => d.Id).Order(StringComparer.Ordinal);
 
-        Assert.Equal(["QUE0101", "QUE0102", "QUE0103", "QUE0104", "QUE0105"], ids);
+        Assert.Equal(["QUE0101", "QUE0102", "QUE0103", "QUE0104", "QUE0105", "QUE0106"], ids);
     }
 
     [Theory]

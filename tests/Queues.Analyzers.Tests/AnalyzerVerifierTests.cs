@@ -2,7 +2,7 @@ using Verifier = Queues.Analyzers.Tests.Verification.AnalyzerVerifier<Queues.Ana
 
 namespace Queues.Analyzers.Tests;
 
-/// <summary>The harness must fail loudly; a verifier that cannot fail proves nothing.</summary>
+/// <summary>The verifier, as configured for Queues (stubs, markup), must fail loudly; a verifier that cannot fail proves nothing.</summary>
 public sealed class AnalyzerVerifierTests
 {
     [Fact]
@@ -21,10 +21,9 @@ public sealed class AnalyzerVerifierTests
             }
             """;
 
-        var exception = await Assert.ThrowsAsync<Xunit.Sdk.FailException>(() => Verifier.VerifyAsync(source));
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => Verifier.VerifyAsync(source));
 
-        Assert.Contains("Missing:", exception.Message, StringComparison.Ordinal);
-        Assert.Contains("QUE0104 at Test0.cs(9,15)", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("expected \"1\" actual \"0\"", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -41,10 +40,10 @@ public sealed class AnalyzerVerifierTests
             }
             """;
 
-        var exception = await Assert.ThrowsAsync<Xunit.Sdk.FailException>(() => Verifier.VerifyAsync(source));
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => Verifier.VerifyAsync(source));
 
-        Assert.Contains("Unexpected:", exception.Message, StringComparison.Ordinal);
-        Assert.Contains("QUE0104 at Test0.cs(7,53)", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("expected \"0\" actual \"1\"", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("/0/Test0.cs(7,53): warning QUE0104", exception.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +58,7 @@ public sealed class AnalyzerVerifierTests
             }
             """;
 
-        var exception = await Assert.ThrowsAsync<Xunit.Sdk.FailException>(() => Verifier.VerifyAsync(source));
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => Verifier.VerifyAsync(source));
 
         Assert.Contains("CS0103", exception.Message, StringComparison.Ordinal);
     }
@@ -78,6 +77,8 @@ public sealed class AnalyzerVerifierTests
             }
             """;
 
-        await Assert.ThrowsAsync<Xunit.Sdk.FailException>(() => Verifier.VerifyAsync(source));
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => Verifier.VerifyAsync(source));
+
+        Assert.Contains("Expected diagnostic to end at column", exception.Message, StringComparison.Ordinal);
     }
 }

@@ -172,7 +172,9 @@ public sealed class DualWriteAnalyzerTests
             }
             """;
 
-        var diagnostics = await new Verifier.Test { TestCode = source }.RunAsync();
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+        var diagnostics = test.Reported;
 
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal(

@@ -147,7 +147,9 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
             }
             """;
 
-        var diagnostics = await new Verifier.Test { TestCode = source }.RunAsync();
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+        var diagnostics = test.Reported;
 
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal(
@@ -388,10 +390,9 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
             }
             """;
 
-        var test = new Verifier.Test { TestCode = source };
-        test.Sources.Clear();
-
-        var diagnostics = await test.RunAsync();
+        var test = new Verifier.Test { TestCode = source, IncludeStubs = false };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+        var diagnostics = test.Reported;
 
         Assert.Empty(diagnostics);
     }

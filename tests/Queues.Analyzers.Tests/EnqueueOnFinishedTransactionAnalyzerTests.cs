@@ -201,7 +201,9 @@ public sealed class EnqueueOnFinishedTransactionAnalyzerTests
             }
             """;
 
-        var diagnostics = await new Verifier.Test { TestCode = source }.RunAsync();
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+        var diagnostics = test.Reported;
 
         Assert.Equal(
             "'EnqueueUserOnboardingAsync' enqueues on 'orderTx' after it was committed, rolled back or disposed; enqueue before the transaction ends",

@@ -33,10 +33,12 @@ public sealed class EnqueueOnOtherConnectionAnalyzerTests
             }
             """;
 
-        var diagnostics = await new Verifier.Test { TestCode = source }.RunAsync();
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+        var diagnostics = test.Reported;
 
         var diagnostic = Assert.Single(diagnostics);
-        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Info, diagnostic.Severity);
+        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Warning, diagnostic.Severity);
         Assert.Equal(
             "'EnqueueUserOnboardingAsync' enqueues on a transaction of connection 'queue', but 'ExecuteNonQueryAsync' writes through connection 'users'; the job does not commit with that write",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));

@@ -16,17 +16,27 @@ namespace Queues.Analyzers.Internal;
 internal sealed class FinishedTransactionFlow
 {
     private readonly ControlFlowGraph _graph;
-    private readonly ISymbol _transaction;
+    private readonly HashSet<ISymbol> _transactions;
+    private readonly HashSet<ISymbol> _connections;
     private readonly HashSet<CaptureId> _captures = new();
+    private readonly HashSet<CaptureId> _connectionCaptures = new();
 
-    private FinishedTransactionFlow(ControlFlowGraph graph, ISymbol transaction)
+    private FinishedTransactionFlow(ControlFlowGraph graph, HashSet<ISymbol> transactions, HashSet<ISymbol> connections)
     {
         _graph = graph;
-        _transaction = transaction;
+        _transactions = transactions;
+        _connections = connections;
     }
 
     public static bool IsFinishedAt(ControlFlowGraph graph, SyntaxNode call, ISymbol transaction) =>
-        new FinishedTransactionFlow(graph, transaction).Run(call);
+        new FinishedTransactionFlow(graph, new HashSet<ISymbol>(SymbolEqualityComparer.Default) { transaction }, new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Run(call);
+
+    /// <summary>
+    /// As above, where the transaction goes by several names (<c>var npgsql = (NpgsqlTransaction)tx.GetDbTransaction()</c>) and closing or
+    /// disposing its connection also ends it.
+    /// </summary>
+    public static bool IsFinishedAt(ControlFlowGraph graph, SyntaxNode call, HashSet<ISymbol> transactions, HashSet<ISymbol> connections) =>
+        new FinishedTransactionFlow(graph, transactions, connections).Run(call);
 
     /// <summary>Descends from the member's graph into the lambdas and local functions that hold <paramref name="operation"/>.</summary>
     public static ControlFlowGraph? GraphFor(ControlFlowGraph memberGraph, IOperation operation)
@@ -130,7 +140,7 @@ internal sealed class FinishedTransactionFlow
 
         foreach (var block in blocks)
         {
-            var nullCheck = block.BranchValue is IIsNullOperation isNull && RefersToTransaction(isNull.Operand);
+            var nullCheck = block.BranchValue is IIsNullOperation isNull && (RefersToTransaction(isNull.Operand) || RefersToConnection(isNull.Operand));
             if (block.ConditionalSuccessor is { } conditional)
             {
                 AddEdge(predecessors, block, conditional, nullCheck && block.ConditionKind == ControlFlowConditionKind.WhenTrue);
@@ -248,6 +258,10 @@ internal sealed class FinishedTransactionFlow
                         when TransactionFacts.IsFinishingCall(invocation) && RefersToTransaction(instance):
                         state = true;
                         break;
+                    case IInvocationOperation { Instance: { } instance, TargetMethod.Name: "Close" or "CloseAsync" or "Dispose" or "DisposeAsync" }
+                        when RefersToConnection(instance):
+                        state = true;
+                        break;
                     case ISimpleAssignmentOperation assignment when RefersToTransaction(assignment.Target):
                         state = false;
                         break;
@@ -276,6 +290,11 @@ internal sealed class FinishedTransactionFlow
                         {
                             _captures.Add(capture.Id);
                         }
+
+                        if (node is IFlowCaptureOperation connectionCapture && RefersToConnection(connectionCapture.Value))
+                        {
+                            _connectionCaptures.Add(connectionCapture.Id);
+                        }
                     }
                 }
             }
@@ -291,7 +310,24 @@ internal sealed class FinishedTransactionFlow
 
         return operation is IFlowCaptureReferenceOperation reference
             ? _captures.Contains(reference.Id)
-            : SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(operation), _transaction);
+            : Operations.ReferencedSymbol(operation) is { } symbol && _transactions.Contains(symbol);
+    }
+
+    private bool RefersToConnection(IOperation operation)
+    {
+        if (_connections.Count == 0)
+        {
+            return false;
+        }
+
+        while (operation is IConversionOperation conversion)
+        {
+            operation = conversion.Operand;
+        }
+
+        return operation is IFlowCaptureReferenceOperation reference
+            ? _connectionCaptures.Contains(reference.Id)
+            : Operations.ReferencedSymbol(operation) is { } symbol && _connections.Contains(symbol);
     }
 
     private static bool ContainsCall(IOperation operation, SyntaxNode call)

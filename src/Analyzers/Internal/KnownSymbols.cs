@@ -22,6 +22,12 @@ internal sealed class KnownSymbols
         DataConnection = compilation.GetTypeByMetadataName("System.Data.IDbConnection");
         DbCommand = compilation.GetTypeByMetadataName("System.Data.Common.DbCommand");
         DataCommand = compilation.GetTypeByMetadataName("System.Data.IDbCommand");
+        DbBatch = compilation.GetTypeByMetadataName("System.Data.Common.DbBatch");
+        DbBatchCommand = compilation.GetTypeByMetadataName("System.Data.Common.DbBatchCommand");
+        NpgsqlBatch = compilation.GetTypeByMetadataName("Npgsql.NpgsqlBatch");
+        NpgsqlBatchCommand = compilation.GetTypeByMetadataName("Npgsql.NpgsqlBatchCommand");
+        DbDataSource = compilation.GetTypeByMetadataName("System.Data.Common.DbDataSource");
+        NpgsqlDataSource = compilation.GetTypeByMetadataName("Npgsql.NpgsqlDataSource");
         TransactionScope = compilation.GetTypeByMetadataName("System.Transactions.TransactionScope");
         EfDbContext = compilation.GetTypeByMetadataName("Microsoft.EntityFrameworkCore.DbContext");
         EfContextTransaction = compilation.GetTypeByMetadataName("Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction");
@@ -47,6 +53,18 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? DbCommand { get; }
 
     public INamedTypeSymbol? DataCommand { get; }
+
+    public INamedTypeSymbol? DbBatch { get; }
+
+    public INamedTypeSymbol? DbBatchCommand { get; }
+
+    public INamedTypeSymbol? NpgsqlBatch { get; }
+
+    public INamedTypeSymbol? NpgsqlBatchCommand { get; }
+
+    public INamedTypeSymbol? DbDataSource { get; }
+
+    public INamedTypeSymbol? NpgsqlDataSource { get; }
 
     public INamedTypeSymbol? TransactionScope { get; }
 
@@ -85,6 +103,13 @@ internal sealed class KnownSymbols
     public bool IsConnection(ITypeSymbol? type) => IsOrDerives(type, DbConnection) || Implements(type, DataConnection);
 
     public bool IsCommand(ITypeSymbol? type) => IsOrDerives(type, DbCommand) || Implements(type, DataCommand);
+
+    public bool IsBatch(ITypeSymbol? type) => IsOrDerives(type, DbBatch) || IsOrDerives(type, NpgsqlBatch);
+
+    public bool IsBatchCommand(ITypeSymbol? type) => IsOrDerives(type, DbBatchCommand) || IsOrDerives(type, NpgsqlBatchCommand);
+
+    /// <summary>A data source hands out commands and batches that run on a pooled connection of their own.</summary>
+    public bool IsDataSource(ITypeSymbol? type) => IsOrDerives(type, DbDataSource) || IsOrDerives(type, NpgsqlDataSource);
 
     public bool IsDbContext(ITypeSymbol? type) => IsOrDerives(type, EfDbContext);
 

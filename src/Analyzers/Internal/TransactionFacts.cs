@@ -133,6 +133,20 @@ internal static class TransactionFacts
 
     public static TransactionRoot ResolveRoot(IOperation value, KnownSymbols symbols)
     {
+        var current = StripConversions(value, symbols);
+        if (Operations.ReferencedSymbol(current) is { } symbol)
+        {
+            return new TransactionRoot(TransactionRootKind.Symbol, RootOf(symbol, Operations.Root(value), symbols));
+        }
+
+        return IsBeginTransaction(current)
+            ? new TransactionRoot(TransactionRootKind.Fresh, null)
+            : new TransactionRoot(TransactionRootKind.Unknown, null);
+    }
+
+    /// <summary>Strips casts, <c>as</c>, awaits and EF Core's <c>GetDbTransaction()</c>: what is left names the same transaction.</summary>
+    private static IOperation StripConversions(IOperation value, KnownSymbols symbols)
+    {
         var current = Operations.Unwrap(value);
         while (current is IInvocationOperation { TargetMethod.Name: "GetDbTransaction" } getDbTransaction
             && SymbolEqualityComparer.Default.Equals(getDbTransaction.TargetMethod.ContainingType, symbols.EfContextTransactionExtensions)
@@ -141,14 +155,162 @@ internal static class TransactionFacts
             current = Operations.Unwrap(getDbTransaction.Arguments[0].Value);
         }
 
-        if (Operations.ReferencedSymbol(current) is { } symbol)
+        return current;
+    }
+
+    /// <summary>
+    /// Follows a local that is only ever a view of another transaction (<c>var npgsql = (NpgsqlTransaction)tx.GetDbTransaction();</c>,
+    /// <c>tx as NpgsqlTransaction</c>) back to the transaction it names.
+    /// </summary>
+    public static ISymbol RootOf(ISymbol symbol, IOperation root, KnownSymbols symbols)
+    {
+        for (var depth = 0; depth < 8; depth++)
         {
-            return new TransactionRoot(TransactionRootKind.Symbol, symbol);
+            if (symbol is not ILocalSymbol local || IsReassigned(local, root) || (InitializerOf(local, root) ?? PatternSourceOf(local, root)) is not { } initializer
+                || Operations.ReferencedSymbol(StripConversions(initializer, symbols)) is not { } next
+                || !symbols.IsTransaction(Operations.TypeOf(next)))
+            {
+                return symbol;
+            }
+
+            symbol = next;
         }
 
-        return IsBeginTransaction(current)
-            ? new TransactionRoot(TransactionRootKind.Fresh, null)
-            : new TransactionRoot(TransactionRootKind.Unknown, null);
+        return symbol;
+    }
+
+    /// <summary>The transaction <paramref name="transaction"/> and every local of the member that is a view of it.</summary>
+    public static HashSet<ISymbol> AliasesOf(ISymbol transaction, IOperation root, KnownSymbols symbols)
+    {
+        var aliases = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { transaction };
+        foreach (var operation in root.Descendants())
+        {
+            var local = operation switch
+            {
+                IVariableDeclaratorOperation declarator => declarator.Symbol,
+                IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol declared } => declared,
+                _ => null,
+            };
+
+            if (local is not null && symbols.IsTransaction(local.Type)
+                && SymbolEqualityComparer.Default.Equals(RootOf(local, root, symbols), transaction))
+            {
+                aliases.Add(local);
+            }
+        }
+
+        return aliases;
+    }
+
+    /// <summary>The connection a local transaction was begun on (<c>var tx = await connection.BeginTransactionAsync()</c>), if it is named.</summary>
+    public static ISymbol? ConnectionOf(HashSet<ISymbol> aliases, IOperation root, KnownSymbols symbols)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            var (target, value) = operation switch
+            {
+                IVariableDeclaratorOperation declarator => ((ISymbol?)declarator.Symbol, declarator.GetVariableInitializer()?.Value),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment => (local.Local, assignment.Value),
+                _ => (null, null),
+            };
+
+            if (target is not null && value is not null && aliases.Contains(target)
+                && Operations.Unwrap(value) is IInvocationOperation { TargetMethod.Name: "BeginTransaction" or "BeginTransactionAsync", Instance: { } owner }
+                && symbols.IsConnection(owner.Type)
+                && Operations.ReferencedSymbol(Operations.Unwrap(owner)) is { } connection)
+            {
+                return connection;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary><c>if (tx.GetDbTransaction() is NpgsqlTransaction npgsql)</c>: the value the pattern local is matched from.</summary>
+    private static IOperation? PatternSourceOf(ILocalSymbol local, IOperation root)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol declared } pattern
+                && SymbolEqualityComparer.Default.Equals(declared, local)
+                && pattern.Parent is IIsPatternOperation isPattern)
+            {
+                return isPattern.Value;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsReassigned(ILocalSymbol local, IOperation root)
+    {
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IAssignmentOperation { Target: ILocalReferenceOperation target } && SymbolEqualityComparer.Default.Equals(target.Local, local))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// EF Core: <c>db.Database.BeginTransaction[Async]()</c> or <c>UseTransaction[Async]</c> runs before <paramref name="at"/> in the member
+    /// (its result may be discarded: the context keeps it as <c>CurrentTransaction</c>), and no <c>CommitTransaction</c>/
+    /// <c>RollbackTransaction</c> on the same context comes between.
+    /// </summary>
+    public static bool ContextHasTransactionAt(ISymbol dbContext, IOperation at, IOperation root)
+    {
+        var open = false;
+        var position = at.Syntax.SpanStart;
+        var calls = new List<IInvocationOperation>();
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IInvocationOperation invocation && invocation.Syntax.SpanStart < position)
+            {
+                calls.Add(invocation);
+            }
+        }
+
+        calls.Sort(static (a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
+        foreach (var invocation in calls)
+        {
+            var facade = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+            if (facade is null || Operations.Unwrap(facade) is not IPropertyReferenceOperation { Property.Name: "Database", Instance: { } context }
+                || !SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(Operations.Unwrap(context)), dbContext))
+            {
+                continue;
+            }
+
+            switch (invocation.TargetMethod.Name)
+            {
+                case "BeginTransaction" or "BeginTransactionAsync" when !IsDiscarded(invocation):
+                    // Kept in a variable: that variable is in scope (or not) and its own flow says when it ends.
+                    break;
+                case "BeginTransaction" or "BeginTransactionAsync" or "UseTransaction" or "UseTransactionAsync":
+                    open = !(invocation.TargetMethod.Name.StartsWith("Use", System.StringComparison.Ordinal)
+                        && invocation.Arguments.Length > 1 && Operations.IsNullConstant(invocation.Arguments[1].Value));
+                    break;
+                case "CommitTransaction" or "CommitTransactionAsync" or "RollbackTransaction" or "RollbackTransactionAsync":
+                    open = false;
+                    break;
+            }
+        }
+
+        return open;
+    }
+
+    private static bool IsDiscarded(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is IAwaitOperation or IConversionOperation
+            || current.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" })
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is IExpressionStatementOperation;
     }
 
     public static bool IsBeginTransaction(IOperation operation) =>
@@ -193,15 +355,24 @@ internal static class TransactionFacts
             return true;
         }
 
+        var aliases = AliasesOf(RootOf(transaction, root, symbols), root, symbols);
+        foreach (var alias in aliases)
+        {
+            if (symbols.IsEfTransaction(Operations.TypeOf(alias)) && !symbols.IsDbTransaction(Operations.TypeOf(alias)))
+            {
+                return true;
+            }
+        }
+
         foreach (var operation in root.Descendants())
         {
             if (operation is ILocalReferenceOperation { IsDeclaration: true }
-                || !SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(operation), transaction))
+                || Operations.ReferencedSymbol(operation) is not { } referenced || !aliases.Contains(referenced))
             {
                 continue;
             }
 
-            if (!IsBookkeepingUse(operation, symbols))
+            if (!IsBookkeepingUse(operation, aliases, symbols))
             {
                 return true;
             }
@@ -210,7 +381,7 @@ internal static class TransactionFacts
         return false;
     }
 
-    private static bool IsBookkeepingUse(IOperation reference, KnownSymbols symbols)
+    private static bool IsBookkeepingUse(IOperation reference, HashSet<ISymbol> aliases, KnownSymbols symbols)
     {
         var use = reference;
         while (true)
@@ -238,8 +409,11 @@ internal static class TransactionFacts
                 return IsFinishingCall(invocation);
             case ISimpleAssignmentOperation assignment when assignment.Target == use:
                 return true;
-            case IUsingOperation or IVariableInitializerOperation { Parent: IVariableDeclaratorOperation }:
-                return use.Parent is IUsingOperation;
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                // The initializer of a view of the same transaction; the view's own uses are looked at in turn.
+                return aliases.Contains(declarator.Symbol);
+            case IUsingOperation:
+                return true;
             default:
                 return false;
         }

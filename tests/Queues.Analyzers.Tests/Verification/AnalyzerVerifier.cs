@@ -1,148 +1,93 @@
-using Queues.Tests.Shared;
 using System.Collections.Immutable;
-using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Testing;
 using Microsoft.CodeAnalysis.Diagnostics;
-using Microsoft.CodeAnalysis.Text;
+using Microsoft.CodeAnalysis.Testing;
 
 namespace Queues.Analyzers.Tests.Verification;
 
 /// <summary>
-/// A thin stand-in for Microsoft.CodeAnalysis.CSharp.Analyzer.Testing, which the NuGet mirror this repo builds from does not carry.
-/// It accepts the same markup (<c>{|QUE0104:span|}</c> and <c>[|span|]</c>) and the same call shapes
-/// (<c>VerifyAsync(source)</c>, or <c>new Test { TestCode = …, Sources = { … } }.RunAsync()</c>), so moving to the real package means
-/// swapping this type for <c>CSharpAnalyzerVerifier&lt;TAnalyzer, DefaultVerifier&gt;</c> and the stubs into <c>TestState.Sources</c>.
+/// <see cref="CSharpAnalyzerTest{TAnalyzer, TVerifier}"/> with what every Queues analyzer test shares: the stubs of the Queues
+/// runtime, Npgsql, EF Core, Dapper and the generated enqueue methods (<see cref="TestSources"/>), the latest language version and
+/// nullable enabled. Markup is the package's: <c>[|span|]</c> for the analyzer's one rule, <c>{|QUE0101:span|}</c> to name one.
 /// </summary>
 internal static class AnalyzerVerifier<TAnalyzer>
     where TAnalyzer : DiagnosticAnalyzer, new()
 {
-    /// <summary>Verifies <paramref name="markupSource"/> against the runtime stubs and generated enqueue methods.</summary>
-    public static Task VerifyAsync(string markupSource) => new Test { TestCode = markupSource }.RunAsync();
+    public static Task VerifyAsync(string markupSource) => new Test { TestCode = markupSource }.RunAsync(TestContext.Current.CancellationToken);
 
-    internal sealed class Test
+    internal sealed class Test : CSharpAnalyzerTest<TAnalyzer, DefaultVerifier>
     {
-        /// <summary>The source under test, with diagnostic markup.</summary>
-        public string TestCode { get; set; } = string.Empty;
+        public Test() => QueuesTestState.Configure(this);
 
-        /// <summary>Extra syntax trees, without markup. Clear it to compile the test code alone.</summary>
-        public List<string> Sources { get; } = [TestSources.RuntimeStubs, TestSources.GeneratedEnqueueMethods, TestSources.EfCoreStubs, TestSources.DapperStubs];
+        /// <summary>Add the stubs as further sources (the default); clear it to compile the test code alone.</summary>
+        public bool IncludeStubs { get; set; } = true;
 
-        /// <summary>Runs the analyzer and fails unless its diagnostics are exactly the marked spans; returns them for targeted assertions.</summary>
-        public async Task<ImmutableArray<Diagnostic>> RunAsync()
+        private readonly List<Diagnostic> _reported = [];
+
+        /// <summary>
+        /// Every diagnostic the analyzer reported in the test code, once each (the package checks some sources more than once), for
+        /// targeted assertions on messages and additional locations after a run.
+        /// </summary>
+        public IReadOnlyList<Diagnostic> Reported =>
+            _reported.DistinctBy(d => (d.Id, d.Location.SourceTree?.FilePath, d.Location.SourceSpan)).OrderBy(d => d.Location.SourceSpan.Start).ToList();
+
+        protected override ParseOptions CreateParseOptions() => QueuesTestState.ParseOptions(base.CreateParseOptions());
+
+        protected override CompilationOptions CreateCompilationOptions() => QueuesTestState.CompilationOptions(base.CreateCompilationOptions());
+
+        protected override Task RunImplAsync(CancellationToken cancellationToken)
         {
-            var cancellationToken = TestContext.Current.CancellationToken;
-            var analyzer = new TAnalyzer();
-            var (source, expected) = MarkupParser.Parse(TestCode, DefaultDiagnosticId(analyzer));
-
-            var parseOptions = new CSharpParseOptions(LanguageVersion.Latest);
-            var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(source, parseOptions, path: "Test0.cs", encoding: Encoding.UTF8, cancellationToken) };
-            for (var i = 0; i < Sources.Count; i++)
-            {
-                trees.Add(CSharpSyntaxTree.ParseText(Sources[i], parseOptions, path: $"Test{i + 1}.cs", encoding: Encoding.UTF8, cancellationToken));
-            }
-
-            var compilation = CSharpCompilation.Create(
-                "TestProject",
-                trees,
-                TestReferences.All,
-                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
-
-            var compilerErrors = compilation.GetDiagnostics(cancellationToken).Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-            if (compilerErrors.Count > 0)
-            {
-                Assert.Fail("The test source does not compile:" + Environment.NewLine + string.Join(Environment.NewLine, compilerErrors.Select(d => "  " + d)));
-            }
-
-            var analyzerExceptions = new List<string>();
-            var options = new CompilationWithAnalyzersOptions(
-                new AnalyzerOptions([]),
-                onAnalyzerException: (exception, _, diagnostic) => analyzerExceptions.Add(diagnostic + Environment.NewLine + exception),
-                concurrentAnalysis: true,
-                logAnalyzerExecutionTime: false);
-            var actualDiagnostics = await compilation
-                .WithAnalyzers([analyzer], options)
-                .GetAnalyzerDiagnosticsAsync(cancellationToken);
-
-            if (analyzerExceptions.Count > 0)
-            {
-                Assert.Fail("The analyzer threw:" + Environment.NewLine + string.Join(Environment.NewLine, analyzerExceptions));
-            }
-
-            var actual = actualDiagnostics.Select(ExpectedDiagnostic.FromDiagnostic).ToList();
-            Compare(expected, actual, trees);
-            return actualDiagnostics;
-        }
-
-        private static string? DefaultDiagnosticId(DiagnosticAnalyzer analyzer)
-        {
-            var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).Distinct(StringComparer.Ordinal).ToList();
-            return ids.Count == 1 ? ids[0] : null;
-        }
-
-        private static void Compare(IReadOnlyList<ExpectedDiagnostic> expected, IReadOnlyList<ExpectedDiagnostic> actual, IReadOnlyList<SyntaxTree> trees)
-        {
-            var missing = expected.ToList();
-            var unexpected = new List<ExpectedDiagnostic>();
-            foreach (var diagnostic in actual)
-            {
-                if (!missing.Remove(diagnostic))
-                {
-                    unexpected.Add(diagnostic);
-                }
-            }
-
-            if (missing.Count == 0 && unexpected.Count == 0)
-            {
-                return;
-            }
-
-            var message = new StringBuilder()
-                .AppendLine("Diagnostics did not match.")
-                .AppendLine("Expected:").Append(Describe(expected, trees))
-                .AppendLine("Actual:").Append(Describe(actual, trees))
-                .AppendLine("Missing:").Append(Describe(missing, trees))
-                .AppendLine("Unexpected:").Append(Describe(unexpected, trees));
-            Assert.Fail(message.ToString());
-        }
-
-        private static string Describe(IEnumerable<ExpectedDiagnostic> diagnostics, IReadOnlyList<SyntaxTree> trees)
-        {
-            var builder = new StringBuilder();
-            foreach (var diagnostic in diagnostics.OrderBy(d => d.Path, StringComparer.Ordinal).ThenBy(d => d.Span.Start))
-            {
-                var tree = trees.FirstOrDefault(t => t.FilePath == diagnostic.Path);
-                var where = tree is null ? $"{diagnostic.Path}{diagnostic.Span}" : Format(tree, diagnostic.Span);
-                var text = tree?.GetText().ToString(diagnostic.Span);
-                builder.Append("  ").Append(diagnostic.Id).Append(" at ").Append(where);
-                if (text is not null)
-                {
-                    builder.Append(": ").Append(text.ReplaceLineEndings(" "));
-                }
-
-                builder.AppendLine();
-            }
-
-            return builder.Length == 0 ? "  (none)" + Environment.NewLine : builder.ToString();
-        }
-
-        private static string Format(SyntaxTree tree, TextSpan span)
-        {
-            var lines = tree.GetLineSpan(span);
-            return $"{tree.FilePath}({lines.StartLinePosition.Line + 1},{lines.StartLinePosition.Character + 1})-({lines.EndLinePosition.Line + 1},{lines.EndLinePosition.Character + 1})";
+            QueuesTestState.AddStubs(TestState, IncludeStubs);
+            DiagnosticVerifier = (actual, _, _) => _reported.Add(actual);
+            return base.RunImplAsync(cancellationToken);
         }
     }
 }
 
-/// <summary>The test host's own framework: every assembly the runtime trusts, which is at least what the stubs need.</summary>
+/// <summary>The setup shared by the analyzer and code-fix tests; the part of the old in-repo harness the package does not replace.</summary>
+internal static class QueuesTestState
+{
+    /// <summary>
+    /// .NET 8's reference pack: the package resolves Microsoft.NETCore.App.Ref 8.0.0 through the machine's NuGet sources (the
+    /// mirror serves it) into a cache under the temp folder, once per machine.
+    /// </summary>
+    public static readonly ReferenceAssemblies ReferenceAssemblies = ReferenceAssemblies.Net.Net80;
+
+    public static void Configure<TVerifier>(AnalyzerTest<TVerifier> test)
+        where TVerifier : IVerifier, new()
+    {
+        test.ReferenceAssemblies = ReferenceAssemblies;
+    }
+
+    public static void AddStubs(SolutionState state, bool include)
+    {
+        if (!include || state.Sources.Any(s => s.filename.EndsWith("QueuesStubs.Runtime.cs", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        state.Sources.Add(("/0/QueuesStubs.Runtime.cs", TestSources.RuntimeStubs));
+        state.Sources.Add(("/0/QueuesStubs.Generated.cs", TestSources.GeneratedEnqueueMethods));
+        state.Sources.Add(("/0/QueuesStubs.EfCore.cs", TestSources.EfCoreStubs));
+        state.Sources.Add(("/0/QueuesStubs.Dapper.cs", TestSources.DapperStubs));
+    }
+
+    public static ParseOptions ParseOptions(ParseOptions options) => ((CSharpParseOptions)options).WithLanguageVersion(LanguageVersion.Latest);
+
+    public static CompilationOptions CompilationOptions(CompilationOptions options) =>
+        ((CSharpCompilationOptions)options).WithNullableContextOptions(NullableContextOptions.Enable);
+}
+
+/// <summary>The same reference assemblies, for tests that build a compilation themselves (the corpus).</summary>
 internal static class TestReferences
 {
-    private static readonly Lazy<ImmutableArray<MetadataReference>> Lazy = new(() =>
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Order(StringComparer.Ordinal)
-            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
-            .ToImmutableArray());
+    private static readonly Lazy<Task<ImmutableArray<MetadataReference>>> Resolved =
+        new(() => QueuesTestState.ReferenceAssemblies.ResolveAsync(LanguageNames.CSharp, CancellationToken.None));
 
-    public static ImmutableArray<MetadataReference> All => Lazy.Value;
+    public static Task<ImmutableArray<MetadataReference>> ResolveAsync(CancellationToken cancellationToken) => Resolved.Value.WaitAsync(cancellationToken);
+
+    /// <summary>For synchronous helpers; resolved once per test run.</summary>
+    public static ImmutableArray<MetadataReference> All => Resolved.Value.GetAwaiter().GetResult();
 }

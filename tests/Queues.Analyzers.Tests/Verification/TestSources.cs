@@ -28,6 +28,18 @@ internal static class TestSources
                 public override void Rollback(string savepointName) { }
                 public override Task RollbackAsync(string savepointName, CancellationToken cancellationToken = default) => Task.CompletedTask;
                 public override ValueTask DisposeAsync() => default;
+                public override Task SaveAsync(string savepointName, CancellationToken cancellationToken = default) => Task.CompletedTask;
+            }
+
+            public sealed class NpgsqlBinaryImporter : System.IAsyncDisposable
+            {
+                public Task WriteRowAsync(CancellationToken cancellationToken = default, params object?[] values) => Task.CompletedTask;
+                public ValueTask<ulong> CompleteAsync(CancellationToken cancellationToken = default) => new(0UL);
+                public ValueTask DisposeAsync() => default;
+            }
+
+            public sealed class PostgresException : DbException
+            {
             }
 
             public sealed class NpgsqlConnection : DbConnection
@@ -46,6 +58,9 @@ internal static class TestSources
                 public new ValueTask<NpgsqlTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) => new(new NpgsqlTransaction());
                 protected override DbTransaction BeginDbTransaction(IsolationLevel isolationLevel) => new NpgsqlTransaction();
                 public new NpgsqlCommand CreateCommand() => new();
+                public new NpgsqlBatch CreateBatch() => new();
+                public NpgsqlBinaryImporter BeginBinaryImport(string copyFromCommand) => new();
+                public Task<NpgsqlBinaryImporter> BeginBinaryImportAsync(string copyFromCommand, CancellationToken cancellationToken = default) => Task.FromResult(new NpgsqlBinaryImporter());
                 protected override DbCommand CreateDbCommand() => new NpgsqlCommand();
             }
 
@@ -54,6 +69,41 @@ internal static class TestSources
                 public NpgsqlConnection OpenConnection() => new();
                 public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken = default) => new(new NpgsqlConnection());
                 public NpgsqlConnection CreateConnection() => new();
+                public NpgsqlCommand CreateCommand(string? commandText = null) => new();
+                public NpgsqlBatch CreateBatch() => new();
+            }
+
+            public sealed class NpgsqlBatchCommand : DbBatchCommand
+            {
+                public NpgsqlBatchCommand() { }
+                public NpgsqlBatchCommand(string commandText) { }
+                [AllowNull] public override string CommandText { get; set; } = "";
+                public override CommandType CommandType { get; set; }
+                public override int RecordsAffected => 0;
+                protected override DbParameterCollection DbParameterCollection => null!;
+            }
+
+            public sealed class NpgsqlBatch : DbBatch
+            {
+                public NpgsqlBatch() { }
+                public NpgsqlBatch(NpgsqlConnection? connection = null, NpgsqlTransaction? transaction = null) { }
+                public new System.Collections.Generic.List<NpgsqlBatchCommand> BatchCommands { get; } = new();
+                protected override DbBatchCommandCollection DbBatchCommands => null!;
+                public override int Timeout { get; set; }
+                public new NpgsqlConnection? Connection { get; set; }
+                public new NpgsqlTransaction? Transaction { get; set; }
+                protected override DbConnection? DbConnection { get; set; }
+                protected override DbTransaction? DbTransaction { get; set; }
+                public override void Cancel() { }
+                public override int ExecuteNonQuery() => 0;
+                public override Task<int> ExecuteNonQueryAsync(CancellationToken cancellationToken = default) => Task.FromResult(0);
+                public override object? ExecuteScalar() => null;
+                public override Task<object?> ExecuteScalarAsync(CancellationToken cancellationToken = default) => Task.FromResult<object?>(null);
+                public override void Prepare() { }
+                public override Task PrepareAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+                protected override DbBatchCommand CreateDbBatchCommand() => new NpgsqlBatchCommand();
+                protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => null!;
+                protected override Task<DbDataReader> ExecuteDbDataReaderAsync(CommandBehavior behavior, CancellationToken cancellationToken) => Task.FromResult<DbDataReader>(null!);
             }
 
             public sealed class NpgsqlCommand : DbCommand
@@ -203,6 +253,9 @@ internal static class TestSources
             {
                 public static System.Data.Common.DbConnection GetDbConnection(this DatabaseFacade databaseFacade) => new Npgsql.NpgsqlConnection();
                 public static Task<int> ExecuteSqlRawAsync(this DatabaseFacade databaseFacade, string sql, CancellationToken cancellationToken = default) => Task.FromResult(0);
+                public static Task<int> ExecuteSqlAsync(this DatabaseFacade databaseFacade, System.FormattableString sql, CancellationToken cancellationToken = default) => Task.FromResult(0);
+                public static Storage.IDbContextTransaction? UseTransaction(this DatabaseFacade databaseFacade, System.Data.Common.DbTransaction? transaction) => null;
+                public static Task<Storage.IDbContextTransaction?> UseTransactionAsync(this DatabaseFacade databaseFacade, System.Data.Common.DbTransaction? transaction, CancellationToken cancellationToken = default) => Task.FromResult<Storage.IDbContextTransaction?>(null);
             }
         }
 
@@ -217,6 +270,10 @@ internal static class TestSources
                 public virtual IDbContextTransaction? CurrentTransaction => null;
                 public virtual IDbContextTransaction BeginTransaction() => new ContextTransaction();
                 public virtual Task<IDbContextTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) => Task.FromResult<IDbContextTransaction>(new ContextTransaction());
+                public virtual void CommitTransaction() { }
+                public virtual Task CommitTransactionAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+                public virtual void RollbackTransaction() { }
+                public virtual Task RollbackTransactionAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
                 private sealed class ContextTransaction : IDbContextTransaction
                 {
@@ -275,6 +332,11 @@ internal static class TestSources
             {
                 public static int Execute(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => 0;
                 public static Task<int> ExecuteAsync(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult(0);
+                public static T? ExecuteScalar<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => default;
+                public static System.Collections.Generic.IEnumerable<T> Query<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, bool buffered = true, int? commandTimeout = null, CommandType? commandType = null) => System.Array.Empty<T>();
+                public static Task<System.Collections.Generic.IEnumerable<T>> QueryAsync<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult<System.Collections.Generic.IEnumerable<T>>(System.Array.Empty<T>());
+                public static Task<T?> QueryFirstOrDefaultAsync<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult(default(T));
+                public static Task<T> QuerySingleAsync<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult(default(T)!);
                 public static Task<T?> ExecuteScalarAsync<T>(this IDbConnection cnn, string sql, object? param = null, IDbTransaction? transaction = null, int? commandTimeout = null, CommandType? commandType = null) => Task.FromResult(default(T));
             }
         }

@@ -1,0 +1,76 @@
+using Verifier = Queues.Analyzers.Tests.Verification.AnalyzerVerifier<Queues.Analyzers.ConcurrentEnqueueAnalyzer>;
+
+namespace Queues.Analyzers.Tests;
+
+public sealed class ConcurrentEnqueueAnalyzerTests
+{
+    [Fact]
+    public async Task TwoEnqueuesOnOneTransactionInWhenAll_AreBothReported()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class Service(AppJobs jobs)
+            {
+                public async Task PlaceAsync(NpgsqlTransaction tx)
+                {
+                    await Task.WhenAll(
+                        [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("a"))|],
+                        [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("b"))|]);
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source);
+    }
+
+    [Fact]
+    public async Task EnqueuesAwaitedOneAfterTheOther_AreNotReported()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class Service(AppJobs jobs)
+            {
+                public async Task PlaceAsync(NpgsqlTransaction tx)
+                {
+                    var first = jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("a"));
+                    await first;
+                    await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("b"));
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source);
+    }
+
+    [Fact]
+    public async Task SelectOfEnqueuesHandedToWhenAll_IsReportedInTheLambda()
+    {
+        const string source = """
+            using System.Linq;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class Service(AppJobs jobs)
+            {
+                public async Task PlaceAsync(NpgsqlTransaction tx, string[] keys)
+                {
+                    await Task.WhenAll(keys.Select(k => [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup(k))|]));
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source);
+    }
+}

@@ -1,0 +1,73 @@
+using Verifier = Queues.Analyzers.Tests.Verification.CodeFixVerifier<
+    Queues.Analyzers.EnqueueNotAwaitedAnalyzer,
+    Queues.Analyzers.CodeFixes.EnqueueNotAwaitedCodeFixProvider>;
+
+namespace Queues.Analyzers.Tests;
+
+public sealed class EnqueueNotAwaitedCodeFixTests
+{
+    [Fact]
+    public async Task DroppedEnqueues_AreAwaitedWhereTheyStand()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(NpgsqlTransaction tx)
+                {
+                    [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"))|];
+                    _ = [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("users"))|];
+                    [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("emails"))|].ConfigureAwait(false);
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(NpgsqlTransaction tx)
+                {
+                    await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"));
+                    await jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("users"));
+                    await jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("emails")).ConfigureAwait(false);
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task TaskAwaitedOnlyAfterCommit_OffersNoFix()
+    {
+        // Where the await belongs (before the commit, or the commit after it) is the user's call; unchanged code means no fix.
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(NpgsqlTransaction tx)
+                {
+                    var pending = [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("users"))|];
+                    await tx.CommitAsync();
+                    await pending;
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, source);
+    }
+}
