@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 
 namespace Queues.Generator.Emit;
@@ -40,9 +41,13 @@ internal sealed class SourceWriter
 
 internal static class Header
 {
-    public const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Queues.Generator\", \"" + Version + "\")]";
+    /// <summary>
+    /// The generator's version: its assembly's informational version without the source-revision suffix, so the
+    /// package version is what <c>[GeneratedCode]</c> reports.
+    /// </summary>
+    public static readonly string Version = ReadVersion();
 
-    public const string Version = "0.1.0";
+    public static readonly string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"Queues.Generator\", \"" + Version + "\")]";
 
     public static SourceWriter Start(string rootNamespace)
     {
@@ -52,6 +57,19 @@ internal static class Header
         writer.Line();
         writer.Open($"namespace {rootNamespace}");
         return writer;
+    }
+
+    private static string ReadVersion()
+    {
+        var assembly = typeof(Header).Assembly;
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        if (!string.IsNullOrEmpty(informational))
+        {
+            var plus = informational!.IndexOf('+');
+            return plus < 0 ? informational : informational.Substring(0, plus);
+        }
+
+        return assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     }
 
     /// <summary>A C# string literal for <paramref name="value"/>.</summary>
