@@ -11,6 +11,9 @@ namespace Queues.Generator.Emit;
 /// </summary>
 internal static class JobEmitter
 {
+    /// <summary>Transactional enqueue methods first, then the fire-and-forget overloads.</summary>
+    private static readonly bool[] s_transactional = { true, false };
+
     public static void Emit(SourceProductionContext context, (JobSpec Job, GeneratorSettings Settings) input)
     {
         var (job, settings) = input;
@@ -29,10 +32,14 @@ internal static class JobEmitter
         w.Open("partial class Jobs");
         var target = new EnqueueTarget(job.Name, job.PascalName, job.Queue, $"handled by <see cref=\"{Header.Xml(HandlerCref(job))}\"/>",
             job.IsPublic ? "public" : "internal", job.Payload is null ? null : new EnqueuePayload(job.Payload.Root.Declared, job.Payload.IsValueType));
-        WriteEnqueue(w, target);
-        w.Line();
-        WriteEnqueueMany(w, target);
-        w.Line();
+        foreach (var transactional in s_transactional)
+        {
+            WriteEnqueue(w, target, transactional);
+            w.Line();
+            WriteEnqueueMany(w, target, transactional);
+            w.Line();
+        }
+
         WriteJobClass(w, job);
         w.Close();
         w.Close();
@@ -49,13 +56,28 @@ internal static class JobEmitter
         w.Open("partial class Jobs");
         var target = new EnqueueTarget(job.Name, job.PascalName, job.Queue, $"declared and handled in assembly <c>{Header.Xml(job.Assembly)}</c>",
             "public", job.Payload is null ? null : new EnqueuePayload(job.Payload, job.PayloadIsValueType));
-        w.Line(EnqueueMethodEmitter.WriteDeclaration(w, target, many: false));
-        w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}Async({EnqueueMethodEmitter.ForwardedArguments(target, many: false)});");
-        if (job.HasMany)
+        var first = true;
+        foreach (var transactional in s_transactional)
         {
-            w.Line();
-            w.Line(EnqueueMethodEmitter.WriteDeclaration(w, target, many: true));
-            w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}ManyAsync({EnqueueMethodEmitter.ForwardedArguments(target, many: true)});");
+            if (!transactional && !job.HasFireAndForget)
+            {
+                continue;
+            }
+
+            if (!first)
+            {
+                w.Line();
+            }
+
+            first = false;
+            w.Line(EnqueueMethodEmitter.WriteDeclaration(w, target, many: false, transactional));
+            w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}Async({EnqueueMethodEmitter.ForwardedArguments(target, many: false, transactional)});");
+            if (transactional ? job.HasMany : job.HasFireAndForgetMany)
+            {
+                w.Line();
+                w.Line(EnqueueMethodEmitter.WriteDeclaration(w, target, many: true, transactional));
+                w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}ManyAsync({EnqueueMethodEmitter.ForwardedArguments(target, many: true, transactional)});");
+            }
         }
 
         w.Close();
@@ -75,34 +97,34 @@ internal static class JobEmitter
         return $"{job.HandlerType}.{job.MethodName}({string.Join(", ", types)})";
     }
 
-    private static void WriteEnqueue(SourceWriter w, EnqueueTarget job)
+    private static void WriteEnqueue(SourceWriter w, EnqueueTarget job, bool transactional)
     {
-        w.Open(EnqueueMethodEmitter.WriteDeclaration(w, job, many: false));
+        w.Open(EnqueueMethodEmitter.WriteDeclaration(w, job, many: false, transactional));
         if (job.Payload is { IsValueType: false })
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(payload);");
         }
 
         var serialized = job.Payload is null ? $"{job.PascalName}Job.EmptyPayload" : $"{job.PascalName}Job.Serialize(payload)";
-        w.Line($"return _client.EnqueueAsync(transaction, {job.PascalName}Job.Definition, {serialized}, options, cancellationToken);");
+        w.Line($"return _client.EnqueueAsync({(transactional ? "transaction, " : "")}{job.PascalName}Job.Definition, {serialized}, options, cancellationToken);");
         w.Close();
     }
 
-    private static void WriteEnqueueMany(SourceWriter w, EnqueueTarget job)
+    private static void WriteEnqueueMany(SourceWriter w, EnqueueTarget job, bool transactional)
     {
-        w.Open(EnqueueMethodEmitter.WriteDeclaration(w, job, many: true));
-        var definition = $"{job.PascalName}Job.Definition";
+        w.Open(EnqueueMethodEmitter.WriteDeclaration(w, job, many: true, transactional));
+        var definition = $"{(transactional ? "transaction, " : "")}{job.PascalName}Job.Definition";
         if (job.Payload is null)
         {
             w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(count);");
-            w.Line($"return _client.EnqueueManyAsync(transaction, {definition}, global::System.Linq.Enumerable.Repeat({job.PascalName}Job.EmptyPayload, count), options, cancellationToken);");
+            w.Line($"return _client.EnqueueManyAsync({definition}, global::System.Linq.Enumerable.Repeat({job.PascalName}Job.EmptyPayload, count), options, cancellationToken);");
         }
         else
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(payloads);");
             // Lazily: the client streams the payloads into COPY as it enumerates them.
             var item = job.Payload.IsValueType ? "payload" : "payload ?? throw new global::System.ArgumentException(\"A payload is null.\", nameof(payloads))";
-            w.Line($"return _client.EnqueueManyAsync(transaction, {definition}, global::System.Linq.Enumerable.Select(payloads, static payload => {job.PascalName}Job.Serialize({item})), options, cancellationToken);");
+            w.Line($"return _client.EnqueueManyAsync({definition}, global::System.Linq.Enumerable.Select(payloads, static payload => {job.PascalName}Job.Serialize({item})), options, cancellationToken);");
         }
 
         w.Close();

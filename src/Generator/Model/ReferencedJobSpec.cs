@@ -11,7 +11,9 @@ namespace Queues.Generator.Model;
 /// <param name="JobsType">The referenced assembly's generated <c>Jobs</c> class, fully qualified.</param>
 /// <param name="Payload">The payload type as declared, or null for a job without payload.</param>
 /// <param name="PayloadIsValueType">Whether the payload is a value type.</param>
-/// <param name="HasMany">Whether the referenced <c>Jobs</c> has <c>Enqueue{PascalName}ManyAsync</c>.</param>
+/// <param name="HasMany">Whether the referenced <c>Jobs</c> has the transactional <c>Enqueue{PascalName}ManyAsync</c>.</param>
+/// <param name="HasFireAndForget">Whether it has <c>Enqueue{PascalName}Async</c> without a transaction.</param>
+/// <param name="HasFireAndForgetMany">Whether it has <c>Enqueue{PascalName}ManyAsync</c> without a transaction.</param>
 internal sealed record ReferencedJobSpec(
     string Name,
     string PascalName,
@@ -20,4 +22,6 @@ internal sealed record ReferencedJobSpec(
     string JobsType,
     string? Payload,
     bool PayloadIsValueType,
-    bool HasMany);
+    bool HasMany,
+    bool HasFireAndForget,
+    bool HasFireAndForgetMany);
