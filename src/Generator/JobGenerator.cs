@@ -14,11 +14,22 @@ public sealed class JobGenerator : IIncrementalGenerator
 {
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var settings = context.AnalyzerConfigOptionsProvider
-            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? "Queues.Generated"))
-            .Select(static (input, _) => new GeneratorSettings(
-                input.Left.GlobalOptions.TryGetValue("build_property.RootNamespace", out var ns) && !string.IsNullOrWhiteSpace(ns) ? ns : input.Right))
-            .WithTrackingName(TrackingNames.Settings);
+        // Where the enqueue class goes, checked against this project's namespaces and types; null when it cannot go there.
+        var checkedSettings = context.AnalyzerConfigOptionsProvider
+            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName))
+            .Select(static (input, _) => SettingsParser.Parse(input.Left.GlobalOptions, input.Right))
+            .WithTrackingName(TrackingNames.Settings)
+            .Combine(context.CompilationProvider)
+            .Select(static (input, ct) => SettingsParser.Check(input.Left, input.Right, ct))
+            .WithTrackingName(TrackingNames.CheckedSettings);
+        context.RegisterSourceOutput(checkedSettings.Select(static (s, _) => s.Clash), static (spc, clash) =>
+        {
+            if (clash is not null)
+            {
+                spc.ReportDiagnostic(clash.ToDiagnostic());
+            }
+        });
+        var settings = checkedSettings.Select(static (s, _) => s.Clash is null ? s.Settings : null);
 
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownTypeNames.JobAttribute,

@@ -67,7 +67,7 @@ public sealed class ReferencedJobTests
         var run = GeneratorHarness.Run(Consumer(TestSources.HealthyJob));
 
         var registry = run.Source("Queues.Jobs.g.cs");
-        Assert.Contains("Jobs.HealthyJob.RunAsync", registry, StringComparison.Ordinal);
+        Assert.Contains("builder.AddJob(HealthyJob.Definition, HealthyJob.RunAsync);", registry, StringComparison.Ordinal);
         Assert.DoesNotContain("SendReceiptJob", registry, StringComparison.Ordinal);
         Assert.DoesNotContain("RebuildIndexJob", registry, StringComparison.Ordinal);
     }

@@ -14,22 +14,32 @@ internal static class JobEmitter
     /// <summary>Transactional enqueue methods first, then the fire-and-forget overloads.</summary>
     private static readonly bool[] s_transactional = { true, false };
 
-    public static void Emit(SourceProductionContext context, (JobSpec Job, GeneratorSettings Settings) input)
+    public static void Emit(SourceProductionContext context, (JobSpec Job, GeneratorSettings? Settings) input)
     {
         var (job, settings) = input;
+        if (settings is null)
+        {
+            return;
+        }
+
         context.AddSource($"Queues.Job.{job.PascalName}.g.cs", Render(job, settings));
     }
 
-    public static void EmitReferenced(SourceProductionContext context, (ReferencedJobSpec Job, GeneratorSettings Settings) input)
+    public static void EmitReferenced(SourceProductionContext context, (ReferencedJobSpec Job, GeneratorSettings? Settings) input)
     {
         var (job, settings) = input;
+        if (settings is null)
+        {
+            return;
+        }
+
         context.AddSource($"Queues.Job.{job.PascalName}.g.cs", RenderReferenced(job, settings));
     }
 
     public static string Render(JobSpec job, GeneratorSettings settings)
     {
-        var w = Header.Start(settings.RootNamespace);
-        w.Open("partial class Jobs");
+        var w = Header.Start(settings.Namespace);
+        w.Open($"partial class {settings.ClassName}");
         var target = new EnqueueTarget(job.Name, job.PascalName, job.Queue, $"handled by <see cref=\"{Header.Xml(HandlerCref(job))}\"/>",
             job.IsPublic ? "public" : "internal", job.Payload is null ? null : new EnqueuePayload(job.Payload.Root.Declared, job.Payload.IsValueType));
         foreach (var transactional in s_transactional)
@@ -52,8 +62,8 @@ internal static class JobEmitter
     /// </summary>
     public static string RenderReferenced(ReferencedJobSpec job, GeneratorSettings settings)
     {
-        var w = Header.Start(settings.RootNamespace);
-        w.Open("partial class Jobs");
+        var w = Header.Start(settings.Namespace);
+        w.Open($"partial class {settings.ClassName}");
         var target = new EnqueueTarget(job.Name, job.PascalName, job.Queue, $"declared and handled in assembly <c>{Header.Xml(job.Assembly)}</c>",
             "public", job.Payload is null ? null : new EnqueuePayload(job.Payload, job.PayloadIsValueType));
         var first = true;

@@ -1,4 +1,19 @@
 namespace Queues.Generator.Model;
 
-/// <summary>Project-level facts the emitters need.</summary>
-internal sealed record GeneratorSettings(string RootNamespace);
+/// <summary>
+/// Where the generated enqueue class goes: <c>{Namespace}.{ClassName}</c>, by default <c>{RootNamespace}.Jobs</c>, or
+/// what the MSBuild properties <c>QueuesJobsNamespace</c> and <c>QueuesJobsClassName</c> say. Equal when every member
+/// is equal.
+/// </summary>
+internal sealed record GeneratorSettings(string Namespace, string ClassName)
+{
+    /// <summary>The class, fully qualified with <c>global::</c>, for generated code outside its namespace.</summary>
+    public string QualifiedClassName => $"global::{Namespace}.{ClassName}";
+}
+
+/// <summary>
+/// The settings, checked against the compilation: <see cref="Clash"/> is set, and nothing is generated, when the class
+/// cannot be declared where the settings put it. Equal when every member is equal; only the diagnostic carries a
+/// location, and it is reported from its own output.
+/// </summary>
+internal sealed record CheckedSettings(GeneratorSettings Settings, DiagnosticInfo? Clash);

@@ -4,7 +4,7 @@
 namespace TestApp
 {
     /// <summary>
-    /// Typed, transactional enqueue methods for this project's jobs, one per <see cref="global::Queues.JobAttribute"/>:
+    /// Typed enqueue methods for this project's jobs, one set per <see cref="global::Queues.JobAttribute"/>:
     /// <c>billing.invoice-paid</c> → <c>EnqueueBillingInvoicePaidAsync</c>;
     /// <c>nightlyCleanup</c> → <c>EnqueueNightlyCleanupAsync</c>;
     /// <c>userOnboarding</c> → <c>EnqueueUserOnboardingAsync</c>;
@@ -26,29 +26,42 @@ namespace TestApp
 
         /// <summary>The client the enqueue methods insert through.</summary>
         public global::Queues.QueuesClient Client => _client;
-    }
 
-    /// <summary>Registers this project's jobs with Queues.</summary>
-    [global::System.CodeDom.Compiler.GeneratedCode("Queues.Generator", "FIXED_VERSION")]
-    public static class QueuesJobsRegistration
-    {
         /// <summary>
         /// Registers the handler of every job in this project with the worker (the dispatch table from job name to handler)
-        /// and <see cref="Jobs"/> as a singleton. Jobs declared in referenced assemblies are enqueued here but handled
-        /// where they are declared, so they are not registered.
+        /// and <see cref="global::TestApp.Jobs"/> as a singleton. <c>AddJobs()</c> calls this; call it directly to run the
+        /// handlers of a referenced project. Jobs declared in referenced assemblies are enqueued here but handled where they
+        /// are declared, so they are not registered.
+        /// </summary>
+        /// <param name="builder">The builder returned by <c>services.AddQueues(...)</c>.</param>
+        /// <returns>The builder.</returns>
+        public static global::Queues.QueuesBuilder Register(global::Queues.QueuesBuilder builder)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(builder);
+            builder.AddJob(BillingInvoicePaidJob.Definition, BillingInvoicePaidJob.RunAsync);
+            builder.AddJob(NightlyCleanupJob.Definition, NightlyCleanupJob.RunAsync);
+            builder.AddJob(UserOnboardingJob.Definition, UserOnboardingJob.RunAsync);
+            builder.AddJob(WeeklyReportJob.Definition, WeeklyReportJob.RunAsync);
+            global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<global::TestApp.Jobs>(builder.Services,
+                static services => new global::TestApp.Jobs(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::Queues.QueuesClient>(services)));
+            return builder;
+        }
+    }
+}
+
+namespace Microsoft.Extensions.DependencyInjection
+{
+    /// <summary>Registers this project's jobs with Queues.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Queues.Generator", "FIXED_VERSION")]
+    internal static class QueuesJobsServiceCollectionExtensions
+    {
+        /// <summary>
+        /// Registers the handler of every job in this project with the worker, and <see cref="global::TestApp.Jobs"/> as a singleton:
+        /// <c>services.AddQueues(...).AddJobs()</c>.
         /// </summary>
         /// <param name="builder">The builder returned by <c>services.AddQueues(...)</c>.</param>
         /// <returns>The builder.</returns>
         public static global::Queues.QueuesBuilder AddJobs(this global::Queues.QueuesBuilder builder)
-        {
-            global::System.ArgumentNullException.ThrowIfNull(builder);
-            builder.AddJob(Jobs.BillingInvoicePaidJob.Definition, Jobs.BillingInvoicePaidJob.RunAsync);
-            builder.AddJob(Jobs.NightlyCleanupJob.Definition, Jobs.NightlyCleanupJob.RunAsync);
-            builder.AddJob(Jobs.UserOnboardingJob.Definition, Jobs.UserOnboardingJob.RunAsync);
-            builder.AddJob(Jobs.WeeklyReportJob.Definition, Jobs.WeeklyReportJob.RunAsync);
-            global::Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<Jobs>(builder.Services,
-                static services => new Jobs(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::Queues.QueuesClient>(services)));
-            return builder;
-        }
+            => global::TestApp.Jobs.Register(builder);
     }
 }
