@@ -11,7 +11,8 @@ namespace Queues.Generator.Emit;
 /// <c>AddJobs()</c> lives in <c>Microsoft.Extensions.DependencyInjection</c>, where a composition root finds builder
 /// extensions without a <c>using</c>. It is internal: a project that references another project with jobs gets its
 /// own <c>AddJobs()</c> in that same namespace, and two public ones would make every call ambiguous. The public,
-/// per-class <c>Jobs.Register(builder)</c> is what registers another project's handlers.
+/// per-class <c>Jobs.Register(builder)</c> is what registers another project's handlers. A global using alias names
+/// <c>Jobs</c> in files outside its namespace, such as a top-level Program.cs.
 /// </remarks>
 internal static class RegistryEmitter
 {
@@ -26,7 +27,9 @@ internal static class RegistryEmitter
     public static string Render(EquatableArray<JobRegistration> jobs, GeneratorSettings settings)
     {
         var jobsClass = settings.QualifiedClassName;
-        var w = Header.Start(settings.Namespace);
+        // An alias, not a using of the namespace: it brings in one name, and it wins over a referenced project's Jobs
+        // that a using of that project's namespace brings in.
+        var w = Header.Start(settings.Namespace, settings.GlobalUsing ? $"global using {settings.ClassName} = {jobsClass};" : null);
         w.Line("/// <summary>");
         w.Line("/// Typed enqueue methods for this project's jobs, one set per <see cref=\"global::Queues.JobAttribute\"/>:");
         foreach (var job in jobs)

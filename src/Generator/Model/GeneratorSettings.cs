@@ -5,7 +5,14 @@ namespace Queues.Generator.Model;
 /// what the MSBuild properties <c>QueuesJobsNamespace</c> and <c>QueuesJobsClassName</c> say. Equal when every member
 /// is equal.
 /// </summary>
-internal sealed record GeneratorSettings(string Namespace, string ClassName)
+/// <param name="Namespace">The class's namespace.</param>
+/// <param name="ClassName">The class's name.</param>
+/// <param name="GlobalUsing">
+/// Whether to emit <c>global using {ClassName} = global::{Namespace}.{ClassName};</c>, so that code outside the
+/// namespace (a top-level Program.cs) names the class without a <c>using</c>. Off through the MSBuild property
+/// <c>QueuesJobsGlobalUsing=false</c>, and when the global namespace already has a member of that name.
+/// </param>
+internal sealed record GeneratorSettings(string Namespace, string ClassName, bool GlobalUsing)
 {
     /// <summary>The class, fully qualified with <c>global::</c>, for generated code outside its namespace.</summary>
     public string QualifiedClassName => $"global::{Namespace}.{ClassName}";

@@ -17,13 +17,15 @@ internal static class SettingsParser
 {
     public const string NamespaceProperty = "build_property.QueuesJobsNamespace";
     public const string ClassNameProperty = "build_property.QueuesJobsClassName";
+    public const string GlobalUsingProperty = "build_property.QueuesJobsGlobalUsing";
     public const string RootNamespaceProperty = "build_property.RootNamespace";
     public const string DefaultClassName = "Jobs";
 
     public static GeneratorSettings Parse(AnalyzerConfigOptions options, string? assemblyName)
     {
         var ns = Read(options, NamespaceProperty) ?? Read(options, RootNamespaceProperty) ?? assemblyName ?? "Queues.Generated";
-        return new GeneratorSettings(ns, Read(options, ClassNameProperty) ?? DefaultClassName);
+        var globalUsing = !string.Equals(Read(options, GlobalUsingProperty), "false", System.StringComparison.OrdinalIgnoreCase);
+        return new GeneratorSettings(ns, Read(options, ClassNameProperty) ?? DefaultClassName, globalUsing);
     }
 
     /// <summary>
@@ -42,6 +44,12 @@ internal static class SettingsParser
         if (parts.Any(static p => !SyntaxFacts.IsValidIdentifier(p) || SyntaxFacts.GetKeywordKind(p) != SyntaxKind.None))
         {
             return Clash(null, "'{0}' is not a C# namespace", settings.Namespace);
+        }
+
+        // The alias would clash with a type or namespace of the global namespace, here or in a reference (CS0576).
+        if (settings.GlobalUsing && compilation.GlobalNamespace.GetMembers(settings.ClassName).Any())
+        {
+            settings = settings with { GlobalUsing = false };
         }
 
         // The source assembly's namespaces only: a referenced assembly's namespace or type of the same name does not
