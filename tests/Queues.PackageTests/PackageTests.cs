@@ -52,7 +52,7 @@ public sealed class PackageTests(PackagedExample example) : IClassFixture<Packag
     public async Task ExampleReferencingOnlyThePackage_BuildsWithoutWarnings_AndRunsItsJob()
     {
         var ct = TestContext.Current.CancellationToken;
-        var project = example.CreateExampleProject("jit");
+        var project = example.CreateExampleProject("jit", "net10.0");
         var output = Path.Combine(project, "out");
 
         var build = await ProcessRunner.RunAsync("dotnet", ["build", "-c", "Release", "-o", output, "-nodeReuse:false"], project, example.Environment, s_buildTimeout, ct);
@@ -66,12 +66,12 @@ public sealed class PackageTests(PackagedExample example) : IClassFixture<Packag
     public async Task ExampleReferencingOnlyThePackage_PublishesAsNativeAotWithoutWarnings_AndRunsItsJob()
     {
         var ct = TestContext.Current.CancellationToken;
-        var project = example.CreateExampleProject("aot");
+        // net9.0: the AOT runtime pack of net10.0 is not served here. The runtime's net8.0 build serves it.
+        var project = example.CreateExampleProject("aot", "net9.0");
         var output = Path.Combine(project, "out");
 
-        // net9.0: the AOT runtime pack of net10.0 is not served here. The runtime's net8.0 build serves it.
         var publish = await ProcessRunner.RunAsync("dotnet",
-            ["publish", "-c", "Release", "-o", output, "-p:PublishAot=true", "-p:TargetFramework=net9.0", "-nodeReuse:false"],
+            ["publish", "-c", "Release", "-o", output, "-p:PublishAot=true", "-nodeReuse:false"],
             project, example.Environment, s_buildTimeout, ct);
 
         Assert.True(publish.ExitCode == 0, "The example does not publish:" + Environment.NewLine + publish);

@@ -67,9 +67,10 @@ public sealed partial class PackagedExample : IAsyncLifetime
 
     /// <summary>
     /// Writes the example project into its own directory under <see cref="Root"/> and returns that directory. Each
-    /// caller gets a directory of its own, so a JIT build and an AOT publish never share obj/.
+    /// caller gets a directory of its own, so a JIT build and an AOT publish never share obj/. The target framework is
+    /// written into the project, not passed as -p:TargetFramework, which the implicit restore of publish ignores.
     /// </summary>
-    public string CreateExampleProject(string name)
+    public string CreateExampleProject(string name, string targetFramework)
     {
         var repository = RepositoryRoot();
         var directory = Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
@@ -97,7 +98,7 @@ public sealed partial class PackagedExample : IAsyncLifetime
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
+                <TargetFramework>{targetFramework}</TargetFramework>
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
                 <InvariantGlobalization>true</InvariantGlobalization>

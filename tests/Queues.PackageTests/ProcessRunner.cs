@@ -1,19 +1,26 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Queues.PackageTests;
 
 /// <summary>The outcome of one process: its exit code and everything it wrote, stdout and stderr interleaved.</summary>
-public sealed record ProcessResult(string Command, int ExitCode, string Output)
+public sealed partial record ProcessResult(string Command, int ExitCode, string Output)
 {
-    /// <summary>The lines that report a warning (MSBuild and compiler format: "file(1,2): warning XX0000: ...").</summary>
+    /// <summary>
+    /// The lines that report a warning with a code: the compiler's and MSBuild's "file(1,2): warning CS0000: …",
+    /// NuGet's "warning NU0000: …" and the AOT compiler's "ILC : Trim analysis warning IL2026: …".
+    /// </summary>
     public IReadOnlyList<string> Warnings => Output.Split('\n')
-        .Where(static l => l.Contains(": warning ", StringComparison.OrdinalIgnoreCase))
+        .Where(static l => WarningCode().IsMatch(l))
         .Select(static l => l.Trim())
         .Distinct(StringComparer.Ordinal)
         .ToList();
 
     public override string ToString() => $"$ {Command}{Environment.NewLine}(exit code {ExitCode}){Environment.NewLine}{Output}";
+
+    [GeneratedRegex(@"\bwarning [A-Z]{2,}[0-9]{3,}\b")]
+    private static partial Regex WarningCode();
 }
 
 /// <summary>Runs a process with a deadline; on timeout the whole tree is killed and the output so far is kept.</summary>
