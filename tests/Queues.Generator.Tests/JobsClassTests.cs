@@ -1,6 +1,5 @@
 using Microsoft.CodeAnalysis;
 using Queues.Generator.Tests.Verification;
-using Queues.Tests.Shared;
 
 namespace Queues.Generator.Tests;
 
@@ -113,20 +112,20 @@ public sealed class JobsClassTests
     }
 
     [Fact]
-    public void ANamespaceNamedLikeTheJobsClass_ReportsQUE0007_AndGeneratesNothing()
+    public async Task ANamespaceNamedLikeTheJobsClass_ReportsQUE0007_AndGeneratesNothing()
     {
-        var (source, expected) = MarkupParser.Parse("""
+        const string clash = """
             namespace TestApp.{|QUE0007:Jobs|}
             {
                 public sealed class Welcome
                 {
                 }
             }
-            """, defaultId: null, path: "Test1.cs");
+            """;
+        await new GeneratorTest { TestState = { Sources = { TestSources.Code(TestSources.HealthyJob), clash } } }.RunAsync(TestContext.Current.CancellationToken);
 
-        var run = GeneratorHarness.Run(TestSources.Code(TestSources.HealthyJob), source);
+        var run = GeneratorHarness.Run(TestSources.Code(TestSources.HealthyJob), Markup.Strip(clash));
 
-        DiagnosticAssert.AssertMatch(expected, run.GeneratorDiagnostics, run.Input.SyntaxTrees.ToList());
         Assert.Contains("QueuesJobsClassName", Assert.Single(run.GeneratorDiagnostics).GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         Assert.Empty(run.Sources);
     }
@@ -148,18 +147,26 @@ public sealed class JobsClassTests
     }
 
     [Fact]
-    public void ATypeNamedLikeTheJobsClass_ReportsQUE0007_UnlessItIsAPartialClass()
+    public async Task ATypeNamedLikeTheJobsClass_ReportsQUE0007_UnlessItIsAPartialClass()
     {
-        var (source, expected) = MarkupParser.Parse("""
-            namespace TestApp
+        await new GeneratorTest
+        {
+            TestState =
             {
-                public sealed class {|QUE0007:Jobs|}
+                Sources =
                 {
-                }
-            }
-            """, defaultId: null, path: "Test1.cs");
-        var clash = GeneratorHarness.Run(TestSources.Code(TestSources.HealthyJob), source);
-        DiagnosticAssert.AssertMatch(expected, clash.GeneratorDiagnostics, clash.Input.SyntaxTrees.ToList());
+                    TestSources.Code(TestSources.HealthyJob),
+                    """
+                    namespace TestApp
+                    {
+                        public sealed class {|QUE0007:Jobs|}
+                        {
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync(TestContext.Current.CancellationToken);
 
         var extended = GeneratorHarness.Run(TestSources.Code(TestSources.HealthyJob), """
             namespace TestApp
