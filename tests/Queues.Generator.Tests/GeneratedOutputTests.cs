@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
 using Queues.Generator.Tests.Verification;
 
 namespace Queues.Generator.Tests;
@@ -13,6 +15,27 @@ public sealed class GeneratedOutputTests
         Assert.Empty(run.GeneratorDiagnostics);
         run.AssertOutputHasNoWarningsOrErrors();
         Snapshot.Verify(run);
+    }
+
+    [Fact]
+    public async Task HandlerSet_GeneratesExactlyTheSnapshotFiles_UnderTheTestFramework()
+    {
+        var test = new GeneratorTest();
+        foreach (var source in TestSources.HandlerSet)
+        {
+            test.TestState.Sources.Add(source);
+        }
+
+        const string prefix = nameof(HandlerSet_GeneratesJobsThatCompileWithoutWarnings) + ".";
+        foreach (var file in System.IO.Directory.GetFiles(Snapshot.Directory, prefix + "*.verified.cs").Order(StringComparer.Ordinal))
+        {
+            var hintName = Path.GetFileName(file)[prefix.Length..^".verified.cs".Length];
+            var text = Snapshot.Unscrub(File.ReadAllText(file));
+            test.TestState.GeneratedSources.Add((typeof(JobGenerator), hintName, SourceText.From(text, Encoding.UTF8)));
+        }
+
+        Assert.Equal(5, test.TestState.GeneratedSources.Count);
+        await test.RunAsync(TestContext.Current.CancellationToken);
     }
 
     [Theory]
