@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Queues.Generator.Emit;
 using Queues.Generator.Model;
 using Queues.Generator.Parsing;
@@ -29,7 +30,11 @@ public sealed class JobGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(clash.ToDiagnostic());
             }
         });
-        var settings = checkedSettings.Select(static (s, _) => s.Clash is null ? s.Settings : null);
+        // A global using needs C# 10; an older language version gets the class without the alias.
+        var settings = checkedSettings
+            .Combine(context.ParseOptionsProvider.Select(static (o, _) => o is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp10 }))
+            .Select(static (input, _) => input.Left.Clash is not null ? null
+                : input.Right ? input.Left.Settings : input.Left.Settings with { GlobalUsing = false });
 
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownTypeNames.JobAttribute,

@@ -84,6 +84,22 @@ public sealed class JobsClassTests
     }
 
     [Fact]
+    public void TheGlobalUsing_IsLeftOut_BeforeCSharp10()
+    {
+        var options = GeneratorHarness.ParseOptions.WithLanguageVersion(Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp9);
+        var compilation = GeneratorHarness.CreateCompilation();
+        compilation = compilation.AddSyntaxTrees(Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(
+            TestSources.Code(TestSources.HealthyJob).Replace("namespace TestApp.Handlers;", "namespace TestApp.Handlers {", StringComparison.Ordinal) + "}",
+            options, "Test0.cs", cancellationToken: TestContext.Current.CancellationToken));
+        var driver = GeneratorHarness.CreateDriver().WithUpdatedParseOptions(options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out _, TestContext.Current.CancellationToken);
+
+        var generated = driver.GetRunResult().GeneratedTrees.Single(static t => t.FilePath.EndsWith("Queues.Jobs.g.cs", StringComparison.Ordinal));
+        Assert.DoesNotContain("global using", generated.ToString(), StringComparison.Ordinal);
+        Assert.Empty(output.GetDiagnostics(TestContext.Current.CancellationToken).Where(static d => d.Id == "CS8773"));
+    }
+
+    [Fact]
     public void AProjectReferencingAnotherWithJobs_CallsItsOwnAddJobs_AndRegistersTheOtherThroughItsJobsClass()
     {
         var library = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(TestSources.Code("""
