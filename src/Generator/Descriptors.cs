@@ -12,6 +12,7 @@ public static class Descriptors
     public const string InvalidJobOptionId = "QUE0004";
     public const string InaccessibleHandlerId = "QUE0005";
     public const string AsyncVoidHandlerId = "QUE0006";
+    public const string JobsClassClashId = "QUE0007";
 
     private const string Category = "Queues.Declaration";
     private const string HelpBase = "https://github.com/queues-dotnet/queues/blob/main/docs/diagnostics/";
@@ -82,6 +83,17 @@ public static class Descriptors
         description: "The worker cannot await an async void method: the job would complete before the work is done, and an exception would crash the process instead of being recorded on the job.",
         helpLinkUri: HelpBase + AsyncVoidHandlerId + ".md");
 
+    /// <summary>"The generated class '{0}' cannot be declared: {1}; …".</summary>
+    public static readonly DiagnosticDescriptor JobsClassClash = new(
+        JobsClassClashId,
+        "Generated Jobs class cannot be declared",
+        "The generated class '{0}' cannot be declared: {1}; name it with the MSBuild property QueuesJobsClassName or QueuesJobsNamespace",
+        Category,
+        DiagnosticSeverity.Error,
+        isEnabledByDefault: true,
+        description: "The enqueue methods are generated into one class, by default Jobs in the project's root namespace. A namespace of that name (a Jobs folder) or another type of that name would make the generated code fail to compile, so nothing is generated until the class is given a free name.",
+        helpLinkUri: HelpBase + JobsClassClashId + ".md");
+
     internal static DiagnosticDescriptor ById(string id) => id switch
     {
         InvalidHandlerId => InvalidHandler,
@@ -90,6 +102,7 @@ public static class Descriptors
         InvalidJobOptionId => InvalidJobOption,
         InaccessibleHandlerId => InaccessibleHandler,
         AsyncVoidHandlerId => AsyncVoidHandler,
+        JobsClassClashId => JobsClassClash,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "Unknown diagnostic id."),
     };
 }

@@ -1,8 +1,5 @@
-using System;
-using System.Collections.Generic;
-using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Queues.Generator.Emit;
 using Queues.Generator.Model;
 using Queues.Generator.Parsing;
@@ -18,11 +15,26 @@ public sealed class JobGenerator : IIncrementalGenerator
 {
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var settings = context.AnalyzerConfigOptionsProvider
-            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName ?? "Queues.Generated"))
-            .Select(static (input, _) => new GeneratorSettings(
-                input.Left.GlobalOptions.TryGetValue("build_property.RootNamespace", out var ns) && !string.IsNullOrWhiteSpace(ns) ? ns : input.Right))
-            .WithTrackingName(TrackingNames.Settings);
+        // Where the enqueue class goes, checked against this project's namespaces and types; null when it cannot go there.
+        var checkedSettings = context.AnalyzerConfigOptionsProvider
+            .Combine(context.CompilationProvider.Select(static (c, _) => c.AssemblyName))
+            .Select(static (input, _) => SettingsParser.Parse(input.Left.GlobalOptions, input.Right))
+            .WithTrackingName(TrackingNames.Settings)
+            .Combine(context.CompilationProvider)
+            .Select(static (input, ct) => SettingsParser.Check(input.Left, input.Right, ct))
+            .WithTrackingName(TrackingNames.CheckedSettings);
+        context.RegisterSourceOutput(checkedSettings.Select(static (s, _) => s.Clash), static (spc, clash) =>
+        {
+            if (clash is not null)
+            {
+                spc.ReportDiagnostic(clash.ToDiagnostic());
+            }
+        });
+        // A global using needs C# 10; an older language version gets the class without the alias.
+        var settings = checkedSettings
+            .Combine(context.ParseOptionsProvider.Select(static (o, _) => o is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp10 }))
+            .Select(static (input, _) => input.Left.Clash is not null ? null
+                : input.Right ? input.Left.Settings : input.Left.Settings with { GlobalUsing = false });
 
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(KnownTypeNames.JobAttribute,
@@ -37,7 +49,7 @@ public sealed class JobGenerator : IIncrementalGenerator
                 static (ctx, ct) => SerializerContextParser.Parse(ctx, ct))
             .Where(static c => c is not null)
             .Collect()
-            .Select(static (all, _) => MergeContexts(all!))
+            .Select(static (all, _) => SerializerContextParser.Merge(all!))
             .WithTrackingName(TrackingNames.SerializerContexts);
 
         var resolved = parsed
@@ -77,8 +89,7 @@ public sealed class JobGenerator : IIncrementalGenerator
             .SelectMany(static (input, _) => Duplicates.Remove(input.Left, input.Right))
             .WithTrackingName(TrackingNames.Specs);
 
-        var localNames = identities
-            .Select(static (all, _) => all.Select(static i => i.Name).OrderBy(static n => n, StringComparer.Ordinal).ToEquatableArray());
+        var localNames = identities.Select(static (all, _) => Duplicates.Names(all));
         var referencedSpecs = referenced
             .Combine(localNames)
             .SelectMany(static (input, _) => Duplicates.Remove(input.Left, input.Right));
@@ -92,73 +103,4 @@ public sealed class JobGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Registry);
         context.RegisterSourceOutput(registry.Combine(settings), RegistryEmitter.Emit);
     }
-
-    /// <summary>One spec per context (a partial class may carry [JsonSerializable] on several declarations), sorted.</summary>
-    private static EquatableArray<SerializerContextSpec> MergeContexts(ImmutableArray<SerializerContextSpec> all)
-        => all.GroupBy(static c => c.TypeName, StringComparer.Ordinal)
-            .OrderBy(static g => g.Key, StringComparer.Ordinal)
-            .Select(static g => new SerializerContextSpec(
-                g.Key,
-                g.First().NamingPolicy,
-                g.SelectMany(static c => c.Types).Distinct().OrderBy(static t => t, StringComparer.Ordinal).ToEquatableArray()))
-            .ToEquatableArray();
-}
-
-/// <summary>
-/// Job names must be unique ignoring case, and must not map to the same method name: among this project's jobs, and
-/// between them and the jobs of referenced assemblies.
-/// </summary>
-internal static class Duplicates
-{
-    public static IEnumerable<DiagnosticInfo> Find(ImmutableArray<JobIdentity> jobs, EquatableArray<ReferencedJobSpec> referenced)
-    {
-        foreach (var job in jobs)
-        {
-            var clash = jobs.FirstOrDefault(other => !ReferenceEquals(other, job) && Clashes(job.Name, job.PascalName, other.Name, other.PascalName));
-            if (clash is not null)
-            {
-                yield return new DiagnosticInfo(Descriptors.DuplicateJobNameId, job.Location, new EquatableArray<string>(new[] { job.Name, clash.Name }));
-                continue;
-            }
-
-            var external = referenced.FirstOrDefault(other => Clashes(job.Name, job.PascalName, other.Name, other.PascalName));
-            if (external is not null)
-            {
-                yield return new DiagnosticInfo(Descriptors.DuplicateJobNameId, job.Location,
-                    new EquatableArray<string>(new[] { job.Name, $"{external.Name}' of referenced assembly '{external.Assembly}" }));
-            }
-        }
-
-        // Two referenced assemblies declaring one name: nothing here to point at, so the diagnostic has no location.
-        for (var i = 0; i < referenced.Count; i++)
-        {
-            for (var j = i + 1; j < referenced.Count; j++)
-            {
-                if (Clashes(referenced[i].Name, referenced[i].PascalName, referenced[j].Name, referenced[j].PascalName))
-                {
-                    yield return new DiagnosticInfo(Descriptors.DuplicateJobNameId, null, new EquatableArray<string>(new[]
-                    {
-                        $"{referenced[i].Name}' of referenced assembly '{referenced[i].Assembly}",
-                        $"{referenced[j].Name}' of referenced assembly '{referenced[j].Assembly}",
-                    }));
-                }
-            }
-        }
-    }
-
-    /// <summary>This project's jobs without those that clash with another one here or with a referenced job.</summary>
-    public static ImmutableArray<JobSpec> Remove(ImmutableArray<JobSpec> jobs, EquatableArray<ReferencedJobSpec> referenced)
-        => jobs.Where(job => !jobs.Any(other => !ReferenceEquals(other, job) && Clashes(job.Name, job.PascalName, other.Name, other.PascalName))
-                && !referenced.Any(other => Clashes(job.Name, job.PascalName, other.Name, other.PascalName)))
-            .OrderBy(static j => j.Name, StringComparer.Ordinal)
-            .ToImmutableArray();
-
-    /// <summary>The referenced jobs without those that clash with a job of this project or with another referenced one.</summary>
-    public static ImmutableArray<ReferencedJobSpec> Remove(EquatableArray<ReferencedJobSpec> referenced, EquatableArray<string> localNames)
-        => referenced.Where(job => !localNames.Any(name => Clashes(job.Name, job.PascalName, name, JobNames.ToPascalCase(name) ?? ""))
-                && !referenced.Any(other => !ReferenceEquals(other, job) && Clashes(job.Name, job.PascalName, other.Name, other.PascalName)))
-            .ToImmutableArray();
-
-    private static bool Clashes(string name, string pascal, string otherName, string otherPascal)
-        => string.Equals(name, otherName, StringComparison.OrdinalIgnoreCase) || string.Equals(pascal, otherPascal, StringComparison.Ordinal);
 }

@@ -6,6 +6,7 @@ internal static class KnownTypeNames
     public const string JobAttribute = "Queues.JobAttribute";
     public const string JobContext = "Queues.JobContext";
     public const string JobEnqueueMethodAttribute = "Queues.JobEnqueueMethodAttribute";
+    public const string NpgsqlTransaction = "Npgsql.NpgsqlTransaction";
     public const string JsonPropertyNameAttribute = "System.Text.Json.Serialization.JsonPropertyNameAttribute";
     public const string JsonIgnoreAttribute = "System.Text.Json.Serialization.JsonIgnoreAttribute";
     public const string JsonRequiredAttribute = "System.Text.Json.Serialization.JsonRequiredAttribute";

@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
 using Queues.Generator.Tests.Verification;
 
 namespace Queues.Generator.Tests;
@@ -13,6 +15,27 @@ public sealed class GeneratedOutputTests
         Assert.Empty(run.GeneratorDiagnostics);
         run.AssertOutputHasNoWarningsOrErrors();
         Snapshot.Verify(run);
+    }
+
+    [Fact]
+    public async Task HandlerSet_GeneratesExactlyTheSnapshotFiles_UnderTheTestFramework()
+    {
+        var test = new GeneratorTest();
+        foreach (var source in TestSources.HandlerSet)
+        {
+            test.TestState.Sources.Add(source);
+        }
+
+        const string prefix = nameof(HandlerSet_GeneratesJobsThatCompileWithoutWarnings) + ".";
+        foreach (var file in System.IO.Directory.GetFiles(Snapshot.Directory, prefix + "*.verified.cs").Order(StringComparer.Ordinal))
+        {
+            var hintName = Path.GetFileName(file)[prefix.Length..^".verified.cs".Length];
+            var text = Snapshot.Unscrub(File.ReadAllText(file));
+            test.TestState.GeneratedSources.Add((typeof(JobGenerator), hintName, SourceText.From(text, Encoding.UTF8)));
+        }
+
+        Assert.Equal(5, test.TestState.GeneratedSources.Count);
+        await test.RunAsync(TestContext.Current.CancellationToken);
     }
 
     [Theory]
@@ -33,7 +56,7 @@ public sealed class GeneratedOutputTests
 
         var jobs = run.Output.GetTypeByMetadataName("TestApp.Jobs");
         Assert.NotNull(jobs);
-        var enqueue = Assert.Single(jobs.GetMembers(methodName).OfType<IMethodSymbol>());
+        var enqueue = EnqueueOverloads.WithTransaction(jobs, methodName);
         Assert.Equal(["transaction", "options", "cancellationToken"], enqueue.Parameters.Select(static p => p.Name));
         Assert.Contains($"[global::Queues.JobEnqueueMethod(\"{jobName}\")]", run.Source($"Queues.Job.{methodName[7..^5]}.g.cs"), StringComparison.Ordinal);
     }
@@ -116,13 +139,13 @@ public sealed class GeneratedOutputTests
         var run = GeneratorHarness.Run(TestSources.HandlerSet);
 
         var jobs = run.Output.GetTypeByMetadataName("TestApp.Jobs")!;
-        var withPayload = Assert.Single(jobs.GetMembers("EnqueueWeeklyReportManyAsync").OfType<IMethodSymbol>());
+        var withPayload = EnqueueOverloads.WithTransaction(jobs, "EnqueueWeeklyReportManyAsync");
         Assert.Equal(["transaction", "payloads", "options", "cancellationToken"], withPayload.Parameters.Select(static p => p.Name));
         Assert.Equal("System.Collections.Generic.IEnumerable<TestApp.Payloads.ReportRequest>", withPayload.Parameters[1].Type.ToDisplayString());
         Assert.Equal("System.Threading.Tasks.Task<int>", withPayload.ReturnType.ToDisplayString());
         Assert.Equal("weeklyReport", Assert.Single(withPayload.GetAttributes(), static a => a.AttributeClass?.Name == "JobEnqueueMethodAttribute").ConstructorArguments[0].Value);
 
-        var withoutPayload = Assert.Single(jobs.GetMembers("EnqueueNightlyCleanupManyAsync").OfType<IMethodSymbol>());
+        var withoutPayload = EnqueueOverloads.WithTransaction(jobs, "EnqueueNightlyCleanupManyAsync");
         Assert.Equal(["transaction", "count", "options", "cancellationToken"], withoutPayload.Parameters.Select(static p => p.Name));
     }
 
@@ -132,7 +155,7 @@ public sealed class GeneratedOutputTests
         var run = GeneratorHarness.Run(TestSources.HandlerSet);
 
         var jobs = run.Output.GetTypeByMetadataName("TestApp.Jobs")!;
-        foreach (var method in jobs.GetMembers().OfType<IMethodSymbol>().Where(static m => m.Name.StartsWith("Enqueue", StringComparison.Ordinal)))
+        foreach (var method in jobs.GetMembers().OfType<IMethodSymbol>().Where(static m => m.Name.StartsWith("Enqueue", StringComparison.Ordinal)).Where(EnqueueOverloads.TakesTransaction))
         {
             var xml = method.GetDocumentationCommentXml(cancellationToken: TestContext.Current.CancellationToken);
             Assert.False(string.IsNullOrEmpty(xml), $"{method.Name} has no XML docs.");

@@ -167,7 +167,7 @@ public sealed class HandlerShapeTests
         var registry = run.Source("Queues.Jobs.g.cs");
         foreach (var pascalName in Shapes.Select(static row => row.Data.Item1))
         {
-            Assert.Contains($"builder.AddJob(Jobs.{pascalName}Job.Definition, Jobs.{pascalName}Job.RunAsync);", registry, StringComparison.Ordinal);
+            Assert.Contains($"builder.AddJob({pascalName}Job.Definition, {pascalName}Job.RunAsync);", registry, StringComparison.Ordinal);
         }
     }
 

@@ -1,4 +1,3 @@
-using Queues.Tests.Shared;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -42,15 +41,6 @@ public sealed class HarnessTests
         => Assert.Equal(
             """[global::System.CodeDom.Compiler.GeneratedCode("Queues.Generator", "FIXED_VERSION")]""",
             Snapshot.Scrub("""[global::System.CodeDom.Compiler.GeneratedCode("Queues.Generator", "1.2.3-beta.4")]"""));
-
-    [Fact]
-    public void MarkupParser_StripsMarkupAndRecordsTheSpan()
-    {
-        var (source, expected) = MarkupParser.Parse("void {|QUE0001:Run|}() {}", defaultId: null, path: "Test0.cs");
-
-        Assert.Equal("void Run() {}", source);
-        Assert.Equal([new ExpectedDiagnostic("QUE0001", "Test0.cs", new TextSpan(5, 3))], expected);
-    }
 
     private sealed record Holder(string Name, object? Value);
 }

@@ -41,10 +41,10 @@ public sealed class ReferencedJobTests
         run.AssertOutputHasNoWarningsOrErrors();
 
         var jobs = run.Output.GetTypeByMetadataName("TestApp.Jobs")!;
-        var single = Assert.Single(jobs.GetMembers("EnqueueSendReceiptAsync").OfType<IMethodSymbol>());
+        var single = EnqueueOverloads.WithTransaction(jobs, "EnqueueSendReceiptAsync");
         Assert.Equal("Contracts.Billing.Receipt", single.Parameters[1].Type.ToDisplayString());
-        Assert.Single(jobs.GetMembers("EnqueueSendReceiptManyAsync"));
-        Assert.Equal(["transaction", "options", "cancellationToken"], Assert.Single(jobs.GetMembers("EnqueueRebuildIndexAsync").OfType<IMethodSymbol>()).Parameters.Select(static p => p.Name));
+        EnqueueOverloads.WithTransaction(jobs, "EnqueueSendReceiptManyAsync");
+        Assert.Equal(["transaction", "options", "cancellationToken"], EnqueueOverloads.WithTransaction(jobs, "EnqueueRebuildIndexAsync").Parameters.Select(static p => p.Name));
         Assert.All(jobs.GetMembers().OfType<IMethodSymbol>().Where(static m => m.Name.StartsWith("Enqueue", StringComparison.Ordinal)),
             static m => Assert.Contains(m.GetAttributes(), static a => a.AttributeClass?.Name == "JobEnqueueMethodAttribute"));
 
@@ -54,7 +54,10 @@ public sealed class ReferencedJobTests
         var targets = tree.GetRoot(TestContext.Current.CancellationToken).DescendantNodes().OfType<InvocationExpressionSyntax>()
             .Select(i => (IMethodSymbol)model.GetSymbolInfo(i, TestContext.Current.CancellationToken).Symbol!)
             .ToList();
-        Assert.Equal(["EnqueueSendReceiptAsync", "EnqueueSendReceiptManyAsync"], targets.Select(static m => m.Name));
+        Assert.Equal(
+            ["EnqueueSendReceiptAsync", "EnqueueSendReceiptManyAsync", "EnqueueSendReceiptAsync", "EnqueueSendReceiptManyAsync"],
+            targets.Select(static m => m.Name));
+        Assert.Equal([true, true, false, false], targets.Select(EnqueueOverloads.TakesTransaction));
         Assert.All(targets, static m => Assert.Equal("Contracts", m.ContainingAssembly.Name));
     }
 
@@ -64,7 +67,7 @@ public sealed class ReferencedJobTests
         var run = GeneratorHarness.Run(Consumer(TestSources.HealthyJob));
 
         var registry = run.Source("Queues.Jobs.g.cs");
-        Assert.Contains("Jobs.HealthyJob.RunAsync", registry, StringComparison.Ordinal);
+        Assert.Contains("builder.AddJob(HealthyJob.Definition, HealthyJob.RunAsync);", registry, StringComparison.Ordinal);
         Assert.DoesNotContain("SendReceiptJob", registry, StringComparison.Ordinal);
         Assert.DoesNotContain("RebuildIndexJob", registry, StringComparison.Ordinal);
     }
@@ -97,7 +100,7 @@ public sealed class ReferencedJobTests
         var driver = GeneratorHarness.CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out _, TestContext.Current.CancellationToken);
 
         Assert.Empty(output.GetDiagnostics(TestContext.Current.CancellationToken).Where(static d => d.Severity == DiagnosticSeverity.Error));
-        Assert.NotNull(output.GetTypeByMetadataName("TestApp.Jobs")?.GetMembers("EnqueueSendReceiptAsync").SingleOrDefault());
+        Assert.NotNull(output.GetTypeByMetadataName("TestApp.Jobs")?.GetMembers("EnqueueSendReceiptAsync").FirstOrDefault());
         Assert.Contains(driver.GetRunResult().GeneratedTrees, static t => t.FilePath.EndsWith("Queues.Jobs.g.cs", StringComparison.Ordinal));
     }
 

@@ -11,31 +11,45 @@ namespace Queues.Generator.Emit;
 /// </summary>
 internal static class JobEmitter
 {
-    public static void Emit(SourceProductionContext context, (JobSpec Job, GeneratorSettings Settings) input)
+    /// <summary>Transactional enqueue methods first, then the fire-and-forget overloads.</summary>
+    private static readonly bool[] s_transactional = { true, false };
+
+    public static void Emit(SourceProductionContext context, (JobSpec Job, GeneratorSettings? Settings) input)
     {
         var (job, settings) = input;
+        if (settings is null)
+        {
+            return;
+        }
+
         context.AddSource($"Queues.Job.{job.PascalName}.g.cs", Render(job, settings));
     }
 
-    public static void EmitReferenced(SourceProductionContext context, (ReferencedJobSpec Job, GeneratorSettings Settings) input)
+    public static void EmitReferenced(SourceProductionContext context, (ReferencedJobSpec Job, GeneratorSettings? Settings) input)
     {
         var (job, settings) = input;
+        if (settings is null)
+        {
+            return;
+        }
+
         context.AddSource($"Queues.Job.{job.PascalName}.g.cs", RenderReferenced(job, settings));
     }
 
     public static string Render(JobSpec job, GeneratorSettings settings)
     {
-        var w = Header.Start(settings.RootNamespace);
-        w.Open("partial class Jobs");
-        var handler = $"handled by <see cref=\"{Header.Xml(HandlerCref(job))}\"/>";
-        var payload = job.Payload is null ? null : new EnqueuePayload(job.Payload.Root.Declared, job.Payload.IsValueType);
-        var access = job.IsPublic ? "public" : "internal";
-        WriteEnqueue(w, job.Name, job.PascalName, job.Queue, handler, access, payload,
-            $"{job.PascalName}Job.Definition", job.Payload is null ? $"{job.PascalName}Job.EmptyPayload" : $"{job.PascalName}Job.Serialize(payload)");
-        w.Line();
-        WriteEnqueueMany(w, job.Name, job.PascalName, job.Queue, handler, access, payload, $"{job.PascalName}Job.Definition",
-            job.Payload is null ? null : $"{job.PascalName}Job.Serialize");
-        w.Line();
+        var w = Header.Start(settings.Namespace);
+        w.Open($"partial class {settings.ClassName}");
+        var target = new EnqueueTarget(job.Name, job.PascalName, job.Queue, $"handled by <see cref=\"{Header.Xml(HandlerCref(job))}\"/>",
+            job.IsPublic ? "public" : "internal", job.Payload is null ? null : new EnqueuePayload(job.Payload.Root.Declared, job.Payload.IsValueType));
+        foreach (var transactional in s_transactional)
+        {
+            WriteEnqueue(w, target, transactional);
+            w.Line();
+            WriteEnqueueMany(w, target, transactional);
+            w.Line();
+        }
+
         WriteJobClass(w, job);
         w.Close();
         w.Close();
@@ -48,33 +62,38 @@ internal static class JobEmitter
     /// </summary>
     public static string RenderReferenced(ReferencedJobSpec job, GeneratorSettings settings)
     {
-        var w = Header.Start(settings.RootNamespace);
-        w.Open("partial class Jobs");
-        var handler = $"declared and handled in assembly <c>{Header.Xml(job.Assembly)}</c>";
-        var payload = job.Payload is null ? null : new EnqueuePayload(job.Payload, job.PayloadIsValueType);
-        WriteDocs(w, job.Name, job.Queue, handler, payload, many: false);
-        w.Line($"[global::Queues.JobEnqueueMethod({Header.Literal(job.Name)})]");
-        w.Line($"public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> Enqueue{job.PascalName}Async(global::Npgsql.NpgsqlTransaction transaction, {(payload is null ? "" : payload.Type + " payload, ")}global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
-        w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}Async(transaction, {(payload is null ? "" : "payload, ")}options, cancellationToken);");
-        if (job.HasMany)
+        var w = Header.Start(settings.Namespace);
+        w.Open($"partial class {settings.ClassName}");
+        var target = new EnqueueTarget(job.Name, job.PascalName, job.Queue, $"declared and handled in assembly <c>{Header.Xml(job.Assembly)}</c>",
+            "public", job.Payload is null ? null : new EnqueuePayload(job.Payload, job.PayloadIsValueType));
+        var first = true;
+        foreach (var transactional in s_transactional)
         {
-            w.Line();
-            WriteDocs(w, job.Name, job.Queue, handler, payload, many: true);
-            w.Line($"[global::Queues.JobEnqueueMethod({Header.Literal(job.Name)})]");
-            w.Line($"public global::System.Threading.Tasks.Task<int> Enqueue{job.PascalName}ManyAsync(global::Npgsql.NpgsqlTransaction transaction, {ManyParameter(payload)}, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
-            w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}ManyAsync(transaction, {(payload is null ? "count" : "payloads")}, options, cancellationToken);");
+            if (!transactional && !job.HasFireAndForget)
+            {
+                continue;
+            }
+
+            if (!first)
+            {
+                w.Line();
+            }
+
+            first = false;
+            w.Line(EnqueueMethodEmitter.WriteDeclaration(w, target, many: false, transactional));
+            w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}Async({EnqueueMethodEmitter.ForwardedArguments(target, many: false, transactional)});");
+            if (transactional ? job.HasMany : job.HasFireAndForgetMany)
+            {
+                w.Line();
+                w.Line(EnqueueMethodEmitter.WriteDeclaration(w, target, many: true, transactional));
+                w.Line($"    => new {job.JobsType}(_client).Enqueue{job.PascalName}ManyAsync({EnqueueMethodEmitter.ForwardedArguments(target, many: true, transactional)});");
+            }
         }
 
         w.Close();
         w.Close();
         return w.ToString();
     }
-
-    /// <summary>The payload parameter of an enqueue method: its declared type, and whether it can be null.</summary>
-    private sealed record EnqueuePayload(string Type, bool IsValueType);
-
-    private static string ManyParameter(EnqueuePayload? payload)
-        => payload is null ? "int count" : $"global::System.Collections.Generic.IEnumerable<{payload.Type}> payloads";
 
     /// <summary>A cref to the handler that names its parameter types, so an overloaded handler name is not ambiguous.</summary>
     private static string HandlerCref(JobSpec job)
@@ -88,77 +107,34 @@ internal static class JobEmitter
         return $"{job.HandlerType}.{job.MethodName}({string.Join(", ", types)})";
     }
 
-    private static void WriteDocs(SourceWriter w, string name, string queue, string handler, EnqueuePayload? payload, bool many)
+    private static void WriteEnqueue(SourceWriter w, EnqueueTarget job, bool transactional)
     {
-        var job = $"job <c>{Header.Xml(name)}</c> (queue <c>{Header.Xml(queue)}</c>, {handler})";
-        w.Line("/// <summary>");
-        if (many)
-        {
-            w.Line(payload is null
-                ? $"/// Enqueues <paramref name=\"count\"/> runs of {job}"
-                : $"/// Enqueues one {job} per payload");
-            w.Line("/// inside <paramref name=\"transaction\"/>, in one round trip: workers see them all once the transaction commits; if it rolls back, none existed.");
-        }
-        else
-        {
-            w.Line($"/// Enqueues {job}");
-            w.Line("/// inside <paramref name=\"transaction\"/>: workers see it once the transaction commits; if it rolls back, the job never existed.");
-        }
-
-        w.Line("/// </summary>");
-        w.Line("/// <param name=\"transaction\">The open transaction that also writes the data the job refers to.</param>");
-        if (many)
-        {
-            w.Line(payload is null
-                ? "/// <param name=\"count\">How many jobs to enqueue.</param>"
-                : "/// <param name=\"payloads\">The payloads, one job each, stored as JSON; enumerated once.</param>");
-        }
-        else if (payload is not null)
-        {
-            w.Line("/// <param name=\"payload\">The job's payload, stored as JSON.</param>");
-        }
-
-        w.Line($"/// <param name=\"options\">Overrides of run time, priority, queue or attempts{(many ? " for every job" : "")}; null for the job's defaults.</param>");
-        w.Line("/// <param name=\"cancellationToken\">Cancels the insert.</param>");
-        w.Line(many
-            ? "/// <returns>The number of jobs inserted; for a unique job, payloads whose key is already held are skipped and not counted.</returns>"
-            : "/// <returns>The new job's id; for a unique job whose key is already held, the holder's id with <see cref=\"global::Queues.EnqueueResult.IsDuplicate\"/> set.</returns>");
-        w.Line("/// <exception cref=\"global::System.InvalidOperationException\">The transaction has already been committed, rolled back or disposed.</exception>");
-    }
-
-    private static void WriteEnqueue(SourceWriter w, string name, string pascal, string queue, string handler, string access, EnqueuePayload? payload,
-        string definition, string serialized)
-    {
-        WriteDocs(w, name, queue, handler, payload, many: false);
-        w.Line($"[global::Queues.JobEnqueueMethod({Header.Literal(name)})]");
-        var payloadParameter = payload is null ? "" : $"{payload.Type} payload, ";
-        w.Open($"{access} global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> Enqueue{pascal}Async(global::Npgsql.NpgsqlTransaction transaction, {payloadParameter}global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
-        if (payload is { IsValueType: false })
+        w.Open(EnqueueMethodEmitter.WriteDeclaration(w, job, many: false, transactional));
+        if (job.Payload is { IsValueType: false })
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(payload);");
         }
 
-        w.Line($"return _client.EnqueueAsync(transaction, {definition}, {serialized}, options, cancellationToken);");
+        var serialized = job.Payload is null ? $"{job.PascalName}Job.EmptyPayload" : $"{job.PascalName}Job.Serialize(payload)";
+        w.Line($"return _client.EnqueueAsync({(transactional ? "transaction, " : "")}{job.PascalName}Job.Definition, {serialized}, options, cancellationToken);");
         w.Close();
     }
 
-    private static void WriteEnqueueMany(SourceWriter w, string name, string pascal, string queue, string handler, string access, EnqueuePayload? payload,
-        string definition, string? serialize)
+    private static void WriteEnqueueMany(SourceWriter w, EnqueueTarget job, bool transactional)
     {
-        WriteDocs(w, name, queue, handler, payload, many: true);
-        w.Line($"[global::Queues.JobEnqueueMethod({Header.Literal(name)})]");
-        w.Open($"{access} global::System.Threading.Tasks.Task<int> Enqueue{pascal}ManyAsync(global::Npgsql.NpgsqlTransaction transaction, {ManyParameter(payload)}, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)");
-        if (payload is null)
+        w.Open(EnqueueMethodEmitter.WriteDeclaration(w, job, many: true, transactional));
+        var definition = $"{(transactional ? "transaction, " : "")}{job.PascalName}Job.Definition";
+        if (job.Payload is null)
         {
             w.Line("global::System.ArgumentOutOfRangeException.ThrowIfNegative(count);");
-            w.Line($"return _client.EnqueueManyAsync(transaction, {definition}, global::System.Linq.Enumerable.Repeat({pascal}Job.EmptyPayload, count), options, cancellationToken);");
+            w.Line($"return _client.EnqueueManyAsync({definition}, global::System.Linq.Enumerable.Repeat({job.PascalName}Job.EmptyPayload, count), options, cancellationToken);");
         }
         else
         {
             w.Line("global::System.ArgumentNullException.ThrowIfNull(payloads);");
             // Lazily: the client streams the payloads into COPY as it enumerates them.
-            var item = payload.IsValueType ? "payload" : "payload ?? throw new global::System.ArgumentException(\"A payload is null.\", nameof(payloads))";
-            w.Line($"return _client.EnqueueManyAsync(transaction, {definition}, global::System.Linq.Enumerable.Select(payloads, static payload => {serialize}({item})), options, cancellationToken);");
+            var item = job.Payload.IsValueType ? "payload" : "payload ?? throw new global::System.ArgumentException(\"A payload is null.\", nameof(payloads))";
+            w.Line($"return _client.EnqueueManyAsync({definition}, global::System.Linq.Enumerable.Select(payloads, static payload => {job.PascalName}Job.Serialize({item})), options, cancellationToken);");
         }
 
         w.Close();

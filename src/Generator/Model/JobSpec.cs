@@ -3,8 +3,7 @@ namespace Queues.Generator.Model;
 /// <summary>Everything emission needs to know about one job. Values only: no symbols, syntax or locations.</summary>
 /// <remarks>
 /// Equal when every member is equal (<see cref="EquatableArray{T}"/> compares by content), so an edit that leaves the
-/// job's declaration as it was leaves the spec equal and its file cached. <see cref="HasHandler"/> is false for a job
-/// declared in a referenced assembly: it gets an enqueue method and a serializer, but no dispatch entry.
+/// job's declaration as it was leaves the spec equal and its file cached.
 /// </remarks>
 internal sealed record JobSpec(
     string Name,
@@ -13,7 +12,6 @@ internal sealed record JobSpec(
     short Priority,
     int MaxAttempts,
     JobOptionsSpec Options,
-    bool HasHandler,
     string HandlerType,
     string MethodName,
     bool IsStatic,
@@ -33,10 +31,7 @@ internal sealed record JobSpec(
 /// <param name="UniqueBy">JSON property names of the payload, in the attribute's order.</param>
 /// <param name="Cron">A validated five-field cron expression, or null.</param>
 /// <param name="UniqueStates">The value of <c>UniqueStates</c>: flags of finished states (1 completed, 2 cancelled, 4 discarded).</param>
-internal sealed record JobOptionsSpec(int TimeoutSeconds, double RetryBaseDelaySeconds, EquatableArray<string> UniqueBy, string? Cron, int UniqueStates = 0)
-{
-    public static JobOptionsSpec Default { get; } = new(0, 0, EquatableArray<string>.Empty, null);
-}
+internal sealed record JobOptionsSpec(int TimeoutSeconds, double RetryBaseDelaySeconds, EquatableArray<string> UniqueBy, string? Cron, int UniqueStates);
 
 internal enum HandlerParameter
 {
@@ -122,8 +117,7 @@ internal sealed record TypeSpec(
     ValueRef? Element,
     string EnumUnderlying,
     EquatableArray<EnumMember> EnumMembers,
-    EquatableArray<MemberSpec> Members,
-    bool HasConstructor);
+    EquatableArray<MemberSpec> Members);
 
 /// <summary>An enum member: its C# name, the name written to JSON and its numeric value.</summary>
 internal sealed record EnumMember(string Name, string JsonName, string Value);

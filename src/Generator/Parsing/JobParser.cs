@@ -90,7 +90,6 @@ internal static class JobParser
             options.Priority,
             options.MaxAttempts,
             new JobOptionsSpec(options.TimeoutSeconds, options.RetryBaseDelaySeconds, EquatableArray<string>.Empty, options.Cron, options.UniqueStates),
-            HasHandler: true,
             method.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             method.Name,
             method.IsStatic,

@@ -144,7 +144,7 @@ internal sealed class PayloadParser
 
             return new TypeSpec(id, fullName, ShapeKind.Enum, Primitive.None, true, null,
                 named.EnumUnderlyingType!.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), members.ToEquatableArray(),
-                EquatableArray<MemberSpec>.Empty, false);
+                EquatableArray<MemberSpec>.Empty);
         }
 
         if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
@@ -184,7 +184,7 @@ internal sealed class PayloadParser
         return DescribeObject(named, fullName, id, location, where);
 
         TypeSpec Spec(ShapeKind kind, Primitive p, ValueRef? element)
-            => new(id, fullName, kind, p, type.IsValueType, element, "", EquatableArray<EnumMember>.Empty, EquatableArray<MemberSpec>.Empty, false);
+            => new(id, fullName, kind, p, type.IsValueType, element, "", EquatableArray<EnumMember>.Empty, EquatableArray<MemberSpec>.Empty);
 
         TypeSpec? Fail(string reason)
         {
@@ -301,7 +301,7 @@ internal sealed class PayloadParser
         }
 
         return new TypeSpec(id, fullName, ShapeKind.Object, Primitive.None, type.IsValueType, null, "",
-            EquatableArray<EnumMember>.Empty, members.ToEquatableArray(), constructor is not null && constructor.Parameters.Length > 0);
+            EquatableArray<EnumMember>.Empty, members.ToEquatableArray());
     }
 
     /// <summary>

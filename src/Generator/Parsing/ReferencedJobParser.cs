@@ -38,13 +38,17 @@ internal static class ReferencedJobParser
             foreach (var pair in jobs.OrderBy(static p => p.Key, StringComparer.Ordinal))
             {
                 var pascal = JobNames.ToPascalCase(pair.Key);
-                var single = enqueueMethods.FirstOrDefault(m => m.JobName == pair.Key && m.Method.Name == $"Enqueue{pascal}Async").Method;
+                var methods = enqueueMethods.Where(m => m.JobName == pair.Key).Select(static m => m.Method).ToList();
+                var single = methods.FirstOrDefault(m => m.Name == $"Enqueue{pascal}Async" && IsTransactional(m));
                 if (pascal is null || single is null || single.Parameters.Length is not (3 or 4))
                 {
                     continue;
                 }
 
-                var many = enqueueMethods.Any(m => m.JobName == pair.Key && m.Method.Name == $"Enqueue{pascal}ManyAsync" && SymbolEqualityComparer.Default.Equals(m.Method.ContainingType, single.ContainingType));
+                var siblings = methods.Where(m => SymbolEqualityComparer.Default.Equals(m.ContainingType, single.ContainingType)).ToList();
+                var many = siblings.Any(m => m.Name == $"Enqueue{pascal}ManyAsync" && IsTransactional(m));
+                var fireAndForget = siblings.Any(m => m.Name == $"Enqueue{pascal}Async" && !IsTransactional(m));
+                var fireAndForgetMany = siblings.Any(m => m.Name == $"Enqueue{pascal}ManyAsync" && !IsTransactional(m));
                 var payload = single.Parameters.Length == 4 ? single.Parameters[1].Type : null;
                 result.Add(new ReferencedJobSpec(
                     pair.Key,
@@ -54,12 +58,21 @@ internal static class ReferencedJobParser
                     single.ContainingType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
                     payload?.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier)),
                     payload?.IsValueType == true,
-                    many));
+                    many,
+                    fireAndForget,
+                    fireAndForgetMany));
             }
         }
 
         return result.OrderBy(static j => j.Name, StringComparer.Ordinal).ToEquatableArray();
     }
+
+    /// <summary>
+    /// Whether a generated enqueue method takes the caller's transaction (its first parameter); the fire-and-forget
+    /// overloads take none.
+    /// </summary>
+    private static bool IsTransactional(IMethodSymbol method)
+        => method.Parameters.Length > 0 && method.Parameters[0].Type.ToDisplayString() == KnownTypeNames.NpgsqlTransaction;
 
     private static void Visit(INamespaceOrTypeSymbol container, Dictionary<string, string> jobs, List<(string, IMethodSymbol)> enqueueMethods, CancellationToken cancellationToken)
     {

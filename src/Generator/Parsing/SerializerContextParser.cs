@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -31,6 +33,16 @@ internal static class SerializerContextParser
         cancellationToken.ThrowIfCancellationRequested();
         return types.Count == 0 ? null : new SerializerContextSpec(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), NamingPolicy(type), types);
     }
+
+    /// <summary>One spec per context (a partial class may carry [JsonSerializable] on several declarations), sorted.</summary>
+    public static EquatableArray<SerializerContextSpec> Merge(ImmutableArray<SerializerContextSpec> all)
+        => all.GroupBy(static c => c.TypeName, StringComparer.Ordinal)
+            .OrderBy(static g => g.Key, StringComparer.Ordinal)
+            .Select(static g => new SerializerContextSpec(
+                g.Key,
+                g.First().NamingPolicy,
+                g.SelectMany(static c => c.Types).Distinct().OrderBy(static t => t, StringComparer.Ordinal).ToEquatableArray()))
+            .ToEquatableArray();
 
     /// <summary>The <c>JsonKnownNamingPolicy</c> of the context's <c>[JsonSourceGenerationOptions]</c>: explicit, or camelCase for web defaults.</summary>
     private static int NamingPolicy(INamedTypeSymbol type)

@@ -37,6 +37,38 @@ namespace TestApp
             return _client.EnqueueManyAsync(transaction, NightlyCleanupJob.Definition, global::System.Linq.Enumerable.Repeat(NightlyCleanupJob.EmptyPayload, count), options, cancellationToken);
         }
 
+        /// <summary>
+        /// Enqueues job <c>nightlyCleanup</c> (queue <c>maintenance</c>, handled by <see cref="global::TestApp.Handlers.MaintenanceJobs.CleanupAsync(global::System.Threading.CancellationToken)"/>)
+        /// on its own: one autocommitted statement on a pooled connection.
+        /// For enqueues that write no data; beside data writes this is a dual write (the data can commit without the job,
+        /// or the job run without the data) — use the overload that takes the <see cref="global::Npgsql.NpgsqlTransaction"/>.
+        /// </summary>
+        /// <param name="options">Overrides of run time, priority, queue or attempts; null for the job's defaults.</param>
+        /// <param name="cancellationToken">Cancels the insert.</param>
+        /// <returns>The new job's id; for a unique job whose key is already held, the holder's id with <see cref="global::Queues.EnqueueResult.IsDuplicate"/> set.</returns>
+        [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+        public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueNightlyCleanupAsync(global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            return _client.EnqueueAsync(NightlyCleanupJob.Definition, NightlyCleanupJob.EmptyPayload, options, cancellationToken);
+        }
+
+        /// <summary>
+        /// Enqueues <paramref name="count"/> runs of job <c>nightlyCleanup</c> (queue <c>maintenance</c>, handled by <see cref="global::TestApp.Handlers.MaintenanceJobs.CleanupAsync(global::System.Threading.CancellationToken)"/>)
+        /// in a transaction of its own: all or none, committed before this returns.
+        /// For enqueues that write no data; beside data writes this is a dual write (the data can commit without the job,
+        /// or the job run without the data) — use the overload that takes the <see cref="global::Npgsql.NpgsqlTransaction"/>.
+        /// </summary>
+        /// <param name="count">How many jobs to enqueue.</param>
+        /// <param name="options">Overrides of run time, priority, queue or attempts for every job; null for the job's defaults.</param>
+        /// <param name="cancellationToken">Cancels the insert; nothing is inserted then.</param>
+        /// <returns>The number of jobs inserted; for a unique job, payloads whose key is already held are skipped and not counted.</returns>
+        [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+        public global::System.Threading.Tasks.Task<int> EnqueueNightlyCleanupManyAsync(int count, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentOutOfRangeException.ThrowIfNegative(count);
+            return _client.EnqueueManyAsync(NightlyCleanupJob.Definition, global::System.Linq.Enumerable.Repeat(NightlyCleanupJob.EmptyPayload, count), options, cancellationToken);
+        }
+
         /// <summary>Definition, serializer and dispatch of job <c>nightlyCleanup</c>.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         [global::System.CodeDom.Compiler.GeneratedCode("Queues.Generator", "FIXED_VERSION")]

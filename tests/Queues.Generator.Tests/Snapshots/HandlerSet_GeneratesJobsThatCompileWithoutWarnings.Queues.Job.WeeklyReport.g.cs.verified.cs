@@ -39,6 +39,40 @@ namespace TestApp
             return _client.EnqueueManyAsync(transaction, WeeklyReportJob.Definition, global::System.Linq.Enumerable.Select(payloads, static payload => WeeklyReportJob.Serialize(payload ?? throw new global::System.ArgumentException("A payload is null.", nameof(payloads)))), options, cancellationToken);
         }
 
+        /// <summary>
+        /// Enqueues job <c>weeklyReport</c> (queue <c>default</c>, handled by <see cref="global::TestApp.Handlers.ReportJobs.SendAsync(global::TestApp.Payloads.ReportRequest, global::System.Threading.CancellationToken)"/>)
+        /// on its own: one autocommitted statement on a pooled connection.
+        /// For enqueues that write no data; beside data writes this is a dual write (the data can commit without the job,
+        /// or the job run without the data) — use the overload that takes the <see cref="global::Npgsql.NpgsqlTransaction"/>.
+        /// </summary>
+        /// <param name="payload">The job's payload, stored as JSON.</param>
+        /// <param name="options">Overrides of run time, priority, queue or attempts; null for the job's defaults.</param>
+        /// <param name="cancellationToken">Cancels the insert.</param>
+        /// <returns>The new job's id; for a unique job whose key is already held, the holder's id with <see cref="global::Queues.EnqueueResult.IsDuplicate"/> set.</returns>
+        [global::Queues.JobEnqueueMethod("weeklyReport")]
+        public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueWeeklyReportAsync(global::TestApp.Payloads.ReportRequest payload, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(payload);
+            return _client.EnqueueAsync(WeeklyReportJob.Definition, WeeklyReportJob.Serialize(payload), options, cancellationToken);
+        }
+
+        /// <summary>
+        /// Enqueues one job <c>weeklyReport</c> (queue <c>default</c>, handled by <see cref="global::TestApp.Handlers.ReportJobs.SendAsync(global::TestApp.Payloads.ReportRequest, global::System.Threading.CancellationToken)"/>) per payload
+        /// in a transaction of its own: all or none, committed before this returns.
+        /// For enqueues that write no data; beside data writes this is a dual write (the data can commit without the job,
+        /// or the job run without the data) — use the overload that takes the <see cref="global::Npgsql.NpgsqlTransaction"/>.
+        /// </summary>
+        /// <param name="payloads">The payloads, one job each, stored as JSON; enumerated once.</param>
+        /// <param name="options">Overrides of run time, priority, queue or attempts for every job; null for the job's defaults.</param>
+        /// <param name="cancellationToken">Cancels the insert; nothing is inserted then.</param>
+        /// <returns>The number of jobs inserted; for a unique job, payloads whose key is already held are skipped and not counted.</returns>
+        [global::Queues.JobEnqueueMethod("weeklyReport")]
+        public global::System.Threading.Tasks.Task<int> EnqueueWeeklyReportManyAsync(global::System.Collections.Generic.IEnumerable<global::TestApp.Payloads.ReportRequest> payloads, global::Queues.EnqueueOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(payloads);
+            return _client.EnqueueManyAsync(WeeklyReportJob.Definition, global::System.Linq.Enumerable.Select(payloads, static payload => WeeklyReportJob.Serialize(payload ?? throw new global::System.ArgumentException("A payload is null.", nameof(payloads)))), options, cancellationToken);
+        }
+
         /// <summary>Definition, serializer and dispatch of job <c>weeklyReport</c>.</summary>
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         [global::System.CodeDom.Compiler.GeneratedCode("Queues.Generator", "FIXED_VERSION")]

@@ -54,12 +54,20 @@ internal static class GeneratorHarness
     public static SyntaxTree Parse(string source, string path)
         => CSharpSyntaxTree.ParseText(source, ParseOptions, path, Encoding.UTF8, TestContext.Current.CancellationToken);
 
-    /// <summary>A driver over a fresh <see cref="JobGenerator"/> that records the tracked steps.</summary>
-    public static GeneratorDriver CreateDriver(string? rootNamespace = RootNamespace)
+    /// <summary>
+    /// A driver over a fresh <see cref="JobGenerator"/> that records the tracked steps; <paramref name="buildProperties"/>
+    /// are further <c>build_property.*</c> values, keyed by property name.
+    /// </summary>
+    public static GeneratorDriver CreateDriver(string? rootNamespace = RootNamespace, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
         var options = rootNamespace is null
             ? ImmutableDictionary<string, string>.Empty
             : ImmutableDictionary<string, string>.Empty.Add("build_property.RootNamespace", rootNamespace);
+        foreach (var (name, value) in buildProperties ?? ImmutableDictionary<string, string>.Empty)
+        {
+            options = options.SetItem("build_property." + name, value);
+        }
+
         return CSharpGeneratorDriver.Create(
             [new JobGenerator().AsSourceGenerator()],
             parseOptions: ParseOptions,
@@ -74,13 +82,13 @@ internal static class GeneratorHarness
     /// Runs the generator over <paramref name="compilation"/> with every harness check; a null
     /// <paramref name="rootNamespace"/> leaves <c>build_property.RootNamespace</c> unset.
     /// </summary>
-    public static GeneratorRun Run(CSharpCompilation compilation, string? rootNamespace = RootNamespace)
+    public static GeneratorRun Run(CSharpCompilation compilation, string? rootNamespace = RootNamespace, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
         var cancellationToken = TestContext.Current.CancellationToken;
         var inputErrors = compilation.GetDiagnostics(cancellationToken).Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
         var clone = compilation.Clone();
 
-        var driver = CreateDriver(rootNamespace).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics, cancellationToken);
+        var driver = CreateDriver(rootNamespace, buildProperties).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics, cancellationToken);
         var first = driver.GetRunResult();
         AssertGeneratorDidNotThrow(first, generatorDiagnostics);
         AssertStepOutputsHoldNoCompilerObjects(first);

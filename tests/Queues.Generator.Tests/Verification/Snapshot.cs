@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -88,6 +89,13 @@ internal static partial class Snapshot
 
     /// <summary>Replaces the generator version in <c>[GeneratedCode]</c> so snapshots survive version bumps.</summary>
     public static string Scrub(string text) => GeneratedCodeVersion().Replace(text, "${prefix}FIXED_VERSION\"");
+
+    /// <summary>The inverse of <see cref="Scrub"/>: the version the generator under test writes.</summary>
+    public static string Unscrub(string text)
+        => text.Replace("\"FIXED_VERSION\"", "\"" + GeneratorVersion + "\"", StringComparison.Ordinal);
+
+    private static string GeneratorVersion { get; } =
+        typeof(JobGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
 
     private static string Normalize(string text) => text.ReplaceLineEndings("\n");
 
