@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
@@ -8,6 +9,7 @@ internal sealed class JobRescuer(JobStore store, TimeSpan rescueAfter, ILogger l
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var rescued = await store.RescueAsync(rescueAfter, cancellationToken).ConfigureAwait(false);
+        QueuesTelemetry.CountRescued(rescued);
         if (rescued > 0)
         {
             LogMessages.Rescued(logger, rescued, (long)rescueAfter.TotalMilliseconds);

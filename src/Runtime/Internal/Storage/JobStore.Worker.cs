@@ -15,7 +15,8 @@ internal sealed partial class JobStore
         using var command = Command(Sql.Claim, connection, null, Parameters.Text(queue), Parameters.Integer(limit), Parameters.Text(worker));
         await PrepareAsync(command, CancellationToken.None).ConfigureAwait(false);
         return await ReadAllAsync(command, static r => new ClaimedJob(
-            r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6)),
+            r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6),
+            r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9)),
             CancellationToken.None, limit).ConfigureAwait(false);
     }
 

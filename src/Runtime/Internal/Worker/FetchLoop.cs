@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
@@ -135,8 +136,10 @@ internal sealed class FetchLoop
         {
             using var cancellation = new JobCancellation(stopJobs, _executor.TimeoutOf(job));
             _completer.Track(job, cancellation);
+            var (activity, started) = (QueuesTelemetry.StartProcess(job), Stopwatch.GetTimestamp());
             var result = await _executor.ExecuteAsync(job, cancellation).ConfigureAwait(false);
             await _completer.RecordAsync(job, result).ConfigureAwait(false);
+            QueuesTelemetry.EndProcess(activity, job, result, started);
         }
         catch (Exception exception)
         {
