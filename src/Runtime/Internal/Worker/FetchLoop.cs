@@ -28,12 +28,14 @@ internal sealed class FetchLoop
     private readonly Completer _completer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WorkerLiveness.Loop? _liveness;
     private int _running;
     private long _hotUntil;
 
     public FetchLoop(string queue, int concurrency, TimeSpan pollInterval, string workerName, JobStore store, JobExecutor executor, Completer completer,
-        ILogger logger)
+        ILogger logger, WorkerLiveness.Loop? liveness = null)
     {
+        _liveness = liveness;
         _queue = queue;
         _concurrency = concurrency;
         _pollInterval = pollInterval;
@@ -79,6 +81,11 @@ internal sealed class FetchLoop
         {
             try
             {
+                if (failures == 0)
+                {
+                    _liveness?.Beat(); // The last claim reached the database (or none was needed).
+                }
+
                 var free = _concurrency - Volatile.Read(ref _running);
                 var worthClaiming = free > 0 && (free * 2 >= _concurrency || Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown);
                 if (!worthClaiming)

@@ -7,7 +7,7 @@ namespace Queues.Internal;
 /// operator cancelled meanwhile, whose handlers' tokens are then fired. It runs until every run's outcome is written,
 /// so a slow shutdown is not mistaken for a dead worker.
 /// </summary>
-internal sealed class Heartbeat(JobStore store, RunningJobs running, TimeSpan interval, ILogger logger)
+internal sealed class Heartbeat(JobStore store, RunningJobs running, TimeSpan interval, ILogger logger, WorkerLiveness.Loop? liveness = null)
 {
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +27,7 @@ internal sealed class Heartbeat(JobStore store, RunningJobs running, TimeSpan in
                 }
 
                 failures = 0;
+                liveness?.Beat();
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

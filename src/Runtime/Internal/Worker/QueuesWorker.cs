@@ -22,6 +22,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private readonly ILogger _workerLogger;
     private readonly ILogger _maintenanceLogger;
     private readonly ILogger _notificationsLogger;
+    private readonly WorkerLiveness _liveness;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopJobs = new();
     private readonly CancellationTokenSource _stopHeartbeat = new();
@@ -32,8 +33,10 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private Task? _heartbeating;
     private Task? _starting;
 
-    public QueuesWorker(IServiceProvider services, JobStore store, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
+    public QueuesWorker(IServiceProvider services, JobStore store, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null,
+        WorkerLiveness? liveness = null)
     {
+        _liveness = liveness ?? new WorkerLiveness();
         _services = services;
         _store = store;
         _registry = registry;
@@ -59,6 +62,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         catch (Exception exception) when (IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
         {
             LogMessages.WaitingForDatabase(_workerLogger, exception, _options.WorkerName, (long)Backoff.Delay(1).TotalMilliseconds);
+            _liveness.Waiting();
             _starting = StartWhenReadyAsync(_stopClaiming.Token);
             return;
         }
@@ -143,23 +147,28 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         LogMessages.WorkerStarting(_workerLogger, _options.WorkerName, _store.Schema, string.Join(", ", queues.Keys), _registry.Jobs.Count);
+        _liveness.Running(queues.Keys);
         var retryDelays = new RetryDelays(_registry, _options.RetryDelay, _workerLogger);
         var executor = new JobExecutor(_services, _registry, _store.DataSource, retryDelays, _options.WorkerName, _workerLogger);
         _completer = new Completer(_store, retryDelays, _options.RescueAfter, _workerLogger);
         _completing = _completer.RunAsync();
         foreach (var (queue, concurrency) in queues)
         {
-            var loop = new FetchLoop(queue, concurrency, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger);
+            var loop = new FetchLoop(queue, concurrency, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger,
+                _liveness.Register("claim:" + queue, _options.PollInterval));
             _fetchLoops.Add(loop);
             _loops.Add(loop.RunAsync(_stopClaiming.Token, _stopJobs.Token));
         }
 
         _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, _options.PollInterval, _options.RescueAfter, _options.RetainCompletedFor,
-            _options.RetainDiscardedFor, _registry, Wake, _maintenanceLogger).RunAsync(_stopClaiming.Token));
+            _options.RetainDiscardedFor, _registry, Wake, _maintenanceLogger, new LeaderWatch(_store, _options.WorkerName, _options.PollInterval, _liveness,
+                _liveness.Register("maintenance", _options.PollInterval < TimeSpan.FromSeconds(1) ? _options.PollInterval : TimeSpan.FromSeconds(1)),
+                _maintenanceLogger)).RunAsync(_stopClaiming.Token));
 
         // Heartbeats go on until every job has finished and its outcome is written, so a slow shutdown is not mistaken
         // for a dead worker.
-        _heartbeating = new Heartbeat(_store, _completer.Running, _options.HeartbeatInterval, _workerLogger).RunAsync(_stopHeartbeat.Token);
+        _heartbeating = new Heartbeat(_store, _completer.Running, _options.HeartbeatInterval, _workerLogger, _liveness.Register("heartbeat", _options.HeartbeatInterval))
+            .RunAsync(_stopHeartbeat.Token);
         if (_store.UseNotifications)
         {
             _loops.Add(new Notifier(_store, Wake, _notificationsLogger).RunAsync(_stopClaiming.Token));
@@ -192,6 +201,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        _liveness.Stopped();
         var all = Task.WhenAll(_loops);
         using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
