@@ -47,6 +47,19 @@ internal sealed class LeaderWatch
             return;
         }
 
+        try
+        {
+            await ObserveAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Gauges and the unserved-queue warning are extras: their failure must not hold up promotion and rescue.
+            LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)UnservedAfter.TotalMilliseconds);
+        }
+    }
+
+    private async Task ObserveAsync(CancellationToken cancellationToken)
+    {
         var now = DateTime.UtcNow;
         if (QueuesTelemetry.GaugesObserved && now >= _nextStats)
         {
