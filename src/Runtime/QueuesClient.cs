@@ -185,7 +185,7 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(payloads);
         var row = NewJobs.CreateBatch(job, options);
         OpenConnectionOf(transaction, job);
-        using var activity = QueuesTelemetry.StartEnqueue(row.Queue, row.Name, batch: true);
+        using var activity = QueuesTelemetry.StartEnqueue(row.Queue, row.Name);
         try
         {
             var count = await EnqueueManyCoreAsync(transaction, job, QueuesTelemetry.WithTraceContext(row), payloads, options, cancellationToken).ConfigureAwait(false);

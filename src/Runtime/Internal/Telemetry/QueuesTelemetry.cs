@@ -59,11 +59,9 @@ internal static class QueuesTelemetry
 
     /// <summary>
     /// Starts the enqueue span (kind Producer) as a child of the caller's current activity, or returns null when nobody
-    /// listens or samples it. One span for a bulk enqueue (<paramref name="batch"/>): every job carries its context.
+    /// listens or samples it. One span for a bulk enqueue too: every job carries its context, and <see cref="Enqueued"/> sets the batch size.
     /// </summary>
-#pragma warning disable IDE0060 // batch documents the call; the count is set when known (Enqueued)
-    public static Activity? StartEnqueue(string queue, string jobName, bool batch = false)
-#pragma warning restore IDE0060
+    public static Activity? StartEnqueue(string queue, string jobName)
     {
         if (!Source.HasListeners())
         {
