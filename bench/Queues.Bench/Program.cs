@@ -1,4 +1,6 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|latency] [--fast]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|latency] [--fast] [--listen]
+// --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
+// as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
 // Starts its own durable throwaway PostgreSQL (or uses QUEUES_BENCH_DB), measures each scenario and, in the same run on
 // the same server, the raw PostgreSQL limit it is compared with. Prints one JSON line per scenario, then a table.
 using System.Globalization;
@@ -15,6 +17,8 @@ if (scenarios.Except(known).FirstOrDefault() is { } unknown)
 }
 
 bool Wants(string name) => scenarios.Contains("all") || scenarios.Contains(name);
+
+using var listeners = args.Contains("--listen") ? new Listeners() : null;
 
 var connectionString = Environment.GetEnvironmentVariable("QUEUES_BENCH_DB");
 TemporaryPostgres? server = null;
@@ -97,5 +101,54 @@ internal sealed record BenchResult(string Scenario, string Unit, double Value, s
         var raw = Raw is { } r ? string.Create(c, $"{r,16:N0}") : new string(' ', 16);
         var ratio = Ratio is { } q ? string.Create(c, $"{q,6:P0}") : "      ";
         return string.Create(c, $"{Scenario,-12} {Value,14:N1} {raw} {ratio}  {Unit}; {Notes}{(Verified ? "" : " [NOT VERIFIED]")}");
+    }
+}
+
+/// <summary>An ActivityListener recording all Queues spans and a MeterListener aggregating all Queues measurements.</summary>
+internal sealed class Listeners : IDisposable
+{
+    private readonly System.Diagnostics.ActivityListener _activities;
+    private readonly System.Diagnostics.Metrics.MeterListener _meters;
+    private long _spans;
+    private double _sum;
+
+    public Listeners()
+    {
+        _activities = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == Queues.QueuesInstrumentation.ActivitySourceName,
+            Sample = static (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _ => Interlocked.Increment(ref _spans),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(_activities);
+        _meters = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = static (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == Queues.QueuesInstrumentation.MeterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _meters.SetMeasurementEventCallback<long>((_, value, _, _) => Add(value));
+        _meters.SetMeasurementEventCallback<double>((_, value, _, _) => Add(value));
+        _meters.Start();
+        Console.Error.WriteLine("Listening to the Queues ActivitySource and Meter (--listen).");
+    }
+
+    private void Add(double value)
+    {
+        lock (_activities)
+        {
+            _sum += value;
+        }
+    }
+
+    public void Dispose()
+    {
+        Console.Error.WriteLine($"--listen: {_spans} spans recorded.");
+        _activities.Dispose();
+        _meters.Dispose();
     }
 }

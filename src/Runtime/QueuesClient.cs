@@ -1,5 +1,6 @@
 using Npgsql;
 using Queues.Internal;
+using Queues.Internal.Telemetry;
 
 namespace Queues;
 
@@ -111,7 +112,17 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(job);
         var row = NewJobs.Create(job, payload.Span, options);
         var connection = OpenConnectionOf(transaction, job);
-        return await Store.InsertAsync(connection, transaction, row, payload, cancellationToken).ConfigureAwait(false);
+        using var activity = QueuesTelemetry.StartEnqueue(row.Queue, row.Name);
+        try
+        {
+            var result = await Store.InsertAsync(connection, transaction, QueuesTelemetry.WithTraceContext(row), payload, cancellationToken).ConfigureAwait(false);
+            QueuesTelemetry.Enqueued(activity, row, result.IsDuplicate ? 0 : 1, result.Id.Value);
+            return result;
+        }
+        catch (Exception exception) when (QueuesTelemetry.EnqueueFailed(activity, exception))
+        {
+            throw;
+        }
     }
 
     /// <summary>
@@ -133,10 +144,20 @@ public sealed class QueuesClient
     {
         ArgumentNullException.ThrowIfNull(job);
         var row = NewJobs.Create(job, payload.Span, options);
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        using var activity = QueuesTelemetry.StartEnqueue(row.Queue, row.Name);
+        try
         {
-            return await Store.InsertAsync(connection, null, row, payload, cancellationToken).ConfigureAwait(false);
+            var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                var result = await Store.InsertAsync(connection, null, QueuesTelemetry.WithTraceContext(row), payload, cancellationToken).ConfigureAwait(false);
+                QueuesTelemetry.Enqueued(activity, row, result.IsDuplicate ? 0 : 1, result.Id.Value);
+                return result;
+            }
+        }
+        catch (Exception exception) when (QueuesTelemetry.EnqueueFailed(activity, exception))
+        {
+            throw;
         }
     }
 
@@ -164,6 +185,23 @@ public sealed class QueuesClient
         ArgumentNullException.ThrowIfNull(payloads);
         var row = NewJobs.CreateBatch(job, options);
         OpenConnectionOf(transaction, job);
+        using var activity = QueuesTelemetry.StartEnqueue(row.Queue, row.Name);
+        try
+        {
+            var count = await EnqueueManyCoreAsync(transaction, job, QueuesTelemetry.WithTraceContext(row), payloads, options, cancellationToken).ConfigureAwait(false);
+            QueuesTelemetry.Enqueued(activity, row, count);
+            return count;
+        }
+        catch (Exception exception) when (QueuesTelemetry.EnqueueFailed(activity, exception))
+        {
+            throw;
+        }
+    }
+
+    /// <summary>One COPY, or for a unique job one INSERT over arrays; every row carries <paramref name="row"/>'s trace context.</summary>
+    private async Task<int> EnqueueManyCoreAsync(NpgsqlTransaction transaction, JobDefinition job, NewJob row, IEnumerable<ReadOnlyMemory<byte>> payloads,
+        EnqueueOptions? options, CancellationToken cancellationToken)
+    {
         if (!UniqueKeys.Applies(job, options))
         {
             // Checked in full before the COPY starts: a payload refused halfway through would abort the caller's transaction.

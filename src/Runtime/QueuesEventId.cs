@@ -68,5 +68,8 @@ public static class QueuesEventId
 
     public const int MaintenanceFailed = 4007;
     public const int LeaseReleaseFailed = 4008;
+
+    /// <summary>A queue holds due jobs that no live worker serves (none claims from it, none of its jobs runs); they wait until one does.</summary>
+    public const int UnservedQueue = 4009;
 #pragma warning restore CS1591
 }

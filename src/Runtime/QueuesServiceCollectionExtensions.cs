@@ -42,6 +42,7 @@ public static class QueuesServiceCollectionExtensions
             });
             services.AddSingleton(static sp => new QueuesClient(sp.GetRequiredService<JobStore>()));
             services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<JobStore>()));
+            services.AddSingleton<WorkerLiveness>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
         }
 

@@ -15,9 +15,9 @@ public sealed class SetupTests(PostgresFixture fixture)
 
         var applied = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => TestMode.CreateClient(fixture.DataSource, name).MigrateAsync(ct)));
 
-        Assert.Equal([0, 0, 0, 7], applied.Order());
+        Assert.Equal([0, 0, 0, Internal.Migrations.LatestVersion], applied.Order());
         Assert.Equal(0, await schema.Client.MigrateAsync(ct));
-        Assert.Equal(7, await schema.ScalarAsync<int>($"SELECT max(version) FROM \"{name}\".schema_migrations"));
+        Assert.Equal(Internal.Migrations.LatestVersion, await schema.ScalarAsync<int>($"SELECT max(version) FROM \"{name}\".schema_migrations"));
         Assert.Equal("jobs_claim_idx", await schema.ScalarAsync<string>(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = $1 AND indexname = 'jobs_claim_idx'", name));
     }

@@ -169,5 +169,9 @@ internal static partial class LogMessages
         Message = "Could not hand over the maintenance lease of schema {Schema} at shutdown; it expires by itself within {LeaseMs} ms")]
     public static partial void LeaseReleaseFailed(ILogger logger, Exception exception, string schema, long leaseMs);
 
+    [LoggerMessage(EventId = QueuesEventId.UnservedQueue, Level = LogLevel.Warning,
+        Message = "Queue {Queue} in schema {Schema} has {Count} due jobs (the oldest due for {OldestSeconds} s) that no live worker serves; they wait until a worker lists the queue in QueuesOptions.Queues or registers one of its jobs")]
+    public static partial void UnservedQueue(ILogger logger, string queue, long count, long oldestSeconds, string schema);
+
     #endregion
 }

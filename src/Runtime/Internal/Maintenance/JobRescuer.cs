@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
@@ -19,6 +20,7 @@ internal sealed class JobRescuer(JobStore store, TimeSpan rescueAfter, Func<long
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var rescued = await store.RescueAsync(rescueAfter, runningHere(), _orphanAfter, cancellationToken).ConfigureAwait(false);
+        QueuesTelemetry.CountRescued(rescued);
         if (rescued > 0)
         {
             LogMessages.Rescued(logger, rescued, (long)rescueAfter.TotalMilliseconds);

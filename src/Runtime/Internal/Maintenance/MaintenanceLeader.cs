@@ -21,11 +21,13 @@ internal sealed class MaintenanceLeader
     private readonly JobRetention _retention;
     private readonly CronEnqueuer _cron;
     private readonly ILogger _logger;
+    private readonly LeaderWatch? _watch;
     private bool _leader;
 
     public MaintenanceLeader(JobStore store, string workerName, TimeSpan pollInterval, TimeSpan rescueAfter, TimeSpan retainCompletedFor,
-        TimeSpan retainDiscardedFor, JobRegistry registry, Func<long[]> runningHere, Action<string?> wake, ILogger logger)
+        TimeSpan retainDiscardedFor, JobRegistry registry, Func<long[]> runningHere, Action<string?> wake, ILogger logger, LeaderWatch? watch = null)
     {
+        _watch = watch;
         _store = store;
         _workerName = workerName;
         _logger = logger;
@@ -56,7 +58,9 @@ internal sealed class MaintenanceLeader
         {
             try
             {
-                if (await HoldLeaseAsync(stoppingToken).ConfigureAwait(false))
+                var leader = await HoldLeaseAsync(stoppingToken).ConfigureAwait(false);
+                await (_watch?.RunOnceAsync(leader, stoppingToken) ?? Task.CompletedTask).ConfigureAwait(false);
+                if (leader)
                 {
                     var morePromotable = await _promoter.RunOnceAsync(stoppingToken).ConfigureAwait(false);
                     await _rescuer.RunOnceAsync(stoppingToken).ConfigureAwait(false);
@@ -83,6 +87,7 @@ internal sealed class MaintenanceLeader
             }
         }
 
+        _watch?.Stop();
         if (_leader)
         {
             // Hand over at once instead of letting the lease run out.

@@ -16,7 +16,8 @@ internal sealed partial class JobStore
         var notify = UseNotifications && job.IsDueNow && _notifyLimiter.TryAcquire(job.Queue);
         var sql = job.UniqueKey is not null ? Sql.InsertUnique : job.IsScheduled ? Sql.InsertScheduled : notify ? Sql.InsertAndNotify : Sql.Insert;
 
-        // $1..$5 for every insert; $6..$8 (run-at, delay, notify) for scheduled and unique ones; $9, $10 (key, states) for unique ones.
+        // $1..$5 for every insert; $6..$8 (run-at, delay, notify) for scheduled and unique ones; $9, $10 (key, states) for unique ones;
+        // then the trace context.
         using var command = Command(sql, connection, transaction,
             Parameters.Text(job.Name), Parameters.Text(job.Queue), Parameters.Smallint(job.Priority), Parameters.Smallint(job.MaxAttempts),
             Parameters.Jsonb(payload));
@@ -27,9 +28,11 @@ internal sealed partial class JobStore
 
         if (job.UniqueKey is { } key)
         {
-            Bind(command, [Parameters.Bytea(key), Parameters.TextArray(job.UniqueStates!)]);
+            Bind(command, [Parameters.Bytea(key), Parameters.TextArray(job.UniqueStates!), Parameters.NullableText(job.TraceContext)]);
             return await InsertUniqueAsync(command, key, cancellationToken).ConfigureAwait(false);
         }
+
+        command.Parameters.Add(Parameters.NullableText(job.TraceContext)); // $6, or $9 when scheduled.
 
         await PrepareAsync(command, cancellationToken).ConfigureAwait(false);
         var id = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -95,6 +98,7 @@ internal sealed partial class JobStore
                 await importer.WriteAsync(job.Priority, NpgsqlDbType.Smallint, cancellationToken).ConfigureAwait(false);
                 await importer.WriteAsync(job.MaxAttempts, NpgsqlDbType.Smallint, cancellationToken).ConfigureAwait(false);
                 await importer.WriteAsync(payload, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                await WriteNullableTextAsync(importer, job.TraceContext, cancellationToken).ConfigureAwait(false);
                 if (runAt is { } at)
                 {
                     await importer.WriteAsync(state, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
@@ -129,7 +133,7 @@ internal sealed partial class JobStore
         using (var command = Command(Sql.InsertUniqueMany, transaction.Connection!, transaction,
             Parameters.Text(job.Name), Parameters.Text(job.Queue), Parameters.Smallint(job.Priority), Parameters.Smallint(job.MaxAttempts),
             Parameters.JsonbArray(payloads), Parameters.ByteaArray(keys), Parameters.TextArray(job.UniqueStates!),
-            Parameters.TimestampTz(job.RunAt), Parameters.Interval(job.Delay ?? TimeSpan.Zero)))
+            Parameters.TimestampTz(job.RunAt), Parameters.Interval(job.Delay ?? TimeSpan.Zero), Parameters.NullableText(job.TraceContext)))
         {
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
@@ -147,6 +151,9 @@ internal sealed partial class JobStore
 
         return inserted;
     }
+
+    private static ValueTask WriteNullableTextAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken)
+        => value is null ? new ValueTask(importer.WriteNullAsync(cancellationToken)) : new ValueTask(importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken));
 
     /// <summary>A NOTIFY delivered when <paramref name="transaction"/> commits, when notifications are on and one is due for the queue.</summary>
     private async Task NotifyInTransactionAsync(NpgsqlTransaction transaction, string queue, CancellationToken cancellationToken)

@@ -144,7 +144,8 @@ internal sealed partial class JobStore
 
     /// <summary>Maps a row of <see cref="Sql.Claim"/> and <see cref="Sql.ClaimById"/> (their shared RETURNING list).</summary>
     private static ClaimedJob ReadClaimed(NpgsqlDataReader r)
-        => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6));
+        => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6),
+            r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9));
 
     /// <summary>Subscribes <paramref name="connection"/> to this schema's NOTIFY channel.</summary>
     public async Task ListenAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

@@ -4,7 +4,8 @@ namespace Queues.Internal;
 internal static class Migrations
 {
     // Append only: a shipped migration is never edited, a change is a new file.
-    private static readonly string[] s_names = ["0001_initial", "0002_running_index", "0003_leader", "0004_cron", "0005_paused_queues", "0006_unique_jobs", "0007_nodes"];
+    private static readonly string[] s_names = ["0001_initial", "0002_running_index", "0003_leader", "0004_cron", "0005_paused_queues", "0006_unique_jobs",
+        "0007_nodes", "0008_trace_context"];
 
     /// <summary>The schema version this build needs.</summary>
     public static int LatestVersion => s_names.Length;

@@ -3,8 +3,11 @@ namespace Queues.Internal;
 /// <summary>
 /// A row returned by the claim statement: the job a worker now runs at <see cref="Attempt"/>. Every outcome write is
 /// guarded by (id, attempt), so <see cref="Key"/> is what identifies this run.
+/// <see cref="RunAt"/> (when it became due), <see cref="AttemptedAt"/> (this claim) and <see cref="TraceContext"/> (the
+/// enqueuer's W3C trace context, see <c>Telemetry/TraceContext.cs</c>) feed traces and metrics only.
 /// </summary>
-internal sealed record ClaimedJob(long Id, string Name, string Queue, byte[] Payload, short Attempt, short MaxAttempts, DateTimeOffset CreatedAt)
+internal sealed record ClaimedJob(long Id, string Name, string Queue, byte[] Payload, short Attempt, short MaxAttempts, DateTimeOffset CreatedAt,
+    DateTimeOffset? RunAt = null, DateTimeOffset? AttemptedAt = null, string? TraceContext = null)
 {
     public RunKey Key => new(Id, Attempt);
 }
@@ -31,6 +34,9 @@ internal sealed record NewJob(
     string Name, string Queue, short Priority, short MaxAttempts,
     DateTimeOffset? RunAt, TimeSpan? Delay, byte[]? UniqueKey, string[]? UniqueStates)
 {
+    /// <summary>The enqueuer's W3C trace context (see <c>Telemetry/TraceContext.cs</c>), or null when no activity was current.</summary>
+    public string? TraceContext { get; init; }
+
     public bool IsScheduled => RunAt is not null || Delay is not null;
 
     /// <summary>Available at once (by the caller's clock): worth waking workers for.</summary>

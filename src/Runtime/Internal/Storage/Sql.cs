@@ -13,12 +13,13 @@ internal sealed partial class Sql
         var jobs = $"\"{schema}\".jobs";
 
         // The common case: available now, no NOTIFY due. Defaults fill state and run_at.
-        Insert = $"INSERT INTO {jobs} (name, queue, priority, max_attempts, payload) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        // The trace context is the last parameter of every insert: NULL unless an activity was current (docs/observability.md).
+        Insert = $"INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, trace_context) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 
         // Available now and this client's NOTIFY for the queue is due; it is delivered at commit.
         InsertAndNotify = $"""
             WITH inserted AS (
-                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload) VALUES ($1, $2, $3, $4, $5)
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, trace_context) VALUES ($1, $2, $3, $4, $5, $6)
                 RETURNING id, queue)
             SELECT id, pg_notify('{NotifyChannel(schema)}', queue)::text FROM inserted
             """;
@@ -27,8 +28,8 @@ internal sealed partial class Sql
         // per queue by the client); only a job that is available at once is worth waking for.
         InsertScheduled = $"""
             WITH inserted AS (
-                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at)
-                SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, trace_context)
+                SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, $9
                 FROM (SELECT COALESCE($6, now() + $7) AS run_at) AS t
                 RETURNING id, queue, state)
             SELECT id, CASE WHEN $8 AND state = 'available' THEN pg_notify('{NotifyChannel(schema)}', queue)::text END
@@ -39,8 +40,8 @@ internal sealed partial class Sql
         // (and notifies nothing); the caller then looks the holder up in a new statement, which sees it once committed.
         InsertUnique = $"""
             WITH inserted AS (
-                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states)
-                SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, $9, $10
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states, trace_context)
+                SELECT $1, $2, $3, $4, $5, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, $9, $10, $11
                 FROM (SELECT COALESCE($6, now() + $7) AS run_at) AS t
                 ON CONFLICT DO NOTHING
                 RETURNING id, queue, state)
@@ -55,8 +56,8 @@ internal sealed partial class Sql
         // wait for each other's keys in the same order instead of deadlocking.
         InsertUniqueMany = $"""
             WITH inserted AS (
-                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states)
-                SELECT $1, $2, $3, $4, p.payload, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, p.key, $7
+                INSERT INTO {jobs} (name, queue, priority, max_attempts, payload, state, run_at, unique_key, unique_states, trace_context)
+                SELECT $1, $2, $3, $4, p.payload, CASE WHEN t.run_at > now() THEN 'scheduled' ELSE 'available' END, t.run_at, p.key, $7, $10
                 FROM unnest($5::jsonb[], $6::bytea[]) WITH ORDINALITY AS p(payload, key, n)
                 CROSS JOIN (SELECT COALESCE($8, now() + $9) AS run_at) AS t
                 ORDER BY p.key, p.n
@@ -74,8 +75,8 @@ internal sealed partial class Sql
         Notify = $"SELECT pg_notify('{NotifyChannel(schema)}', $1)";
         Listen = $"LISTEN \"{NotifyChannel(schema)}\"";
 
-        CopyJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload) FROM STDIN (FORMAT BINARY)";
-        CopyScheduledJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload, state, run_at) FROM STDIN (FORMAT BINARY)";
+        CopyJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload, trace_context) FROM STDIN (FORMAT BINARY)";
+        CopyScheduledJobs = $"COPY {jobs} (name, queue, priority, max_attempts, payload, trace_context, state, run_at) FROM STDIN (FORMAT BINARY)";
 
         // Claims and completions commit asynchronously (no wait for the WAL flush): if PostgreSQL itself crashes, the
         // last few hundred milliseconds of them may be lost and those jobs run again, which at-least-once allows; in
@@ -96,7 +97,7 @@ internal sealed partial class Sql
             SET state = 'running', attempt = {nextAttempt}, attempted_at = now(), heartbeat_at = now(), attempted_by = $3
             FROM next {asyncCommit}
             WHERE j.id = next.id
-            RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at
+            RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at, j.run_at, j.attempted_at, j.trace_context
             """;
 
         // One available row by id, claimed alone: how a fetch loop whose claims keep failing isolates the row at fault.
@@ -110,7 +111,7 @@ internal sealed partial class Sql
             UPDATE {jobs} AS j
             SET state = 'running', attempt = {nextAttempt}, attempted_at = now(), heartbeat_at = now(), attempted_by = $2
             WHERE j.id = $1 AND j.state = 'available'
-            RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at
+            RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at, j.run_at, j.attempted_at, j.trace_context
             """;
 
         // A row that cannot be claimed, discarded without touching its attempt (whatever is wrong with the row).

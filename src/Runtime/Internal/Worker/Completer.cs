@@ -2,6 +2,7 @@ using System.Data;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
@@ -118,9 +119,10 @@ internal sealed class Completer
         switch (result.Kind)
         {
             case JobResultKind.Completed:
-                return await _store.CompleteAsync(job.Key, transaction).ConfigureAwait(false);
+                return QueuesTelemetry.Counted(job, result, await _store.CompleteAsync(job.Key, transaction).ConfigureAwait(false));
             case JobResultKind.Failed:
                 var state = await _store.FailAsync(job.Key, result.Error!, result.Delay).ConfigureAwait(false);
+                QueuesTelemetry.CountOutcome(job, result, state);
                 if (result.Error!.Kind == ErrorKinds.UnknownJob)
                 {
                     LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name, job.Attempt, job.MaxAttempts, state ?? "unchanged");
@@ -148,7 +150,7 @@ internal sealed class Completer
                     LogMessages.JobDiscarded(_logger, job.Id, job.Name, job.Attempt, result.Error.Message);
                 }
 
-                return await _store.DiscardAsync(job.Key, result.Error, transaction).ConfigureAwait(false);
+                return QueuesTelemetry.Counted(job, result, await _store.DiscardAsync(job.Key, result.Error, transaction).ConfigureAwait(false));
             case JobResultKind.Released:
                 var released = await _store.ReleaseAsync(job.Key).ConfigureAwait(false);
                 LogMessages.JobReleased(_logger, job.Id, job.Name);
@@ -287,6 +289,7 @@ internal sealed class Completer
             try
             {
                 await _store.CompleteManyAsync(ids, attempts).ConfigureAwait(false);
+                QueuesTelemetry.CountCompleted(jobs);
                 break;
             }
             catch (Exception exception) when (failures < MaxFlushAttempts || !_closed)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
@@ -28,12 +29,14 @@ internal sealed class FetchLoop
     private readonly Completer _completer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly WorkerLiveness.Loop? _liveness;
     private int _running;
     private long _hotUntil;
 
     public FetchLoop(string queue, int concurrency, TimeSpan pollInterval, string workerName, JobStore store, JobExecutor executor, Completer completer,
-        ILogger logger)
+        ILogger logger, WorkerLiveness.Loop? liveness = null)
     {
+        _liveness = liveness;
         _queue = queue;
         _concurrency = concurrency;
         _pollInterval = pollInterval;
@@ -81,6 +84,11 @@ internal sealed class FetchLoop
         {
             try
             {
+                if (failures == 0)
+                {
+                    _liveness?.Beat(); // The last claim reached the database (or none was needed).
+                }
+
                 var free = _concurrency - Volatile.Read(ref _running);
                 var worthClaiming = free > 0 && (free * 2 >= _concurrency || Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown);
                 if (!worthClaiming)
@@ -204,8 +212,10 @@ internal sealed class FetchLoop
         {
             using var cancellation = new JobCancellation(stopJobs, _executor.TimeoutOf(job));
             _completer.Started(job, cancellation);
+            var (activity, started) = (QueuesTelemetry.StartProcess(job), Stopwatch.GetTimestamp());
             var result = await _executor.ExecuteAsync(job, cancellation).ConfigureAwait(false);
             await _completer.RecordAsync(job, result).ConfigureAwait(false);
+            QueuesTelemetry.EndProcess(activity, job, result, started);
         }
         catch (Exception exception)
         {

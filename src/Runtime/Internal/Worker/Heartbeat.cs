@@ -20,12 +20,15 @@ internal sealed class Heartbeat : IDisposable
     private readonly string[] _queues;
     private readonly TimeSpan _interval;
     private readonly ILogger _logger;
+    private readonly WorkerLiveness.Loop? _liveness;
     private readonly ManualResetEventSlim _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstBeat = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, ILogger logger)
+    public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, ILogger logger,
+        WorkerLiveness.Loop? liveness = null)
     {
+        _liveness = liveness;
         _store = store;
         _running = running;
         _workerName = workerName;
@@ -89,6 +92,7 @@ internal sealed class Heartbeat : IDisposable
                     continue;
                 }
 
+                _liveness?.Beat();
                 _firstBeat.TrySetResult();
                 _stop.Wait(_interval);
             }

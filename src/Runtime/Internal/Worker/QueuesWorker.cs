@@ -22,6 +22,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private readonly ILogger _workerLogger;
     private readonly ILogger _maintenanceLogger;
     private readonly ILogger _notificationsLogger;
+    private readonly WorkerLiveness _liveness;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopJobs = new();
     private readonly List<FetchLoop> _fetchLoops = [];
@@ -31,8 +32,10 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private Heartbeat? _heartbeat;
     private Task? _starting;
 
-    public QueuesWorker(IServiceProvider services, JobStore store, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null)
+    public QueuesWorker(IServiceProvider services, JobStore store, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null,
+        WorkerLiveness? liveness = null)
     {
+        _liveness = liveness ?? new WorkerLiveness();
         _services = services;
         _store = store;
         _registry = registry;
@@ -58,6 +61,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         catch (Exception exception) when (IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
         {
             LogMessages.WaitingForDatabase(_workerLogger, exception, _options.WorkerName, (long)Backoff.Delay(1).TotalMilliseconds);
+            _liveness.Waiting();
             _starting = StartWhenReadyAsync(_stopClaiming.Token);
             return;
         }
@@ -142,6 +146,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         LogMessages.WorkerStarting(_workerLogger, _options.WorkerName, _store.Schema, string.Join(", ", queues.Keys), _registry.Jobs.Count);
+        _liveness.Running(queues.Keys);
         var retryDelays = new RetryDelays(_registry, _options.RetryDelay, _workerLogger);
         var executor = new JobExecutor(_services, _registry, _store.DataSource, retryDelays, _options.WorkerName, _workerLogger);
         _completer = new Completer(_store, retryDelays, _options.RescueAfter, _workerLogger);
@@ -150,17 +155,21 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
 
         // The heartbeat registers this node before the first claim and goes on until every job has finished and its
         // outcome is written, so a slow shutdown is not mistaken for a dead worker.
-        _heartbeat = new Heartbeat(_store, running, _options.WorkerName, queues.Keys, _options.HeartbeatInterval, _workerLogger);
+        _heartbeat = new Heartbeat(_store, running, _options.WorkerName, queues.Keys, _options.HeartbeatInterval, _workerLogger,
+            _liveness.Register("heartbeat", _options.HeartbeatInterval));
         _heartbeat.Start();
         foreach (var (queue, concurrency) in queues)
         {
-            var loop = new FetchLoop(queue, concurrency, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger);
+            var loop = new FetchLoop(queue, concurrency, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger,
+                _liveness.Register("claim:" + queue, _options.PollInterval));
             _fetchLoops.Add(loop);
             _loops.Add(loop.RunAsync(_heartbeat.FirstBeat, _stopClaiming.Token, _stopJobs.Token));
         }
 
         _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, _options.PollInterval, _options.RescueAfter, _options.RetainCompletedFor,
-            _options.RetainDiscardedFor, _registry, running.Ids, Wake, _maintenanceLogger).RunAsync(_stopClaiming.Token));
+            _options.RetainDiscardedFor, _registry, running.Ids, Wake, _maintenanceLogger, new LeaderWatch(_store, _options.WorkerName, _options.PollInterval, _liveness,
+                _liveness.Register("maintenance", _options.PollInterval < TimeSpan.FromSeconds(1) ? _options.PollInterval : TimeSpan.FromSeconds(1)),
+                _maintenanceLogger)).RunAsync(_stopClaiming.Token));
 
         if (_store.UseNotifications)
         {
@@ -194,6 +203,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        _liveness.Stopped();
         var all = Task.WhenAll(_loops);
         using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
