@@ -28,11 +28,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
     public void Map(RouteGroupBuilder group)
     {
-        group.MapGet("", (RequestDelegate)(context =>
-        {
-            context.Response.Redirect(context.Request.PathBase + prefix + "/");
-            return Task.CompletedTask;
-        }));
+        // Serves both /queues and /queues/ (routing ignores a trailing slash); the page uses absolute URLs.
         group.MapGet("/", (RequestDelegate)PageAsync);
         group.MapGet("/assets/app.js", (RequestDelegate)(context => AssetAsync(context, _script, "text/javascript; charset=utf-8")));
         group.MapGet("/assets/app.css", (RequestDelegate)(context => AssetAsync(context, _styles, "text/css; charset=utf-8")));
@@ -44,8 +40,18 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         group.MapGet("/api/cron", (RequestDelegate)(context => ReadAsync(context, CronAsync)));
 
         group.MapPost("/api/jobs/bulk", (RequestDelegate)(context => ActAsync(context, BulkAsync)));
-        group.MapPost("/api/jobs/{id:long}/{action:regex(^(retry|cancel|delete)$)}", (RequestDelegate)(context => ActAsync(context, JobActionAsync)));
-        group.MapPost("/api/queues/{queue}/{action:regex(^(pause|resume)$)}", (RequestDelegate)(context => ActAsync(context, QueueActionAsync)));
+        // Literal segments rather than a regex constraint: CreateSlimBuilder apps do not register the regex constraint.
+        foreach (var action in (string[])["retry", "cancel", "delete"])
+        {
+            Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> handler = (c, a, ct) => JobActionAsync(c, a, action, ct);
+            group.MapPost("/api/jobs/{id:long}/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
+        }
+
+        foreach (var action in (string[])["pause", "resume"])
+        {
+            Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> handler = (c, a, ct) => QueueActionAsync(c, a, action == "pause", ct);
+            group.MapPost("/api/queues/{queue}/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
+        }
     }
 
     private async Task PageAsync(HttpContext context)
@@ -231,10 +237,9 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             DashboardJson.Default.IReadOnlyListPeriodicJobDto);
     }
 
-    private static async Task<IResult> JobActionAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    private static async Task<IResult> JobActionAsync(HttpContext context, QueuesAdmin admin, string action, CancellationToken cancellationToken)
     {
         var id = new JobId(RouteLong(context, "id"));
-        var action = (string)context.Request.RouteValues["action"]!;
         var done = action switch
         {
             "retry" => await admin.RetryJobAsync(id, cancellationToken).ConfigureAwait(false),
@@ -300,10 +305,9 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         return TypedResults.Json(new ActionResultDto(true, count, $"{request.Action}: {count} job(s)."), DashboardJson.Default.ActionResultDto);
     }
 
-    private static async Task<IResult> QueueActionAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    private static async Task<IResult> QueueActionAsync(HttpContext context, QueuesAdmin admin, bool pause, CancellationToken cancellationToken)
     {
         var queue = (string)context.Request.RouteValues["queue"]!;
-        var pause = (string)context.Request.RouteValues["action"]! == "pause";
         var changed = pause
             ? await admin.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false)
             : await admin.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
