@@ -124,7 +124,19 @@ public sealed class QueuesAdmin
     /// <param name="batchSize">Rows per DELETE, 1 to 100,000.</param>
     /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>
     /// <returns>The number of jobs deleted.</returns>
-    public async Task<long> DeleteFinishedJobsAsync(DateTimeOffset finishedBefore, int batchSize = 10_000, CancellationToken cancellationToken = default)
+    public Task<long> DeleteFinishedJobsAsync(DateTimeOffset finishedBefore, int batchSize = 10_000, CancellationToken cancellationToken = default)
+        => DeleteFinishedJobsAsync(finishedBefore, null, batchSize, cancellationToken);
+
+    /// <summary>
+    /// Deletes completed, cancelled and discarded jobs that finished before <paramref name="finishedBefore"/>, in
+    /// batches of <paramref name="batchSize"/>, telling <paramref name="progress"/> the running total after each batch.
+    /// </summary>
+    /// <param name="finishedBefore">The cutoff.</param>
+    /// <param name="progress">Told the running total after each batch, or null.</param>
+    /// <param name="batchSize">Rows per DELETE, 1 to 100,000.</param>
+    /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>
+    /// <returns>The number of jobs deleted.</returns>
+    public async Task<long> DeleteFinishedJobsAsync(DateTimeOffset finishedBefore, IProgress<long>? progress, int batchSize = 10_000, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
@@ -133,6 +145,7 @@ public sealed class QueuesAdmin
         {
             var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
             total += deleted;
+            progress?.Report(total);
             if (deleted < batchSize)
             {
                 return total;
