@@ -279,7 +279,7 @@
           <div class="card"><h2>Timeline</h2><ul class="timeline">${d.timeline.map(t => `<li><b>${esc(t.event)}</b> <span class="muted">${time(t.at)}</span></li>`).join("")}</ul></div></div>
           <div class="card"><h2>Payload</h2>${d.payloadHidden ? `<p class="muted" id="payload-hidden">Hidden: payloads are shown only when QueuesDashboardOptions.ShowPayloads is on.</p>` : `<pre id="payload">${esc(d.payload)}</pre>`}</div>
           <div class="card"><h2>Attempts with errors (${d.errors.length})</h2>${d.errors.length ? d.errors.map(e => `<div class="error">
-            <p><b>Attempt ${e.attempt}</b> ${badge(e.kind === "cancelled" ? "cancelled" : "discarded")} <span class="muted">${time(e.at)} ${esc(e.kind)} ${esc(e.type)}</span></p>
+            <p><b>Attempt ${e.attempt}</b> <span class="badge">${esc(e.kind)}</span> <span class="muted">${time(e.at)} ${esc(e.type)}</span></p>
             <pre>${esc(e.message)}</pre>${e.trace ? `<details><summary>Stack trace</summary><pre>${esc(e.trace)}</pre></details>` : ""}</div>`).join("") : `<p class="muted">None.</p>`}</div>`;
       },
     };
