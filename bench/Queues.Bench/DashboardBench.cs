@@ -31,10 +31,10 @@ internal sealed class DashboardBench(NpgsqlDataSource dataSource, string connect
         results.AddRange(await MeasurePagesAsync("dash"));
         Console.Error.WriteLine("dashboard: adding the indexes proposed for 0007 and measuring again");
         await ExecuteAsync($"""
-            CREATE INDEX jobs_finalized_idx ON "{Schema}".jobs (finalized_at) WHERE finalized_at IS NOT NULL;
-            CREATE INDEX jobs_available_run_at_idx ON "{Schema}".jobs (run_at, id) WHERE state = 'available';
-            ANALYZE "{Schema}".jobs;
+            CREATE INDEX jobs_finalized_idx ON "{Schema}".jobs (finalized_at, state) WHERE finalized_at IS NOT NULL;
+            CREATE INDEX jobs_available_queue_idx ON "{Schema}".jobs (queue, run_at) WHERE state = 'available';
             """);
+        await ExecuteAsync($"VACUUM ANALYZE \"{Schema}\".jobs");
         results.AddRange(await MeasurePagesAsync("dash+idx"));
         return results;
     }
@@ -114,6 +114,7 @@ internal sealed class DashboardBench(NpgsqlDataSource dataSource, string connect
         foreach (var (name, path) in pages)
         {
             var times = new List<double>();
+            var first = 0.0;
             for (var i = 0; i < 35; i++)
             {
                 var watch = Stopwatch.StartNew();
@@ -123,6 +124,11 @@ internal sealed class DashboardBench(NpgsqlDataSource dataSource, string connect
                 if (!response.IsSuccessStatusCode)
                 {
                     throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}");
+                }
+
+                if (i == 0)
+                {
+                    first = watch.Elapsed.TotalMilliseconds;
                 }
 
                 if (i >= 5)
@@ -135,7 +141,7 @@ internal sealed class DashboardBench(NpgsqlDataSource dataSource, string connect
             var p50 = times[times.Count / 2];
             var p95 = times[(int)(times.Count * 0.95)];
             results.Add(new BenchResult($"{prefix}:{name}", "ms p50", p50, null, null,
-                string.Create(CultureInfo.InvariantCulture, $"p95 {p95:F1} ms, target < {Target.TotalMilliseconds} ms"), p50 < Target.TotalMilliseconds));
+                string.Create(CultureInfo.InvariantCulture, $"p95 {p95:F1} ms, first request {first:F0} ms, target < {Target.TotalMilliseconds} ms"), p50 < Target.TotalMilliseconds));
         }
 
         await app.StopAsync();

@@ -68,7 +68,8 @@ internal static class Commands
 
             var queues = await admin.GetQueueSummariesAsync(ct).ConfigureAwait(false);
             var finished = await admin.GetFinishedTotalsAsync(ct).ConfigureAwait(false);
-            var oldest = await admin.GetOldestWaitingJobAsync(ct).ConfigureAwait(false);
+            var oldestQueue = queues.Where(static q => q.OldestAvailableRunAt is not null).MinBy(static q => q.OldestAvailableRunAt);
+            var oldest = oldestQueue is null ? null : await admin.GetOldestWaitingJobAsync(oldestQueue.Queue, ct).ConfigureAwait(false);
             var nodes = await admin.GetNodesAsync(ct).ConfigureAwait(false);
             var leader = nodes.FirstOrDefault(static n => n.IsLeader)?.Name;
             if (context.Json)

@@ -211,8 +211,13 @@ public sealed class QueuesAdmin
     }
 
     /// <summary>The available job that has waited longest since its run-at, or null when none is waiting.</summary>
+    /// <param name="queue">
+    /// Only this queue, or null for all. Faster with a queue: <see cref="GetQueueSummariesAsync"/> tells which queue's
+    /// oldest job is the oldest overall.
+    /// </param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public Task<WaitingJob?> GetOldestWaitingJobAsync(CancellationToken cancellationToken = default) => _store.GetOldestAvailableAsync(cancellationToken);
+    public Task<WaitingJob?> GetOldestWaitingJobAsync(string? queue = null, CancellationToken cancellationToken = default)
+        => _store.GetOldestAvailableAsync(queue, cancellationToken);
 
     /// <summary>
     /// The worker nodes seen alive: those running jobs now (by the name they claim with) and the maintenance leader.

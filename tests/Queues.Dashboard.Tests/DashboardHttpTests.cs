@@ -71,6 +71,16 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         var throughput = overview.GetProperty("throughput").EnumerateArray().Select(static b => (b.GetProperty("state").GetString(), b.GetProperty("count").GetInt64())).ToList();
         Assert.Contains(("completed", 1L), throughput);
         Assert.Contains(("discarded", 1L), throughput);
+
+        // Settled minutes are cached between polls; the current one is counted again, so a job finished now shows up.
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" }), "completed");
+        var again = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        Assert.Equal(2, again.GetProperty("throughput").EnumerateArray().Where(static b => b.GetProperty("state").GetString() == "completed").Sum(static b => b.GetProperty("count").GetInt64()));
+
+        // A settled minute is not counted again: a row back-dated into it after it was cached stays out of the chart.
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at) VALUES ('demo.ok', 'cancelled', now() - interval '10 minutes') RETURNING 1) SELECT count(*)::int FROM i");
+        var cached = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        Assert.DoesNotContain(cached.GetProperty("throughput").EnumerateArray(), static b => b.GetProperty("state").GetString() == "cancelled");
     }
 
     [Fact]

@@ -20,11 +20,10 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 {
     private const int DefaultPageSize = 50;
 
-    private static readonly TimeSpan ThroughputWindow = TimeSpan.FromHours(1);
-
     private readonly string _page = Assets.Text("index.html");
     private readonly byte[] _script = Assets.Bytes("app.js");
     private readonly byte[] _styles = Assets.Bytes("app.css");
+    private readonly ThroughputCache _throughput = new();
 
     public void Map(RouteGroupBuilder group)
     {
@@ -150,15 +149,17 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         }
     }
 
-    private static async Task<IResult> OverviewAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    private async Task<IResult> OverviewAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
-        var from = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero) - ThroughputWindow + TimeSpan.FromMinutes(1);
         var queues = await admin.GetQueueSummariesAsync(cancellationToken).ConfigureAwait(false);
         var finished = await admin.GetFinishedTotalsAsync(cancellationToken).ConfigureAwait(false);
-        var oldest = await admin.GetOldestWaitingJobAsync(cancellationToken).ConfigureAwait(false);
+
+        // The summaries tell which queue holds the oldest waiting job, so finding it is one probe of that queue.
+        var oldestQueue = queues.Where(static q => q.OldestAvailableRunAt is not null).MinBy(static q => q.OldestAvailableRunAt);
+        var oldest = oldestQueue is null ? null : await admin.GetOldestWaitingJobAsync(oldestQueue.Queue, cancellationToken).ConfigureAwait(false);
         var nodes = await admin.GetNodesAsync(cancellationToken).ConfigureAwait(false);
-        var throughput = await admin.CountFinishedOverTimeAsync(TimeSpan.FromMinutes(1), from, now.AddMinutes(1), cancellationToken).ConfigureAwait(false);
+        var throughput = await _throughput.GetAsync(admin, now, cancellationToken).ConfigureAwait(false);
         var overview = new OverviewDto(
             now,
             [.. queues.Select(ToDto)],

@@ -105,9 +105,9 @@ internal sealed partial class JobStore
     }
 
     /// <summary>The available job waiting longest, or null.</summary>
-    public async Task<WaitingJob?> GetOldestAvailableAsync(CancellationToken cancellationToken)
+    public async Task<WaitingJob?> GetOldestAvailableAsync(string? queue, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.OldestAvailable);
+        using var command = Command(Sql.OldestAvailable, Parameters.NullableText(queue));
         var rows = await ReadAllAsync(command, static r => new WaitingJob(new JobId(r.GetInt64(0)), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3)),
             cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];

@@ -11,9 +11,9 @@ internal sealed partial class Sql
     private string Jobs => $"\"{Schema}\".jobs";
 
     /// <summary>
-    /// Unfinished jobs per queue and state, and the oldest available run-at per queue. Only unfinished rows are read
-    /// (through <c>jobs_state_idx</c>), so the millions of finished rows a busy table holds cost nothing; paused
-    /// queues with no waiting jobs are listed too.
+    /// Unfinished jobs per queue and state, and the oldest available run-at per queue. Only unfinished rows are read,
+    /// and only their state and queue (an index-only scan of <c>jobs_state_idx</c>), so the millions of finished rows a
+    /// busy table holds cost nothing; the oldest run-at is one probe per queue. Paused queues with no jobs are listed too.
     /// </summary>
     public string QueueSummaries => field ??= $"""
         WITH counts AS (
@@ -21,14 +21,17 @@ internal sealed partial class Sql
                    count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
                    count(*) FILTER (WHERE state = 'available') AS available,
                    count(*) FILTER (WHERE state = 'running') AS running,
-                   count(*) FILTER (WHERE state = 'retryable') AS retryable,
-                   min(run_at) FILTER (WHERE state = 'available') AS oldest_available
+                   count(*) FILTER (WHERE state = 'retryable') AS retryable
             FROM {Jobs}
             WHERE state IN ('scheduled', 'available', 'running', 'retryable')
             GROUP BY queue)
         SELECT coalesce(c.queue, p.queue), coalesce(c.scheduled, 0), coalesce(c.available, 0), coalesce(c.running, 0),
-               coalesce(c.retryable, 0), c.oldest_available, p.queue IS NOT NULL
-        FROM counts AS c FULL JOIN "{Schema}".paused_queues AS p ON p.queue = c.queue
+               coalesce(c.retryable, 0), o.run_at, p.queue IS NOT NULL
+        FROM counts AS c
+        FULL JOIN "{Schema}".paused_queues AS p ON p.queue = c.queue
+        LEFT JOIN LATERAL (
+            SELECT j.run_at FROM {Jobs} AS j WHERE j.state = 'available' AND j.queue = c.queue AND c.available > 0
+            ORDER BY j.run_at LIMIT 1) AS o ON true
         ORDER BY 1
         """;
 
@@ -53,9 +56,11 @@ internal sealed partial class Sql
         SELECT state, count(*) FROM {Jobs} WHERE state IN ('completed', 'cancelled', 'discarded') GROUP BY state ORDER BY state
         """;
 
-    /// <summary>The available job that has waited longest (by run-at).</summary>
+    /// <summary>The available job that has waited longest (by run-at), in all queues ($1 null) or in queue $1.</summary>
     public string OldestAvailable => field ??= $"""
-        SELECT id, name, queue, run_at FROM {Jobs} WHERE state = 'available' ORDER BY run_at, id LIMIT 1
+        SELECT id, name, queue, run_at FROM {Jobs}
+        WHERE state = 'available' AND ($1::text IS NULL OR queue = $1)
+        ORDER BY run_at, id LIMIT 1
         """;
 
     /// <summary>
