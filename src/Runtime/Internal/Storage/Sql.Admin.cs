@@ -8,7 +8,7 @@ namespace Queues.Internal;
 /// </summary>
 internal sealed partial class Sql
 {
-    private string Jobs => $"\"{Schema}\".jobs";
+    private string JobsTable => $"\"{Schema}\".jobs";
 
     /// <summary>
     /// Unfinished jobs per queue and state, and the oldest available run-at per queue. Only unfinished rows are read,
@@ -22,7 +22,7 @@ internal sealed partial class Sql
                    count(*) FILTER (WHERE state = 'available') AS available,
                    count(*) FILTER (WHERE state = 'running') AS running,
                    count(*) FILTER (WHERE state = 'retryable') AS retryable
-            FROM {Jobs}
+            FROM {JobsTable}
             WHERE state IN ('scheduled', 'available', 'running', 'retryable')
             GROUP BY queue)
         SELECT coalesce(c.queue, p.queue), coalesce(c.scheduled, 0), coalesce(c.available, 0), coalesce(c.running, 0),
@@ -30,13 +30,13 @@ internal sealed partial class Sql
         FROM counts AS c
         FULL JOIN "{Schema}".paused_queues AS p ON p.queue = c.queue
         LEFT JOIN LATERAL (
-            SELECT j.run_at FROM {Jobs} AS j WHERE j.state = 'available' AND j.queue = c.queue AND c.available > 0
+            SELECT j.run_at FROM {JobsTable} AS j WHERE j.state = 'available' AND j.queue = c.queue AND c.available > 0
             ORDER BY j.run_at LIMIT 1) AS o ON true
         ORDER BY 1
         """;
 
     /// <summary>The planner's row count of the jobs table (<c>pg_class.reltuples</c>): -1 before the first ANALYZE.</summary>
-    public string EstimatedRows => field ??= $"SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('{Jobs}')";
+    public string EstimatedRows => field ??= $"SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('{JobsTable}')";
 
     /// <summary>
     /// Finished jobs per state, estimated from the planner's statistics (row estimate times the state's frequency in
@@ -47,18 +47,18 @@ internal sealed partial class Sql
         FROM pg_class AS c
         JOIN pg_stats AS st ON st.schemaname = $1 AND st.tablename = 'jobs' AND st.attname = 'state'
         CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[], st.most_common_freqs) AS s(state, freq)
-        WHERE c.oid = to_regclass('{Jobs}') AND s.state IN ('completed', 'cancelled', 'discarded')
+        WHERE c.oid = to_regclass('{JobsTable}') AND s.state IN ('completed', 'cancelled', 'discarded')
         ORDER BY 1
         """;
 
     /// <summary>Exact counts of finished jobs per state; used only while the table is small.</summary>
     public string CountFinishedByState => field ??= $"""
-        SELECT state, count(*) FROM {Jobs} WHERE state IN ('completed', 'cancelled', 'discarded') GROUP BY state ORDER BY state
+        SELECT state, count(*) FROM {JobsTable} WHERE state IN ('completed', 'cancelled', 'discarded') GROUP BY state ORDER BY state
         """;
 
     /// <summary>The available job that has waited longest (by run-at), in all queues ($1 null) or in queue $1.</summary>
     public string OldestAvailable => field ??= $"""
-        SELECT id, name, queue, run_at FROM {Jobs}
+        SELECT id, name, queue, run_at FROM {JobsTable}
         WHERE state = 'available' AND ($1::text IS NULL OR queue = $1)
         ORDER BY run_at, id LIMIT 1
         """;
@@ -70,7 +70,7 @@ internal sealed partial class Sql
     public string Nodes => field ??= $"""
         WITH running AS (
             SELECT attempted_by AS node, count(*) AS jobs, max(heartbeat_at) AS seen
-            FROM {Jobs} WHERE state = 'running' AND attempted_by IS NOT NULL
+            FROM {JobsTable} WHERE state = 'running' AND attempted_by IS NOT NULL
             GROUP BY attempted_by),
         lease AS (
             SELECT holder, expires_at FROM "{Schema}".leader WHERE name = 'maintenance' AND expires_at > now())
@@ -108,15 +108,15 @@ internal sealed partial class Sql
     /// </summary>
     public string RetryMatching => field ??= $"""
         WITH target AS (
-            SELECT id FROM {Jobs} AS t
+            SELECT id FROM {JobsTable} AS t
             WHERE {MatchingFilter}
               AND NOT (t.unique_key IS NOT NULL AND EXISTS (
-                  SELECT 1 FROM {Jobs} AS o WHERE o.unique_key = t.unique_key AND o.id <> t.id AND o.state = ANY (o.unique_states)))
+                  SELECT 1 FROM {JobsTable} AS o WHERE o.unique_key = t.unique_key AND o.id <> t.id AND o.state = ANY (o.unique_states)))
             ORDER BY id DESC
             LIMIT $8
             FOR UPDATE SKIP LOCKED),
         done AS (
-            UPDATE {Jobs} AS j
+            UPDATE {JobsTable} AS j
             SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL,
                 max_attempts = GREATEST(j.max_attempts, j.attempt + 1)
             FROM target WHERE j.id = target.id
@@ -127,13 +127,13 @@ internal sealed partial class Sql
     /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $9 as the reason.</summary>
     public string CancelMatching => field ??= $"""
         WITH target AS (
-            SELECT id FROM {Jobs}
+            SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
             LIMIT $8
             FOR UPDATE SKIP LOCKED),
         done AS (
-            UPDATE {Jobs} AS j
+            UPDATE {JobsTable} AS j
             SET state = 'cancelled', finalized_at = now(),
                 errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $9::text))
             FROM target WHERE j.id = target.id
@@ -144,13 +144,13 @@ internal sealed partial class Sql
     /// <summary>Deletes a batch of jobs matching the filter (never running ones: the caller leaves that state out).</summary>
     public string DeleteMatching => field ??= $"""
         WITH target AS (
-            SELECT id FROM {Jobs}
+            SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
             LIMIT $8
             FOR UPDATE SKIP LOCKED),
         done AS (
-            DELETE FROM {Jobs} AS j USING target WHERE j.id = target.id
+            DELETE FROM {JobsTable} AS j USING target WHERE j.id = target.id
             RETURNING j.id)
         SELECT count(*)::int, min(id), NULL::text[] FROM done
         """;
