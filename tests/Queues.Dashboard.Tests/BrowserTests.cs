@@ -60,6 +60,9 @@ public sealed class BrowserTests(PostgresFixture fixture)
                 Args = LaunchArgs,
                 ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
             });
+            // Generous waits: CI machines are shared. Each wait ends as soon as the page shows what it should.
+            Assertions.SetDefaultExpectTimeout(30_000);
+            browser.SetDefaultTimeout(30_000);
             var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
             var pageErrors = new List<string>();
             page.PageError += (_, error) => pageErrors.Add(error);
@@ -101,7 +104,7 @@ public sealed class BrowserTests(PostgresFixture fixture)
             await Assertions.Expect(page.Locator("#confirm")).ToBeVisibleAsync();
             await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "job-retry-confirm.png") });
             await page.ClickAsync("#confirm-yes");
-            await Assertions.Expect(page.Locator("#job-state")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator("#job-state")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
             await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("attempt 2 started");
             await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "job-completed.png"), FullPage = true });
 
