@@ -1,6 +1,7 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|latency] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|latency|dashboard] [--fast] [--listen]
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
+// ("dashboard" fills 5 million rows and runs only when named, not under "all".)
 // Starts its own durable throwaway PostgreSQL (or uses QUEUES_BENCH_DB), measures each scenario and, in the same run on
 // the same server, the raw PostgreSQL limit it is compared with. Prints one JSON line per scenario, then a table.
 using System.Globalization;
@@ -9,7 +10,7 @@ using Queues.Bench;
 using Queues.Testing;
 
 var scenarios = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").ToArray();
-var known = new[] { "all", "single", "bulk", "processing", "latency" };
+var known = new[] { "all", "single", "bulk", "processing", "latency", "dashboard" };
 if (scenarios.Except(known).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"Unknown scenario '{unknown}'. Use one or more of: {string.Join(", ", known)}.");
@@ -59,6 +60,11 @@ try
     if (Wants("latency"))
     {
         results.Add(await bench.LatencyAsync());
+    }
+
+    if (scenarios.Contains("dashboard"))
+    {
+        results.AddRange(await new DashboardBench(dataSource, connectionString).RunAsync());
     }
 }
 finally

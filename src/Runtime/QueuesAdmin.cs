@@ -124,7 +124,19 @@ public sealed class QueuesAdmin
     /// <param name="batchSize">Rows per DELETE, 1 to 100,000.</param>
     /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>
     /// <returns>The number of jobs deleted.</returns>
-    public async Task<long> DeleteFinishedJobsAsync(DateTimeOffset finishedBefore, int batchSize = 10_000, CancellationToken cancellationToken = default)
+    public Task<long> DeleteFinishedJobsAsync(DateTimeOffset finishedBefore, int batchSize = 10_000, CancellationToken cancellationToken = default)
+        => DeleteFinishedJobsAsync(finishedBefore, null, batchSize, cancellationToken);
+
+    /// <summary>
+    /// Deletes completed, cancelled and discarded jobs that finished before <paramref name="finishedBefore"/>, in
+    /// batches of <paramref name="batchSize"/>, telling <paramref name="progress"/> the running total after each batch.
+    /// </summary>
+    /// <param name="finishedBefore">The cutoff.</param>
+    /// <param name="progress">Told the running total after each batch, or null.</param>
+    /// <param name="batchSize">Rows per DELETE, 1 to 100,000.</param>
+    /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>
+    /// <returns>The number of jobs deleted.</returns>
+    public async Task<long> DeleteFinishedJobsAsync(DateTimeOffset finishedBefore, IProgress<long>? progress, int batchSize = 10_000, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
@@ -133,6 +145,7 @@ public sealed class QueuesAdmin
         {
             var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
             total += deleted;
+            progress?.Report(total);
             if (deleted < batchSize)
             {
                 return total;
@@ -165,6 +178,220 @@ public sealed class QueuesAdmin
         }
 
         return resumed;
+    }
+
+    /// <summary>Jobs per bulk batch: every statement of a bulk action touches at most this many rows.</summary>
+    public const int BulkBatchSize = 1_000;
+
+    /// <summary>
+    /// Below this many rows (by the planner's estimate) <see cref="GetFinishedTotalsAsync"/> counts exactly; above, it
+    /// estimates, because an exact count reads every finished row.
+    /// </summary>
+    public const long ExactCountLimit = 200_000;
+
+    /// <summary>
+    /// Every queue with unfinished jobs or paused, in name order: jobs per unfinished state, the oldest available
+    /// job's run-at, and whether it is paused. Reads only unfinished rows, so it stays fast however many finished jobs
+    /// the table keeps. Concurrency is not stored: <see cref="QueueSummary.Running"/> is what runs now.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<IReadOnlyList<QueueSummary>> GetQueueSummariesAsync(CancellationToken cancellationToken = default)
+        => await _store.GetQueueSummariesAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// How many jobs are completed, cancelled and discarded. Exact on a small table; on a table the planner estimates
+    /// at <see cref="ExactCountLimit"/> rows or more, estimated from PostgreSQL's statistics (as fresh as the last
+    /// ANALYZE) and marked <see cref="JobStateTotal.IsEstimate"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<IReadOnlyList<JobStateTotal>> GetFinishedTotalsAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = await _store.GetEstimatedRowsAsync(cancellationToken).ConfigureAwait(false);
+        return await _store.GetFinishedTotalsAsync(rows >= ExactCountLimit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The available job that has waited longest since its run-at, or null when none is waiting.</summary>
+    /// <param name="queue">
+    /// Only this queue, or null for all. Faster with a queue: <see cref="GetQueueSummariesAsync"/> tells which queue's
+    /// oldest job is the oldest overall.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public Task<WaitingJob?> GetOldestWaitingJobAsync(string? queue = null, CancellationToken cancellationToken = default)
+        => _store.GetOldestAvailableAsync(queue, cancellationToken);
+
+    /// <summary>
+    /// The worker nodes seen alive: those running jobs now (by the name they claim with) and the maintenance leader.
+    /// An idle node that is not the leader is not seen.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken = default)
+        => await _store.GetNodesAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The jobs registered with <c>AddQueues().AddJobs()</c> in <paramref name="services"/> (empty when Queues is not
+    /// registered there), in name order: what a dashboard lists as periodic jobs. A read-only view.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    public static IReadOnlyList<JobDefinition> GetRegisteredJobs(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetService(typeof(JobRegistry)) is JobRegistry registry
+            ? [.. registry.Jobs.Select(static r => r.Job).OrderBy(static j => j.Name, StringComparer.Ordinal)]
+            : [];
+    }
+
+    /// <summary>
+    /// The periodic jobs among <paramref name="jobs"/> (those with a <see cref="JobDefinition.Cron"/>), in name order,
+    /// with their last recorded run and their next schedule time after now.
+    /// </summary>
+    /// <param name="jobs">The job definitions, for example <see cref="GetRegisteredJobs"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<IReadOnlyList<PeriodicJob>> GetPeriodicJobsAsync(IEnumerable<JobDefinition> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        var periodic = jobs.Where(static j => j.Schedule is not null).OrderBy(static j => j.Name, StringComparer.Ordinal).ToList();
+        if (periodic.Count == 0)
+        {
+            return [];
+        }
+
+        var last = (await _store.GetLastCronRunsAsync([.. periodic.Select(static j => j.Name)], cancellationToken).ConfigureAwait(false))
+            .ToDictionary(static r => r.Name, StringComparer.Ordinal);
+        var now = DateTime.UtcNow;
+        return [.. periodic.Select(j =>
+        {
+            var run = last.TryGetValue(j.Name, out var r) ? r : default;
+            DateTimeOffset? next = j.Schedule!.Next(now) is { } n ? new DateTimeOffset(n, TimeSpan.Zero) : null;
+            return new PeriodicJob(j.Name, j.Queue, j.Cron!, run.Name is null ? null : run.ScheduledAt,
+                run.JobId is { } id ? new JobId(id) : null, next);
+        })];
+    }
+
+    /// <summary>
+    /// Makes every discarded or cancelled job matching <paramref name="filter"/> available again (see
+    /// <see cref="RetryJobAsync"/>), in batches of <see cref="BulkBatchSize"/>, newest first. A unique job whose key
+    /// another job holds now is skipped.
+    /// </summary>
+    /// <param name="filter">Which jobs; states outside discarded and cancelled are ignored.</param>
+    /// <param name="progress">Told the running total after each batch, or null.</param>
+    /// <param name="cancellationToken">Stops between batches; what was done stays done.</param>
+    /// <returns>The number of jobs retried.</returns>
+    public async Task<long> RetryJobsAsync(JobFilter filter, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var queues = new HashSet<string>(StringComparer.Ordinal);
+        var total = await ActAsync(JobStore.BulkAction.Retry, filter, [JobState.Discarded, JobState.Cancelled], null, progress, queues, cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var queue in queues)
+        {
+            await _store.NotifyAsync(queue, cancellationToken).ConfigureAwait(false);
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Cancels every unfinished job matching <paramref name="filter"/> (see <see cref="CancelJobAsync"/>), in batches
+    /// of <see cref="BulkBatchSize"/>, newest first.
+    /// </summary>
+    /// <param name="filter">Which jobs; finished states are ignored.</param>
+    /// <param name="reason">Recorded on each row.</param>
+    /// <param name="progress">Told the running total after each batch, or null.</param>
+    /// <param name="cancellationToken">Stops between batches; what was done stays done.</param>
+    /// <returns>The number of jobs cancelled.</returns>
+    public Task<long> CancelJobsAsync(JobFilter filter, string reason = "cancelled by an administrator", IProgress<long>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return ActAsync(JobStore.BulkAction.Cancel, filter, [JobState.Scheduled, JobState.Available, JobState.Running, JobState.Retryable], reason,
+            progress, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes every job matching <paramref name="filter"/> that is not running (cancel a running job first), in
+    /// batches of <see cref="BulkBatchSize"/>, newest first. The rows and their history are gone.
+    /// </summary>
+    /// <param name="filter">Which jobs; the running state is ignored.</param>
+    /// <param name="progress">Told the running total after each batch, or null.</param>
+    /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>
+    /// <returns>The number of jobs deleted.</returns>
+    public Task<long> DeleteJobsAsync(JobFilter filter, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        => ActAsync(JobStore.BulkAction.Delete, filter,
+            [JobState.Scheduled, JobState.Available, JobState.Retryable, JobState.Completed, JobState.Cancelled, JobState.Discarded],
+            null, progress, null, cancellationToken);
+
+    private async Task<long> ActAsync(JobStore.BulkAction action, JobFilter filter, JobState[] applicable, string? reason, IProgress<long>? progress,
+        HashSet<string>? queues, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (filter.Queue is not null)
+        {
+            Validate.QueueName(filter.Queue, nameof(filter));
+        }
+
+        if (filter.Ids is { Count: > MaxPageSize })
+        {
+            throw new ArgumentOutOfRangeException(nameof(filter), filter.Ids.Count, $"JobFilter.Ids may hold at most {MaxPageSize} ids; it held {filter.Ids.Count}.");
+        }
+
+        var states = filter.States is { Count: > 0 } wanted ? applicable.Where(wanted.Contains).ToArray() : applicable;
+        if (states.Length == 0 || filter.Ids is { Count: 0 })
+        {
+            return 0;
+        }
+
+        var texts = states.Select(JobStates.ToText).ToArray();
+        long total = 0;
+        long? cursor = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (count, lowest, touched) = await _store.ActOnBatchAsync(action, filter, texts, cursor, BulkBatchSize, reason, cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                return total;
+            }
+
+            total += count;
+            cursor = lowest;
+            if (touched is not null)
+            {
+                queues?.UnionWith(touched);
+            }
+
+            progress?.Report(total);
+        }
+    }
+
+    /// <summary>The schema version this build of Queues migrates to.</summary>
+    public static int LatestSchemaVersion => Migrations.LatestVersion;
+
+    /// <summary>The schema's applied migration version; 0 when it was never migrated.</summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken = default) => _store.GetSchemaVersionAsync(cancellationToken);
+
+    /// <summary>
+    /// The SQL that migrates the schema from <paramref name="fromVersion"/> to <see cref="LatestSchemaVersion"/> in one
+    /// transaction, with the same bookkeeping <see cref="QueuesClient.MigrateAsync"/> does, for a DBA to review and run.
+    /// </summary>
+    /// <param name="fromVersion">The version the schema is at, 0 for a new one.</param>
+    public string GetMigrationScript(int fromVersion)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fromVersion);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fromVersion, LatestSchemaVersion);
+        return _store.MigrationScript(fromVersion);
+    }
+
+    /// <summary>
+    /// Undoes migrations, newest first, until the schema is at <paramref name="targetVersion"/>, in one transaction (all
+    /// or nothing). Data the undone migrations added is lost: rolling back past version 1 drops the jobs table.
+    /// </summary>
+    /// <param name="targetVersion">The version to end at, 0 to remove everything.</param>
+    /// <param name="cancellationToken">Cancels the rollback; nothing is undone then.</param>
+    /// <returns>The number of migrations undone (0 when the schema is at or below the target).</returns>
+    public Task<int> RollbackSchemaAsync(int targetVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
+        return _store.RollbackAsync(targetVersion, cancellationToken);
     }
 
     /// <summary>The queues paused now, in name order.</summary>
@@ -214,3 +441,65 @@ public sealed record JobCount(string Queue, JobState State, long Count);
 /// <param name="State">The final state.</param>
 /// <param name="Count">How many.</param>
 public sealed record JobTimeCount(DateTimeOffset BucketStart, JobState State, long Count);
+
+/// <summary>Which jobs a bulk action applies to; every filter is optional and they combine with AND.</summary>
+public sealed class JobFilter
+{
+    /// <summary>Only jobs in this queue.</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Only jobs with this name.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Only jobs in one of these states (further limited to the states the action applies to).</summary>
+    public IReadOnlyList<JobState>? States { get; init; }
+
+    /// <summary>Only jobs created at or after this instant.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+
+    /// <summary>Only jobs created before this instant.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
+
+    /// <summary>Only these jobs (at most <see cref="QueuesAdmin.MaxPageSize"/>): a selection.</summary>
+    public IReadOnlyList<JobId>? Ids { get; init; }
+}
+
+/// <summary>One queue's unfinished jobs.</summary>
+/// <param name="Queue">The queue.</param>
+/// <param name="Scheduled">Jobs waiting for their run-at.</param>
+/// <param name="Available">Jobs ready to run: the queue's depth.</param>
+/// <param name="Running">Jobs running now.</param>
+/// <param name="Retryable">Jobs waiting for their next attempt.</param>
+/// <param name="OldestAvailableRunAt">The run-at of the available job waiting longest; null when none is.</param>
+/// <param name="IsPaused">Whether workers skip the queue.</param>
+public sealed record QueueSummary(string Queue, long Scheduled, long Available, long Running, long Retryable, DateTimeOffset? OldestAvailableRunAt, bool IsPaused);
+
+/// <summary>The number of jobs in one state, across queues.</summary>
+/// <param name="State">The state.</param>
+/// <param name="Count">How many.</param>
+/// <param name="IsEstimate">True when estimated from PostgreSQL's statistics rather than counted.</param>
+public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate);
+
+/// <summary>An available job and how long it has waited.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="Queue">Its queue.</param>
+/// <param name="RunAt">Since when it could run.</param>
+public sealed record WaitingJob(JobId Id, string Name, string Queue, DateTimeOffset RunAt);
+
+/// <summary>A worker node seen alive.</summary>
+/// <param name="Name">The node's name (<see cref="QueuesOptions"/>' node name, as stored on the jobs it claims).</param>
+/// <param name="RunningJobs">Jobs it runs now.</param>
+/// <param name="LastHeartbeat">Its latest heartbeat on a running job; null when it runs none.</param>
+/// <param name="IsLeader">Whether it holds the maintenance lease.</param>
+/// <param name="LeaseExpiresAt">When its lease runs out unless renewed; null when it is not the leader.</param>
+public sealed record NodeInfo(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool IsLeader, DateTimeOffset? LeaseExpiresAt);
+
+/// <summary>A periodic job and its runs.</summary>
+/// <param name="Name">The job name.</param>
+/// <param name="Queue">Its queue.</param>
+/// <param name="Cron">Its schedule (five fields, UTC).</param>
+/// <param name="LastRun">The latest schedule time recorded as enqueued; null when none is.</param>
+/// <param name="LastJobId">The job enqueued for it, when known.</param>
+/// <param name="NextRun">The next schedule time after now; null when there is none within five years.</param>
+public sealed record PeriodicJob(string Name, string Queue, string Cron, DateTimeOffset? LastRun, JobId? LastJobId, DateTimeOffset? NextRun);

@@ -80,6 +80,99 @@ internal sealed partial class JobStore
         return await ReadAllAsync(command, static r => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Unfinished jobs per queue, with paused queues; see <see cref="Sql.QueueSummaries"/>.</summary>
+    public async Task<List<QueueSummary>> GetQueueSummariesAsync(CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.QueueSummaries);
+        return await ReadAllAsync(command, static r => new QueueSummary(
+            r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
+            r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), r.GetBoolean(6)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The planner's row estimate of the jobs table; -1 before it was first analyzed.</summary>
+    public async Task<long> GetEstimatedRowsAsync(CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.EstimatedRows);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : -1;
+    }
+
+    /// <summary>Finished jobs per state: exact, or estimated from statistics when <paramref name="estimate"/>.</summary>
+    public async Task<List<JobStateTotal>> GetFinishedTotalsAsync(bool estimate, CancellationToken cancellationToken)
+    {
+        using var command = estimate ? Command(Sql.EstimatedFinishedByState, Parameters.Text(Schema)) : Command(Sql.CountFinishedByState);
+        return await ReadAllAsync(command, r => new JobStateTotal(JobStates.Parse(r.GetString(0)), r.GetInt64(1), estimate), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>The available job waiting longest, or null.</summary>
+    public async Task<WaitingJob?> GetOldestAvailableAsync(string? queue, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.OldestAvailable, Parameters.NullableText(queue));
+        var rows = await ReadAllAsync(command, static r => new WaitingJob(new JobId(r.GetInt64(0)), r.GetString(1), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3)),
+            cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>The nodes seen alive; see <see cref="Sql.Nodes"/>.</summary>
+    public async Task<List<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.Nodes);
+        return await ReadAllAsync(command, static r => new NodeInfo(
+            r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2), r.GetBoolean(3),
+            r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The last recorded run (schedule time, job id) of each named periodic job that has one.</summary>
+    public async Task<List<(string Name, DateTimeOffset ScheduledAt, long? JobId)>> GetLastCronRunsAsync(string[] names, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.LastCronRuns, Parameters.TextArray(names));
+        return await ReadAllAsync(command, static r => (r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.IsDBNull(2) ? (long?)null : r.GetInt64(2)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The bulk actions of <see cref="QueuesAdmin"/>, one statement each, run one batch at a time.</summary>
+    public enum BulkAction
+    {
+        Retry,
+        Cancel,
+        Delete,
+    }
+
+    /// <summary>
+    /// Acts on one batch of jobs matching <paramref name="filter"/> in <paramref name="states"/> with ids below
+    /// <paramref name="before"/>; returns how many, the lowest id (the next cursor) and, for a retry, the queues touched.
+    /// </summary>
+    public async Task<(int Count, long? LowestId, string[]? Queues)> ActOnBatchAsync(
+        BulkAction action, JobFilter filter, string[] states, long? before, int limit, string? reason, CancellationToken cancellationToken)
+    {
+        var sql = action switch
+        {
+            BulkAction.Retry => Sql.RetryMatching,
+            BulkAction.Cancel => Sql.CancelMatching,
+            _ => Sql.DeleteMatching,
+        };
+        using var command = Command(sql,
+            Parameters.NullableText(filter.Queue),
+            Parameters.NullableText(filter.Name),
+            Parameters.TextArray(states),
+            Parameters.TimestampTz(filter.CreatedFrom),
+            Parameters.TimestampTz(filter.CreatedBefore),
+            filter.Ids is { } ids
+                ? Parameters.BigintArray([.. ids.Select(static i => i.Value)])
+                : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint },
+            Parameters.Bigint(before),
+            Parameters.Integer(limit));
+        if (action == BulkAction.Cancel)
+        {
+            // $9, the reason, exists only in the cancel statement.
+            command.Parameters.Add(Parameters.UserText(reason ?? "cancelled by an administrator", ErrorRecord.MaxMessageLength));
+        }
+
+        var rows = await ReadAllAsync(command, static r => (r.GetInt32(0), r.IsDBNull(1) ? (long?)null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetFieldValue<string[]>(2)),
+            cancellationToken).ConfigureAwait(false);
+        return rows[0];
+    }
+
     /// <summary>Maps a row of <see cref="Sql.GetJob"/> and <see cref="Sql.ListJobs"/> (their shared column list).</summary>
     private static JobInfo ReadJob(NpgsqlDataReader reader) => new()
     {

@@ -22,4 +22,18 @@ internal static class Migrations
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd().Replace("{schema}", $"\"{schema}\"", StringComparison.Ordinal);
     }
+
+    // Down migrations: migration NNNN_name.sql is undone by NNNN_name.down.sql beside it (embedded by the same glob), so
+    // a new migration brings its rollback as one more file and nothing here changes.
+
+    /// <summary>The text that undoes migration <paramref name="version"/>, with <c>{schema}</c> replaced.</summary>
+    /// <exception cref="InvalidOperationException">The migration has no down script.</exception>
+    public static string DownText(int version, string schema)
+    {
+        var resource = $"Queues.Migrations.{Name(version)}.down.sql";
+        using var stream = typeof(Migrations).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"Migration {version} ({Name(version)}) cannot be rolled back: it has no down script '{resource}'.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Replace("{schema}", $"\"{schema}\"", StringComparison.Ordinal);
+    }
 }

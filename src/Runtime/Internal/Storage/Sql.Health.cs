@@ -26,12 +26,12 @@ internal sealed partial class Sql
 
     /// <summary>
     /// Queues holding jobs due for longer than $2 that no live worker serves: not paused, not in $1 (the queues this
-    /// process serves), and with no job running. "Served" is the <c>served</c> CTE alone, so when a table of live
-    /// nodes and their queues exists it is the one line to change (see <see cref="JobStore.UnservedQueuesAsync"/>).
+    /// process serves), not among the queues of a node seen within $2, and with no job running.
     /// </summary>
     public string UnservedQueues => _unservedQueues ??= $"""
         WITH served AS (
             SELECT unnest($1::text[]) AS queue
+            UNION SELECT unnest(queues) FROM "{Schema}".nodes WHERE seen_at > now() - $2
             UNION SELECT DISTINCT queue FROM "{Schema}".jobs WHERE state = 'running')
         SELECT j.queue, count(*), extract(epoch FROM now() - min(j.run_at))::float8
         FROM "{Schema}".jobs AS j

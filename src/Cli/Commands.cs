@@ -1,0 +1,388 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Queues.Cli;
+
+/// <summary>One method per command: its arguments, then its body.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All() => [Migrate(), Status(), List(), Show(), Retry(), Cancel(), Purge(), Pause(true), Pause(false)];
+
+    private static Command Migrate()
+    {
+        var script = new Option<bool>("--script") { Description = "Print the SQL that would be applied, for a DBA, instead of applying it." };
+        var from = new Option<int?>("--from") { Description = "With --script: the version the schema is at (default: read from the database)." };
+        var command = new Command("migrate", "Create the schema or bring it up to date (in one transaction).") { script, from };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            if (result.GetValue(script))
+            {
+                var version = result.GetValue(from) ?? await context.Admin.GetSchemaVersionAsync(ct).ConfigureAwait(false);
+                if (version < 0 || version > QueuesAdmin.LatestSchemaVersion)
+                {
+                    throw new UsageException($"--from must be between 0 and {QueuesAdmin.LatestSchemaVersion}; it was {version}.");
+                }
+
+                Console.Write(context.Admin.GetMigrationScript(version));
+                return Cli.Ok;
+            }
+
+            var applied = await context.Client.MigrateAsync(ct).ConfigureAwait(false);
+            var now = await context.Admin.GetSchemaVersionAsync(ct).ConfigureAwait(false);
+            Report(context, new MigrateDto(context.Client.Schema, applied, now),
+                applied == 0 ? $"Schema '{context.Client.Schema}' is up to date (version {now})." : $"Applied {applied} migration(s); schema '{context.Client.Schema}' is at version {now}.");
+            return Cli.Ok;
+        }));
+
+        var to = new Option<int>("--to") { Description = "The version to end at; 0 removes every Queues table.", Required = true };
+        var rollback = new Command("rollback", "Undo migrations down to --to, newest first, in one transaction (data they added is lost).") { to };
+        rollback.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var target = result.GetValue(to);
+            if (target < 0 || target > QueuesAdmin.LatestSchemaVersion)
+            {
+                throw new UsageException($"--to must be between 0 and {QueuesAdmin.LatestSchemaVersion}; it was {target}.");
+            }
+
+            var undone = await context.Admin.RollbackSchemaAsync(target, ct).ConfigureAwait(false);
+            Report(context, new MigrateDto(context.Client.Schema, -undone, target),
+                undone == 0 ? $"Schema '{context.Client.Schema}' is already at or below version {target}." : $"Rolled back {undone} migration(s); schema '{context.Client.Schema}' is at version {target}.");
+            return Cli.Ok;
+        }));
+        command.Subcommands.Add(rollback);
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var command = new Command("status", "Jobs by queue and state, the oldest waiting job, the maintenance leader and the nodes alive.");
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var admin = context.Admin;
+            var version = await admin.GetSchemaVersionAsync(ct).ConfigureAwait(false);
+            if (version == 0)
+            {
+                throw new InvalidOperationException($"Schema '{context.Client.Schema}' has not been migrated. Run 'queues migrate' first.");
+            }
+
+            var queues = await admin.GetQueueSummariesAsync(ct).ConfigureAwait(false);
+            var finished = await admin.GetFinishedTotalsAsync(ct).ConfigureAwait(false);
+            var oldestQueue = queues.Where(static q => q.OldestAvailableRunAt is not null).MinBy(static q => q.OldestAvailableRunAt);
+            var oldest = oldestQueue is null ? null : await admin.GetOldestWaitingJobAsync(oldestQueue.Queue, ct).ConfigureAwait(false);
+            var nodes = await admin.GetNodesAsync(ct).ConfigureAwait(false);
+            var leader = nodes.FirstOrDefault(static n => n.IsLeader)?.Name;
+            if (context.Json)
+            {
+                Output.Json(new StatusDto(context.Client.Schema, version, QueuesAdmin.LatestSchemaVersion,
+                    [.. queues.Select(static q => new QueueDto(q.Queue, q.Scheduled, q.Available, q.Running, q.Retryable, q.OldestAvailableRunAt, q.IsPaused))],
+                    [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate))],
+                    oldest is null ? null : new WaitingDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
+                    leader,
+                    [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader))]), CliJson.Default.StatusDto);
+                return Cli.Ok;
+            }
+
+            Console.WriteLine($"Schema '{context.Client.Schema}' at version {version} (this tool: {QueuesAdmin.LatestSchemaVersion}).");
+            Console.WriteLine();
+            Output.Table(["QUEUE", "AVAILABLE", "RUNNING", "SCHEDULED", "RETRYABLE", "OLDEST WAITING", "PAUSED"],
+                queues.Select(static q => (IReadOnlyList<string>)[q.Queue, Cli.Format(q.Available), Cli.Format(q.Running), Cli.Format(q.Scheduled),
+                    Cli.Format(q.Retryable), Output.Age(q.OldestAvailableRunAt), q.IsPaused ? "yes" : "no"]));
+            Console.WriteLine();
+            Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : "") + Cli.Format(f.Count)]));
+            Console.WriteLine();
+            Console.WriteLine(oldest is null ? "Oldest waiting: none." : $"Oldest waiting: job {oldest.Id} ({oldest.Name}, queue {oldest.Queue}) since {Output.Time(oldest.RunAt)} ({Output.Age(oldest.RunAt)}).");
+            Console.WriteLine($"Leader: {leader ?? "none"}");
+            Console.WriteLine($"Nodes: {(nodes.Count == 0 ? "none seen" : string.Join(", ", nodes.Select(static n => $"{n.Name} ({n.RunningJobs} running)")))}");
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var queue = new Option<string?>("--queue", "-q") { Description = "Only this queue." };
+        var name = new Option<string?>("--name", "-n") { Description = "Only this job name." };
+        var state = new Option<string[]>("--state", "-s") { Description = "Only these states (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
+        var from = new Option<string?>("--from") { Description = "Only jobs created at or after this time (ISO 8601) or this long ago (30m, 2h, 7d)." };
+        var to = new Option<string?>("--to") { Description = "Only jobs created before this time (ISO 8601) or this long ago." };
+        var before = new Option<long?>("--before") { Description = "The page cursor: only jobs with a smaller id (the 'next' of the previous page)." };
+        var limit = new Option<int>("--limit") { Description = "Jobs per page, 1 to 1000.", DefaultValueFactory = static _ => 50 };
+        var command = new Command("list", "List jobs newest first, one page at a time.") { queue, name, state, from, to, before, limit };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var page = await context.Admin.ListJobsAsync(new JobQuery
+            {
+                Queue = result.GetValue(queue),
+                Name = result.GetValue(name),
+                States = States(result.GetValue(state)),
+                CreatedFrom = Time(result.GetValue(from), "--from"),
+                CreatedBefore = Time(result.GetValue(to), "--to"),
+                Before = result.GetValue(before) is { } b ? new JobId(b) : null,
+                Limit = result.GetValue(limit),
+            }, ct).ConfigureAwait(false);
+            if (context.Json)
+            {
+                Output.Json(new JobPageDto([.. page.Jobs.Select(Output.Row)], page.NextCursor?.Value), CliJson.Default.JobPageDto);
+                return Cli.Ok;
+            }
+
+            Output.Table(["ID", "NAME", "QUEUE", "STATE", "ATTEMPT", "CREATED", "RUN AT", "LAST ERROR"],
+                page.Jobs.Select(static j => (IReadOnlyList<string>)[j.Id.ToString(), j.Name, j.Queue, Output.State(j.State), $"{j.Attempt}/{j.MaxAttempts}",
+                    Output.Time(j.CreatedAt), Output.Time(j.RunAt), Truncate(j.Errors.Count == 0 ? "" : j.Errors[^1].Message, 60)]));
+            if (page.NextCursor is { } next)
+            {
+                Console.WriteLine($"More: queues list --before {next} (same filters)");
+            }
+
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<long>("id") { Description = "The job's id." };
+        var command = new Command("show", "Show one job: its fields, payload and every failed attempt with its error.") { id };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var job = await context.Admin.GetJobAsync(new JobId(result.GetValue(id)), ct).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"There is no job {result.GetValue(id)}.");
+            if (context.Json)
+            {
+                using var payload = JsonDocument.Parse(job.Payload);
+                Output.Json(new JobDetailDto(Output.Row(job), payload.RootElement.Clone(),
+                    [.. job.Errors.Select(static e => new ErrorDto(e.Attempt, e.At, e.Kind, e.Type, e.Message, e.Trace))]), CliJson.Default.JobDetailDto);
+                return Cli.Ok;
+            }
+
+            Console.WriteLine($"Job {job.Id}: {job.Name}");
+            Output.Table(["FIELD", "VALUE"], [
+                ["state", Output.State(job.State)], ["queue", job.Queue], ["attempt", $"{job.Attempt} of {job.MaxAttempts}"],
+                ["priority", job.Priority.ToString(CultureInfo.InvariantCulture)], ["created", Output.Time(job.CreatedAt)], ["run at", Output.Time(job.RunAt)],
+                ["last attempt", Output.Time(job.AttemptedAt)], ["finished", Output.Time(job.FinalizedAt)]]);
+            Console.WriteLine();
+            Console.WriteLine("Payload:");
+            using (var document = JsonDocument.Parse(job.Payload))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(document.RootElement, CliPayloadJson.Default.JsonElement));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine(job.Errors.Count == 0 ? "No failed attempts." : $"Failed attempts ({job.Errors.Count}):");
+            foreach (var error in job.Errors)
+            {
+                Console.WriteLine($"- attempt {error.Attempt} at {Output.Time(error.At)}: {error.Kind}{(error.Type is null ? "" : " " + error.Type)}");
+                Console.WriteLine("  " + error.Message);
+                if (error.Trace is { Length: > 0 } trace)
+                {
+                    foreach (var line in trace.Split('\n'))
+                    {
+                        Console.WriteLine("    " + line.TrimEnd('\r'));
+                    }
+                }
+            }
+
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Retry()
+    {
+        var id = new Argument<long?>("id") { Description = "The job to retry (discarded or cancelled).", Arity = ArgumentArity.ZeroOrOne };
+        var discarded = new Option<bool>("--discarded") { Description = "Retry every discarded job (with --queue: of that queue), in batches." };
+        var queue = new Option<string?>("--queue", "-q") { Description = "With --discarded: only this queue." };
+        var command = new Command("retry", "Make a discarded or cancelled job run again: one by id, or every discarded one.") { id, discarded, queue };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var one = result.GetValue(id);
+            if (one is null == !result.GetValue(discarded))
+            {
+                throw new UsageException("Give a job id, or --discarded (optionally with --queue), not both.");
+            }
+
+            if (one is { } jobId)
+            {
+                if (!await context.Admin.RetryJobAsync(new JobId(jobId), ct).ConfigureAwait(false))
+                {
+                    var job = await context.Admin.GetJobAsync(new JobId(jobId), ct).ConfigureAwait(false);
+                    throw new InvalidOperationException(job is null
+                        ? $"There is no job {jobId}."
+                        : $"Job {jobId} is {Output.State(job.State)}: only a discarded or cancelled job can be retried.");
+                }
+
+                Report(context, new ResultDto("retry", 1, $"Job {jobId} is available again."));
+                return Cli.Ok;
+            }
+
+            var progress = new Progress("Retried");
+            var count = await context.Admin.RetryJobsAsync(new JobFilter { States = [JobState.Discarded], Queue = result.GetValue(queue) }, progress, ct).ConfigureAwait(false);
+            progress.Done();
+            Report(context, new ResultDto("retry", count, $"Retried {Cli.Format(count)} discarded job(s)."));
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<long>("id") { Description = "The job to cancel (not finished yet)." };
+        var reason = new Option<string>("--reason") { Description = "Recorded on the job.", DefaultValueFactory = static _ => "cancelled with the queues command" };
+        var command = new Command("cancel", "Cancel a job that has not finished; a running one is told to stop.") { id, reason };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var jobId = new JobId(result.GetValue(id));
+            if (!await context.Admin.CancelJobAsync(jobId, result.GetValue(reason)!, ct).ConfigureAwait(false))
+            {
+                var job = await context.Admin.GetJobAsync(jobId, ct).ConfigureAwait(false);
+                throw new InvalidOperationException(job is null ? $"There is no job {jobId}." : $"Job {jobId} is {Output.State(job.State)}: it has already finished.");
+            }
+
+            Report(context, new ResultDto("cancel", 1, $"Job {jobId} is cancelled."));
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Purge()
+    {
+        var olderThan = new Option<string>("--older-than") { Description = "Delete finished jobs that finished longer ago than this (30m, 12h, 7d, or d.hh:mm:ss).", Required = true };
+        var command = new Command("purge", "Delete completed, cancelled and discarded jobs past an age, in batches.") { olderThan };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var age = Duration(result.GetValue(olderThan)!, "--older-than");
+            var progress = new Progress("Deleted");
+            var count = await context.Admin.DeleteFinishedJobsAsync(DateTimeOffset.UtcNow - age, progress, 10_000, ct).ConfigureAwait(false);
+            progress.Done();
+            Report(context, new ResultDto("purge", count, $"Deleted {Cli.Format(count)} finished job(s) older than {result.GetValue(olderThan)}."));
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Pause(bool pause)
+    {
+        var queue = new Argument<string>("queue") { Description = "The queue." };
+        var command = new Command(pause ? "pause" : "resume", pause
+            ? "Pause a queue on every node: workers stop claiming from it, enqueues go on."
+            : "Resume a paused queue on every node.") { queue };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var name = result.GetValue(queue)!;
+            var changed = pause
+                ? await context.Admin.PauseQueueAsync(name, ct).ConfigureAwait(false)
+                : await context.Admin.ResumeQueueAsync(name, ct).ConfigureAwait(false);
+            Report(context, new ResultDto(pause ? "pause" : "resume", changed ? 1 : 0,
+                changed ? $"Queue '{name}' is {(pause ? "paused" : "resumed")}." : $"Queue '{name}' was already {(pause ? "paused" : "running")}."));
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static void Report(CommandContext context, ResultDto result)
+    {
+        if (context.Json)
+        {
+            Output.Json(result, CliJson.Default.ResultDto);
+        }
+        else
+        {
+            Console.WriteLine(result.Message);
+        }
+    }
+
+    private static void Report(CommandContext context, MigrateDto result, string message)
+    {
+        if (context.Json)
+        {
+            Output.Json(result, CliJson.Default.MigrateDto);
+        }
+        else
+        {
+            Console.WriteLine(message);
+        }
+    }
+
+    private static List<JobState>? States(string[]? values)
+    {
+        if (values is null)
+        {
+            return null;
+        }
+
+        var states = new List<JobState>();
+        foreach (var text in values.SelectMany(static v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (!Enum.TryParse<JobState>(text, ignoreCase: true, out var state) || char.IsDigit(text[0]))
+            {
+                throw new UsageException($"Unknown state '{text}': use scheduled, available, running, retryable, completed, cancelled or discarded.");
+            }
+
+            states.Add(state);
+        }
+
+        return states.Count == 0 ? null : states;
+    }
+
+    /// <summary>A duration: <c>90s</c>, <c>30m</c>, <c>12h</c>, <c>7d</c>, <c>2w</c>, or a TimeSpan (<c>1.12:00:00</c>).</summary>
+    internal static TimeSpan Duration(string text, string option)
+    {
+        text = text.Trim();
+        if (text.Length >= 2 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) && amount >= 0)
+        {
+            TimeSpan? value = char.ToLowerInvariant(text[^1]) switch
+            {
+                's' => TimeSpan.FromSeconds(amount),
+                'm' => TimeSpan.FromMinutes(amount),
+                'h' => TimeSpan.FromHours(amount),
+                'd' => TimeSpan.FromDays(amount),
+                'w' => TimeSpan.FromDays(7 * amount),
+                _ => null,
+            };
+            if (value is { } v)
+            {
+                return v;
+            }
+        }
+
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
+        {
+            return span;
+        }
+
+        throw new UsageException($"{option}: '{text}' is not a duration; use for example 90s, 30m, 12h, 7d, 2w or 1.12:00:00.");
+    }
+
+    private static DateTimeOffset? Time(string? text, string option)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        try
+        {
+            return DateTimeOffset.UtcNow - Duration(text, option);
+        }
+        catch (UsageException)
+        {
+            throw new UsageException($"{option}: '{text}' is neither a time (ISO 8601) nor a duration (30m, 2h, 7d).");
+        }
+    }
+
+    private static string Truncate(string text, int length)
+    {
+        var line = text.ReplaceLineEndings(" ");
+        return line.Length <= length ? line : line[..(length - 3)] + "...";
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
+internal sealed partial class CliPayloadJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,424 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+using Npgsql;
+
+namespace Queues.Dashboard.Internal;
+
+/// <summary>
+/// The dashboard's page, assets and JSON endpoints. Every handler is a plain <see cref="RequestDelegate"/> (no
+/// reflection-based binding); every filter reaches the database as a typed parameter through <see cref="QueuesAdmin"/>.
+/// </summary>
+internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string prefix)
+{
+    private const int DefaultPageSize = 50;
+
+    private readonly string _page = Assets.Text("index.html");
+    private readonly byte[] _script = Assets.Bytes("app.js");
+    private readonly byte[] _styles = Assets.Bytes("app.css");
+    private readonly ThroughputCache _throughput = new();
+
+    public void Map(RouteGroupBuilder group)
+    {
+        // Serves both /queues and /queues/ (routing ignores a trailing slash); the page uses absolute URLs.
+        group.MapGet("/", (RequestDelegate)PageAsync);
+        group.MapGet("/assets/app.js", (RequestDelegate)(context => AssetAsync(context, _script, "text/javascript; charset=utf-8")));
+        group.MapGet("/assets/app.css", (RequestDelegate)(context => AssetAsync(context, _styles, "text/css; charset=utf-8")));
+
+        group.MapGet("/api/overview", (RequestDelegate)(context => ReadAsync(context, OverviewAsync)));
+        group.MapGet("/api/queues", (RequestDelegate)(context => ReadAsync(context, QueuesAsync)));
+        group.MapGet("/api/jobs", (RequestDelegate)(context => ReadAsync(context, JobsAsync)));
+        group.MapGet("/api/jobs/{id:long}", (RequestDelegate)(context => ReadAsync(context, JobAsync)));
+        group.MapGet("/api/cron", (RequestDelegate)(context => ReadAsync(context, CronAsync)));
+
+        group.MapPost("/api/jobs/bulk", (RequestDelegate)(context => ActAsync(context, BulkAsync)));
+        // Literal segments rather than a regex constraint: CreateSlimBuilder apps do not register the regex constraint.
+        foreach (var action in (string[])["retry", "cancel", "delete"])
+        {
+            Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> handler = (c, a, ct) => JobActionAsync(c, a, action, ct);
+            group.MapPost("/api/jobs/{id:long}/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
+        }
+
+        foreach (var action in (string[])["pause", "resume"])
+        {
+            Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> handler = (c, a, ct) => QueueActionAsync(c, a, action == "pause", ct);
+            group.MapPost("/api/queues/{queue}/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
+        }
+    }
+
+    private async Task PageAsync(HttpContext context)
+    {
+        var antiforgery = context.RequestServices.GetRequiredService<IAntiforgery>();
+        var tokens = antiforgery.GetAndStoreTokens(context);
+        var html = new StringBuilder(_page)
+            .Replace("{{base}}", Encode(context.Request.PathBase + prefix))
+            .Replace("{{title}}", Encode(options.Title))
+            .Replace("{{token}}", Encode(tokens.RequestToken ?? ""))
+            .Replace("{{header}}", Encode(tokens.HeaderName ?? "RequestVerificationToken"))
+            .Replace("{{allowActions}}", options.AllowActions ? "true" : "false")
+            .Replace("{{showPayloads}}", options.ShowPayloads ? "true" : "false")
+            .Replace("{{refreshMs}}", ((int)options.RefreshInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))
+            .ToString();
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        context.Response.Headers["X-Frame-Options"] = "DENY";
+        context.Response.Headers["Content-Security-Policy"] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'none'";
+        await context.Response.WriteAsync(html, context.RequestAborted).ConfigureAwait(false);
+
+        static string Encode(string value) => WebUtility.HtmlEncode(value);
+    }
+
+    private static async Task AssetAsync(HttpContext context, byte[] content, string contentType)
+    {
+        context.Response.ContentType = contentType;
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        await context.Response.Body.WriteAsync(content, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task ReadAsync(HttpContext context, Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> read)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        var result = await GuardAsync(context, read).ConfigureAwait(false);
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private async Task ActAsync(HttpContext context, Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> act)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        IResult result;
+        if (!options.AllowActions)
+        {
+            result = Error(StatusCodes.Status403Forbidden, "The dashboard is read-only: set QueuesDashboardOptions.AllowActions to enable actions.");
+        }
+        else if (!await IsAntiforgeryValidAsync(context).ConfigureAwait(false))
+        {
+            result = Error(StatusCodes.Status400BadRequest, "The antiforgery token is missing or invalid: reload the dashboard page and try again.");
+        }
+        else
+        {
+            result = await GuardAsync(context, act).ConfigureAwait(false);
+        }
+
+        await result.ExecuteAsync(context).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> IsAntiforgeryValidAsync(HttpContext context)
+    {
+        try
+        {
+            await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context).ConfigureAwait(false);
+            return true;
+        }
+        catch (AntiforgeryValidationException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<IResult> GuardAsync(HttpContext context, Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> handle)
+    {
+        try
+        {
+            return await handle(context, context.RequestServices.GetRequiredService<QueuesAdmin>(), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadRequestException exception)
+        {
+            return Error(StatusCodes.Status400BadRequest, exception.Message);
+        }
+        catch (ArgumentException exception)
+        {
+            return Error(StatusCodes.Status400BadRequest, exception.Message);
+        }
+        catch (InvalidOperationException exception) when (exception.InnerException is PostgresException)
+        {
+            return Error(StatusCodes.Status409Conflict, exception.Message);
+        }
+        catch (NpgsqlException exception) when (exception is not PostgresException)
+        {
+            return Error(StatusCodes.Status503ServiceUnavailable, "The database cannot be reached: " + exception.Message);
+        }
+    }
+
+    private async Task<IResult> OverviewAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var queues = await admin.GetQueueSummariesAsync(cancellationToken).ConfigureAwait(false);
+        var finished = await admin.GetFinishedTotalsAsync(cancellationToken).ConfigureAwait(false);
+
+        // The summaries tell which queue holds the oldest waiting job, so finding it is one probe of that queue.
+        var oldestQueue = queues.Where(static q => q.OldestAvailableRunAt is not null).MinBy(static q => q.OldestAvailableRunAt);
+        var oldest = oldestQueue is null ? null : await admin.GetOldestWaitingJobAsync(oldestQueue.Queue, cancellationToken).ConfigureAwait(false);
+        var nodes = await admin.GetNodesAsync(cancellationToken).ConfigureAwait(false);
+        var throughput = await _throughput.GetAsync(admin, now, cancellationToken).ConfigureAwait(false);
+        var overview = new OverviewDto(
+            now,
+            [.. queues.Select(ToDto)],
+            [.. finished.Select(static t => new StateTotalDto(StateText(t.State), t.Count, t.IsEstimate))],
+            oldest is null ? null : new WaitingJobDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
+            [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.LeaseExpiresAt))],
+            [.. throughput.Select(static b => new BucketDto(b.BucketStart, StateText(b.State), b.Count))]);
+        return TypedResults.Json(overview, DashboardJson.Default.OverviewDto);
+    }
+
+    private static async Task<IResult> QueuesAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var queues = await admin.GetQueueSummariesAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json<IReadOnlyList<QueueDto>>([.. queues.Select(ToDto)], DashboardJson.Default.IReadOnlyListQueueDto);
+    }
+
+    private static async Task<IResult> JobsAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var query = context.Request.Query;
+        if (OptionalLong(query, "id") is { } id)
+        {
+            var job = await admin.GetJobAsync(new JobId(id), cancellationToken).ConfigureAwait(false);
+            return TypedResults.Json(new JobListDto(job is null ? [] : [ToRow(job)], null), DashboardJson.Default.JobListDto);
+        }
+
+        var limit = (int)(OptionalLong(query, "limit") ?? DefaultPageSize);
+        if (limit is < 1 or > QueuesAdmin.MaxPageSize)
+        {
+            throw new BadRequestException($"limit must be between 1 and {QueuesAdmin.MaxPageSize}; it was {limit}.");
+        }
+
+        var page = await admin.ListJobsAsync(new JobQuery
+        {
+            Queue = OptionalText(query, "queue"),
+            Name = OptionalText(query, "name"),
+            States = States(query["state"]),
+            CreatedFrom = OptionalTime(query, "from"),
+            CreatedBefore = OptionalTime(query, "to"),
+            Before = OptionalLong(query, "before") is { } before ? new JobId(before) : null,
+            Limit = limit,
+        }, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new JobListDto([.. page.Jobs.Select(ToRow)], page.NextCursor?.Value), DashboardJson.Default.JobListDto);
+    }
+
+    private async Task<IResult> JobAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var id = RouteLong(context, "id");
+        var job = await admin.GetJobAsync(new JobId(id), cancellationToken).ConfigureAwait(false);
+        if (job is null)
+        {
+            return Error(StatusCodes.Status404NotFound, $"There is no job {id}.");
+        }
+
+        string? payload = null;
+        if (options.ShowPayloads)
+        {
+            payload = options.RedactPayload is { } redact ? redact(job) : Pretty(job.Payload);
+        }
+
+        var detail = new JobDetailDto(
+            ToRow(job),
+            payload,
+            !options.ShowPayloads,
+            [.. job.Errors.Select(static e => new ErrorDto(e.Attempt, e.At, e.Kind, e.Type, e.Message, e.Trace))],
+            Timeline(job),
+            TraceId: null);
+        return TypedResults.Json(detail, DashboardJson.Default.JobDetailDto);
+    }
+
+    private static async Task<IResult> CronAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var jobs = QueuesAdmin.GetRegisteredJobs(context.RequestServices);
+        var periodic = await admin.GetPeriodicJobsAsync(jobs, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json<IReadOnlyList<PeriodicJobDto>>(
+            [.. periodic.Select(static p => new PeriodicJobDto(p.Name, p.Queue, p.Cron, p.LastRun, p.LastJobId?.Value, p.NextRun))],
+            DashboardJson.Default.IReadOnlyListPeriodicJobDto);
+    }
+
+    private static async Task<IResult> JobActionAsync(HttpContext context, QueuesAdmin admin, string action, CancellationToken cancellationToken)
+    {
+        var id = new JobId(RouteLong(context, "id"));
+        var done = action switch
+        {
+            "retry" => await admin.RetryJobAsync(id, cancellationToken).ConfigureAwait(false),
+            "cancel" => await admin.CancelJobAsync(id, "cancelled from the dashboard", cancellationToken).ConfigureAwait(false),
+            _ => await admin.DeleteJobsAsync(new JobFilter { Ids = [id] }, cancellationToken: cancellationToken).ConfigureAwait(false) == 1,
+        };
+        if (done)
+        {
+            return TypedResults.Json(new ActionResultDto(true, 1, $"Job {id}: {action} done."), DashboardJson.Default.ActionResultDto);
+        }
+
+        var job = await admin.GetJobAsync(id, cancellationToken).ConfigureAwait(false);
+        if (job is null)
+        {
+            return Error(StatusCodes.Status404NotFound, $"There is no job {id}.");
+        }
+
+        var allowed = action switch
+        {
+            "retry" => "discarded or cancelled",
+            "cancel" => "scheduled, available, running or retryable",
+            _ => "not running (cancel it first)",
+        };
+        return Error(StatusCodes.Status409Conflict, $"Job {id} is {StateText(job.State)}: only a job that is {allowed} can be {Past(action)}.");
+
+        static string Past(string action) => action switch { "retry" => "retried", "cancel" => "cancelled", _ => "deleted" };
+    }
+
+    private static async Task<IResult> BulkAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        BulkRequestDto? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync(context.Request.Body, DashboardJson.Default.BulkRequestDto, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException exception)
+        {
+            throw new BadRequestException("The request body is not valid JSON: " + exception.Message);
+        }
+
+        if (request is null || (request.Ids is null) == (request.Filter is null))
+        {
+            throw new BadRequestException("Send either ids (a selection) or filter (everything it matches), not both.");
+        }
+
+        var filter = request.Ids is { } ids
+            ? new JobFilter { Ids = [.. ids.Select(static i => new JobId(i))] }
+            : new JobFilter
+            {
+                Queue = Blank(request.Filter!.Queue),
+                Name = Blank(request.Filter.Name),
+                States = request.Filter.States is { Length: > 0 } states ? [.. states.Select(ParseState)] : null,
+                CreatedFrom = request.Filter.From,
+                CreatedBefore = request.Filter.To,
+            };
+        var count = request.Action switch
+        {
+            "retry" => await admin.RetryJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
+            "cancel" => await admin.CancelJobsAsync(filter, "cancelled from the dashboard", null, cancellationToken).ConfigureAwait(false),
+            "delete" => await admin.DeleteJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
+            _ => throw new BadRequestException($"Unknown action '{request.Action}': use retry, cancel or delete."),
+        };
+        return TypedResults.Json(new ActionResultDto(true, count, $"{request.Action}: {count} job(s)."), DashboardJson.Default.ActionResultDto);
+    }
+
+    private static async Task<IResult> QueueActionAsync(HttpContext context, QueuesAdmin admin, bool pause, CancellationToken cancellationToken)
+    {
+        var queue = (string)context.Request.RouteValues["queue"]!;
+        var changed = pause
+            ? await admin.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false)
+            : await admin.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        var message = changed ? $"Queue '{queue}' {(pause ? "paused" : "resumed")}." : $"Queue '{queue}' was already {(pause ? "paused" : "running")}.";
+        return TypedResults.Json(new ActionResultDto(true, changed ? 1 : 0, message), DashboardJson.Default.ActionResultDto);
+    }
+
+    private static IResult Error(int status, string message)
+        => TypedResults.Json(new ErrorResultDto(message), DashboardJson.Default.ErrorResultDto, statusCode: status);
+
+    private static QueueDto ToDto(QueueSummary q) => new(q.Queue, q.Scheduled, q.Available, q.Running, q.Retryable, q.OldestAvailableRunAt, q.IsPaused);
+
+    private static JobRowDto ToRow(JobInfo job) => new(
+        job.Id.Value, job.Name, job.Queue, StateText(job.State), job.Attempt, job.MaxAttempts, job.Priority,
+        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message);
+
+    private static List<TimelineDto> Timeline(JobInfo job)
+    {
+        var events = new List<TimelineDto> { new(job.CreatedAt, "created") };
+        if (job.RunAt > job.CreatedAt.AddSeconds(1) && job.Errors.Count == 0)
+        {
+            events.Add(new(job.RunAt, job.RunAt > DateTimeOffset.UtcNow ? "scheduled to run" : "due"));
+        }
+
+        foreach (var error in job.Errors)
+        {
+            events.Add(new(error.At, $"attempt {error.Attempt}: {error.Kind}{(error.Type is null ? "" : " (" + error.Type + ")")}"));
+        }
+
+        if (job.AttemptedAt is { } attempted)
+        {
+            events.Add(new(attempted, $"attempt {job.Attempt} started"));
+        }
+
+        if (job.FinalizedAt is { } finalized)
+        {
+            events.Add(new(finalized, StateText(job.State)));
+        }
+
+        events.Sort(static (a, b) => a.At.CompareTo(b.At));
+        return events;
+    }
+
+    private static string Pretty(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                document.WriteTo(writer);
+            }
+
+            return Encoding.UTF8.GetString(buffer.ToArray());
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+    }
+
+    private static string StateText(JobState state) => state.ToString().ToLowerInvariant();
+
+    private static JobState ParseState(string text)
+        => Enum.TryParse<JobState>(text, ignoreCase: true, out var state) && Enum.IsDefined(state) && !char.IsDigit(text[0])
+            ? state
+            : throw new BadRequestException($"Unknown state '{text}': use scheduled, available, running, retryable, completed, cancelled or discarded.");
+
+    private static List<JobState>? States(StringValues values)
+    {
+        var states = values.SelectMany(static v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(ParseState).Distinct().ToList();
+        return states.Count == 0 ? null : states;
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static string? OptionalText(IQueryCollection query, string name) => Blank(query[name].ToString());
+
+    private static long? OptionalLong(IQueryCollection query, string name)
+        => OptionalText(query, name) is { } text
+            ? long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw new BadRequestException($"{name} must be a whole number; it was '{text}'.")
+            : null;
+
+    private static DateTimeOffset? OptionalTime(IQueryCollection query, string name)
+        => OptionalText(query, name) is { } text
+            ? DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+                ? value
+                : throw new BadRequestException($"{name} must be a date and time (ISO 8601); it was '{text}'.")
+            : null;
+
+    private static long RouteLong(HttpContext context, string name)
+        => long.Parse((string)context.Request.RouteValues[name]!, CultureInfo.InvariantCulture);
+
+    /// <summary>A request the dashboard cannot serve as sent; answered 400 with the message.</summary>
+    private sealed class BadRequestException(string message) : Exception(message);
+}
+
+/// <summary>The embedded page and assets (<c>Assets/*</c>).</summary>
+internal static class Assets
+{
+    public static byte[] Bytes(string name)
+    {
+        using var stream = typeof(Assets).Assembly.GetManifestResourceStream("Queues.Dashboard.Assets." + name)
+            ?? throw new InvalidOperationException($"The dashboard asset '{name}' is missing from the Queues.Dashboard assembly.");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    public static string Text(string name) => Encoding.UTF8.GetString(Bytes(name));
+}

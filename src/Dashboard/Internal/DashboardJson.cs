@@ -1,0 +1,55 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Queues.Dashboard.Internal;
+
+// The JSON the page polls. Plain records, serialized by the source generator (no reflection); states are lowercase
+// text, times ISO 8601 in UTC.
+
+internal sealed record QueueDto(string Queue, long Scheduled, long Available, long Running, long Retryable, DateTimeOffset? OldestAvailableRunAt, bool Paused);
+
+internal sealed record StateTotalDto(string State, long Count, bool Estimate);
+
+internal sealed record WaitingJobDto(long Id, string Name, string Queue, DateTimeOffset RunAt);
+
+internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader, DateTimeOffset? LeaseExpiresAt);
+
+internal sealed record BucketDto(DateTimeOffset Bucket, string State, long Count);
+
+internal sealed record OverviewDto(
+    DateTimeOffset Now, IReadOnlyList<QueueDto> Queues, IReadOnlyList<StateTotalDto> Finished, WaitingJobDto? Oldest,
+    IReadOnlyList<NodeDto> Nodes, IReadOnlyList<BucketDto> Throughput);
+
+internal sealed record JobRowDto(
+    long Id, string Name, string Queue, string State, int Attempt, int MaxAttempts, short Priority,
+    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError);
+
+internal sealed record JobListDto(IReadOnlyList<JobRowDto> Jobs, long? Next);
+
+internal sealed record ErrorDto(int Attempt, DateTimeOffset At, string Kind, string? Type, string Message, string? Trace);
+
+internal sealed record TimelineDto(DateTimeOffset At, string Event);
+
+internal sealed record JobDetailDto(
+    JobRowDto Job, string? Payload, bool PayloadHidden, IReadOnlyList<ErrorDto> Errors, IReadOnlyList<TimelineDto> Timeline, string? TraceId);
+
+internal sealed record PeriodicJobDto(string Name, string Queue, string Cron, DateTimeOffset? LastRun, long? LastJobId, DateTimeOffset? NextRun);
+
+internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To);
+
+internal sealed record BulkRequestDto(string? Action, long[]? Ids, BulkFilterDto? Filter);
+
+internal sealed record ActionResultDto(bool Ok, long Count, string Message);
+
+internal sealed record ErrorResultDto(string Error);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(OverviewDto))]
+[JsonSerializable(typeof(IReadOnlyList<QueueDto>))]
+[JsonSerializable(typeof(JobListDto))]
+[JsonSerializable(typeof(JobDetailDto))]
+[JsonSerializable(typeof(IReadOnlyList<PeriodicJobDto>))]
+[JsonSerializable(typeof(BulkRequestDto))]
+[JsonSerializable(typeof(ActionResultDto))]
+[JsonSerializable(typeof(ErrorResultDto))]
+internal sealed partial class DashboardJson : JsonSerializerContext;

@@ -1,0 +1,2 @@
+-- Undoes version 2.
+DROP INDEX {schema}.jobs_running_idx;

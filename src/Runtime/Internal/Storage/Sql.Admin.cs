@@ -1,0 +1,171 @@
+using System.Globalization;
+
+namespace Queues.Internal;
+
+/// <summary>
+/// The operator's statements (dashboard, CLI): summaries that must stay fast on a table of millions of finished jobs,
+/// bulk actions in bounded batches, and migration rollback. Built from <see cref="Schema"/> on first use.
+/// </summary>
+internal sealed partial class Sql
+{
+    private string JobsTable => $"\"{Schema}\".jobs";
+
+    /// <summary>
+    /// Unfinished jobs per queue and state, and the oldest available run-at per queue. Only unfinished rows are read,
+    /// and only their state and queue (an index-only scan of <c>jobs_state_idx</c>), so the millions of finished rows a
+    /// busy table holds cost nothing; the oldest run-at is one probe per queue. Paused queues with no jobs are listed too.
+    /// </summary>
+    public string QueueSummaries => field ??= $"""
+        WITH counts AS (
+            SELECT queue,
+                   count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
+                   count(*) FILTER (WHERE state = 'available') AS available,
+                   count(*) FILTER (WHERE state = 'running') AS running,
+                   count(*) FILTER (WHERE state = 'retryable') AS retryable
+            FROM {JobsTable}
+            WHERE state IN ('scheduled', 'available', 'running', 'retryable')
+            GROUP BY queue)
+        SELECT coalesce(c.queue, p.queue), coalesce(c.scheduled, 0), coalesce(c.available, 0), coalesce(c.running, 0),
+               coalesce(c.retryable, 0), o.run_at, p.queue IS NOT NULL
+        FROM counts AS c
+        FULL JOIN "{Schema}".paused_queues AS p ON p.queue = c.queue
+        LEFT JOIN LATERAL (
+            SELECT j.run_at FROM {JobsTable} AS j WHERE j.state = 'available' AND j.queue = c.queue AND c.available > 0
+            ORDER BY j.run_at LIMIT 1) AS o ON true
+        ORDER BY 1
+        """;
+
+    /// <summary>The planner's row count of the jobs table (<c>pg_class.reltuples</c>): -1 before the first ANALYZE.</summary>
+    public string EstimatedRows => field ??= $"SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('{JobsTable}')";
+
+    /// <summary>
+    /// Finished jobs per state, estimated from the planner's statistics (row estimate times the state's frequency in
+    /// <c>pg_stats</c>): an exact count would read every finished row, which on a big table takes seconds. $1: the schema.
+    /// </summary>
+    public string EstimatedFinishedByState => field ??= $"""
+        SELECT s.state, round(c.reltuples * s.freq)::bigint
+        FROM pg_class AS c
+        JOIN pg_stats AS st ON st.schemaname = $1 AND st.tablename = 'jobs' AND st.attname = 'state'
+        CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[], st.most_common_freqs) AS s(state, freq)
+        WHERE c.oid = to_regclass('{JobsTable}') AND s.state IN ('completed', 'cancelled', 'discarded')
+        ORDER BY 1
+        """;
+
+    /// <summary>Exact counts of finished jobs per state; used only while the table is small.</summary>
+    public string CountFinishedByState => field ??= $"""
+        SELECT state, count(*) FROM {JobsTable} WHERE state IN ('completed', 'cancelled', 'discarded') GROUP BY state ORDER BY state
+        """;
+
+    /// <summary>The available job that has waited longest (by run-at), in all queues ($1 null) or in queue $1.</summary>
+    public string OldestAvailable => field ??= $"""
+        SELECT id, name, queue, run_at FROM {JobsTable}
+        WHERE state = 'available' AND ($1::text IS NULL OR queue = $1)
+        ORDER BY run_at, id LIMIT 1
+        """;
+
+    /// <summary>
+    /// The worker nodes: every row of <c>nodes</c> (each live worker upserts its own every heartbeat; the last seen time
+    /// tells a live one from a gone one), any other worker still holding running jobs (through <c>jobs_running_idx</c>),
+    /// and the holder of an unexpired maintenance lease.
+    /// </summary>
+    public string Nodes => field ??= $"""
+        WITH running AS (
+            SELECT attempted_by AS node, count(*) AS jobs
+            FROM {JobsTable} WHERE state = 'running' AND attempted_by IS NOT NULL
+            GROUP BY attempted_by),
+        lease AS (
+            SELECT holder, expires_at FROM "{Schema}".leader WHERE name = 'maintenance' AND expires_at > now()),
+        known AS (
+            SELECT coalesce(n.name, r.node) AS node, coalesce(r.jobs, 0) AS jobs, n.seen_at AS seen
+            FROM "{Schema}".nodes AS n FULL JOIN running AS r ON r.node = n.name)
+        SELECT coalesce(k.node, l.holder), coalesce(k.jobs, 0), k.seen, l.holder IS NOT NULL, l.expires_at
+        FROM known AS k FULL JOIN lease AS l ON l.holder = k.node
+        ORDER BY 1
+        """;
+
+    /// <summary>The last recorded run of each periodic job in $1, through the primary key (name, scheduled_at).</summary>
+    public string LastCronRuns => field ??= $"""
+        SELECT n.name, r.scheduled_at, r.job_id
+        FROM unnest($1::text[]) AS n(name)
+        CROSS JOIN LATERAL (
+            SELECT scheduled_at, job_id FROM "{Schema}".cron_runs AS c
+            WHERE c.name = n.name ORDER BY scheduled_at DESC LIMIT 1) AS r
+        """;
+
+    // The bulk actions share one filter: $1 queue, $2 name, $3 states (always given: the caller intersects the filter's
+    // states with those the action applies to), $4 created from, $5 created before, $6 ids, $7 the keyset cursor (only
+    // ids below it), $8 the batch size. Each batch walks down the ids, so a retried job that fails again at once is not
+    // picked up a second time, and the loop ends. SKIP LOCKED: a row a worker holds right now is left for it.
+    private const string MatchingFilter = """
+        ($1::text IS NULL OR queue = $1)
+          AND ($2::text IS NULL OR name = $2)
+          AND state = ANY($3::text[])
+          AND ($4::timestamptz IS NULL OR created_at >= $4)
+          AND ($5::timestamptz IS NULL OR created_at < $5)
+          AND ($6::bigint[] IS NULL OR id = ANY($6))
+          AND ($7::bigint IS NULL OR id < $7)
+        """;
+
+    /// <summary>
+    /// Retries a batch of discarded or cancelled jobs matching the filter; a unique job whose key another job holds now
+    /// is skipped (retrying it alone reports the holder). Returns the batch's size and lowest id.
+    /// </summary>
+    public string RetryMatching => field ??= $"""
+        WITH target AS (
+            SELECT id FROM {JobsTable} AS t
+            WHERE {MatchingFilter}
+              AND NOT (t.unique_key IS NOT NULL AND EXISTS (
+                  SELECT 1 FROM {JobsTable} AS o WHERE o.unique_key = t.unique_key AND o.id <> t.id AND o.state = ANY (o.unique_states)))
+            ORDER BY id DESC
+            LIMIT $8
+            FOR UPDATE SKIP LOCKED),
+        done AS (
+            UPDATE {JobsTable} AS j
+            SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL,
+                max_attempts = GREATEST(j.max_attempts, j.attempt + 1)
+            FROM target WHERE j.id = target.id
+            RETURNING j.id, j.queue)
+        SELECT count(*)::int, min(id), array_agg(DISTINCT queue) FROM done
+        """;
+
+    /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $9 as the reason.</summary>
+    public string CancelMatching => field ??= $"""
+        WITH target AS (
+            SELECT id FROM {JobsTable}
+            WHERE {MatchingFilter}
+            ORDER BY id DESC
+            LIMIT $8
+            FOR UPDATE SKIP LOCKED),
+        done AS (
+            UPDATE {JobsTable} AS j
+            SET state = 'cancelled', finalized_at = now(),
+                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $9::text))
+            FROM target WHERE j.id = target.id
+            RETURNING j.id)
+        SELECT count(*)::int, min(id), NULL::text[] FROM done
+        """;
+
+    /// <summary>Deletes a batch of jobs matching the filter (never running ones: the caller leaves that state out).</summary>
+    public string DeleteMatching => field ??= $"""
+        WITH target AS (
+            SELECT id FROM {JobsTable}
+            WHERE {MatchingFilter}
+            ORDER BY id DESC
+            LIMIT $8
+            FOR UPDATE SKIP LOCKED),
+        done AS (
+            DELETE FROM {JobsTable} AS j USING target WHERE j.id = target.id
+            RETURNING j.id)
+        SELECT count(*)::int, min(id), NULL::text[] FROM done
+        """;
+
+    /// <summary>Forgets migration $1 after its down script ran.</summary>
+    public string DeleteMigration => field ??= $"DELETE FROM {MigrationsTable} WHERE version = $1";
+
+    /// <summary>
+    /// The bookkeeping line of migration <paramref name="version"/> for a script a DBA runs by hand (no parameters
+    /// there); the name is one of the embedded migration names, never user text.
+    /// </summary>
+    public string RecordMigrationLiteral(int version, string name)
+        => string.Create(CultureInfo.InvariantCulture, $"INSERT INTO {MigrationsTable} (version, name) VALUES ({version}, '{name.Replace("'", "''", StringComparison.Ordinal)}')");
+}

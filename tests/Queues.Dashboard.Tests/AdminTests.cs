@@ -1,0 +1,117 @@
+using Queues.Dashboard.Tests.Infrastructure;
+
+namespace Queues.Dashboard.Tests;
+
+/// <summary>The QueuesAdmin operations the dashboard and the CLI stand on, where HTTP adds nothing.</summary>
+public sealed class AdminTests(PostgresFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FinishedTotals_AreEstimatedFromStatistics_OnceTheTableIsBig()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("""
+            WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at)
+                SELECT 'demo.ok', CASE WHEN g % 10 = 0 THEN 'discarded' ELSE 'completed' END, now() FROM generate_series(1, 250000) AS g RETURNING 1)
+            SELECT count(*)::int FROM i
+            """);
+        var exact = await schema.Admin.GetFinishedTotalsAsync(Ct);
+        Assert.All(exact, static t => Assert.False(t.IsEstimate));
+        await using (var analyze = fixture.DataSource.CreateCommand($"ANALYZE \"{schema.Name}\".jobs"))
+        {
+            await analyze.ExecuteNonQueryAsync(Ct);
+        }
+
+        var estimated = (await schema.Admin.GetFinishedTotalsAsync(Ct)).ToDictionary(static t => t.State);
+        Assert.True(estimated[JobState.Completed].IsEstimate);
+        Assert.InRange(estimated[JobState.Completed].Count, 200_000, 250_000);
+        Assert.InRange(estimated[JobState.Discarded].Count, 20_000, 30_000);
+    }
+
+    [Fact]
+    public async Task RetryJobs_WalksDownTheIds_SoAJobThatFailsAgainAtOnceIsRetriedOnce()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var ids = new List<JobId>();
+        for (var i = 0; i < 30; i++)
+        {
+            var id = await schema.EnqueueAsync(DemoJobs.Flaky);
+            await schema.SetFinishedAsync(id, "discarded");
+            ids.Add(id);
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema, processJobs: true);
+        var retried = await schema.Admin.RetryJobsAsync(new JobFilter { States = [JobState.Discarded] }, cancellationToken: Ct);
+
+        Assert.Equal(30, retried);
+        foreach (var id in ids)
+        {
+            var job = await schema.WaitForStateAsync(id, JobState.Discarded);
+            Assert.Equal(2, job.Attempt);
+        }
+    }
+
+    [Fact]
+    public async Task RetryJobs_SkipsAUniqueJobWhoseKeyAnotherJobHolds()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var unique = new JobDefinition("demo.unique") { UniqueBy = ["k"] };
+        var first = await schema.EnqueueAsync(unique, """{"k":1}""");
+        await schema.SetFinishedAsync(first, "discarded");
+        var second = await schema.EnqueueAsync(unique, """{"k":1}""");
+        Assert.NotEqual(first, second);
+        var free = await schema.EnqueueAsync(unique, """{"k":2}""");
+        await schema.SetFinishedAsync(free, "discarded");
+
+        Assert.Equal(1, await schema.Admin.RetryJobsAsync(new JobFilter { Name = "demo.unique" }, cancellationToken: Ct));
+        Assert.Equal(JobState.Discarded, (await schema.Client.GetJobAsync(first, Ct))!.State);
+        Assert.Equal(JobState.Available, (await schema.Client.GetJobAsync(free, Ct))!.State);
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(() => schema.Admin.RetryJobAsync(first, Ct));
+        Assert.Contains($"job {second}", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BulkActions_ReportProgressPerBatch_AndRefuseOversizedSelections()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.jobs (name, queue) SELECT 'demo.ok', 'bulk' FROM generate_series(1, 2500) RETURNING 1) SELECT count(*)::int FROM i");
+        var reports = new List<long>();
+
+        var cancelled = await schema.Admin.CancelJobsAsync(new JobFilter { Queue = "bulk" }, progress: new SynchronousProgress(reports), cancellationToken: Ct);
+
+        Assert.Equal(2500, cancelled);
+        Assert.Equal([1000, 2000, 2500], reports);
+        Assert.Equal(2500, await schema.Admin.DeleteJobsAsync(new JobFilter { Queue = "bulk", States = [JobState.Cancelled, JobState.Running] }, cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            schema.Admin.DeleteJobsAsync(new JobFilter { Ids = [.. Enumerable.Range(1, 1001).Select(static i => new JobId(i))] }, cancellationToken: Ct));
+        Assert.Equal(0, await schema.Admin.RetryJobsAsync(new JobFilter { States = [JobState.Completed] }, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task DeleteJobs_NeverDeletesARunningJob()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var running = await schema.EnqueueAsync(DemoJobs.Blocking);
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1 WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u", running.Value);
+
+        Assert.Equal(0, await schema.Admin.DeleteJobsAsync(new JobFilter { Ids = [running] }, cancellationToken: Ct));
+        Assert.NotNull(await schema.Client.GetJobAsync(running, Ct));
+    }
+
+    [Fact]
+    public async Task MigrationScript_FromAVersion_HoldsOnlyTheLaterMigrations()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var script = schema.Admin.GetMigrationScript(QueuesAdmin.LatestSchemaVersion - 1);
+
+        Assert.Contains($"VALUES ({QueuesAdmin.LatestSchemaVersion}, ", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("CREATE TABLE \"" + schema.Name + "\".jobs", script, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => schema.Admin.GetMigrationScript(QueuesAdmin.LatestSchemaVersion + 1));
+    }
+
+    private sealed class SynchronousProgress(List<long> reports) : IProgress<long>
+    {
+        public void Report(long value) => reports.Add(value);
+    }
+}

@@ -1,0 +1,148 @@
+using Microsoft.Playwright;
+using Queues.Dashboard.Tests.Infrastructure;
+
+namespace Queues.Dashboard.Tests;
+
+/// <summary>
+/// The dashboard in headless Chromium (the Debian <c>chromium</c> package, driven by Playwright's bundled driver):
+/// an operator finds a failed job, retries it and watches it complete. Never skipped: without Chromium it fails and
+/// says how to install it. Screenshots go to <c>screenshots/</c> beside the test assembly.
+/// </summary>
+public sealed class BrowserTests(PostgresFixture fixture)
+{
+    private static readonly string[] LaunchArgs =
+        ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    [Fact]
+    public async Task Operator_FiltersToAFailedJob_RetriesIt_AndSeesItComplete()
+    {
+        var chromium = FindChromium();
+        await using var schema = await fixture.CreateSchemaAsync();
+        var admin = schema.Admin;
+        var completed = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            completed.Add(await schema.EnqueueAsync(DemoJobs.Ok, $$"""{"order":{{1000 + i}}}"""));
+        }
+
+        var failed = await schema.EnqueueAsync(DemoJobs.Flaky, """{"invoice":"INV-2041","amount":129.90,"currency":"EUR"}""");
+        var retrying = await schema.EnqueueAsync(DemoJobs.Retrying, """{"to":"ops@example.com"}""");
+        var running = await schema.EnqueueAsync(DemoJobs.Blocking, """{"report":"monthly"}""");
+        await schema.EnqueueAsync(DemoJobs.Ok, """{"digest":"weekly"}""", new EnqueueOptions { Delay = TimeSpan.FromHours(2) });
+        await schema.EnqueueAsync(DemoJobs.Ok, """{"export":"csv"}""", new EnqueueOptions { Queue = "reports" });
+        await admin.PauseQueueAsync("reports", Ct);
+        var cancelled = await schema.EnqueueAsync(DemoJobs.Ok, """{"order":999}""", new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
+        await admin.CancelJobAsync(cancelled, "customer withdrew the order", Ct);
+
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AllowActions = true; o.ShowPayloads = true; o.RefreshInterval = TimeSpan.FromMilliseconds(500); },
+            processJobs: true, realPort: true);
+        await schema.WaitForStateAsync(failed, JobState.Discarded);
+        await schema.WaitForStateAsync(retrying, JobState.Retryable);
+        await schema.WaitForStateAsync(running, JobState.Running);
+        foreach (var id in completed)
+        {
+            await schema.WaitForStateAsync(id, JobState.Completed);
+        }
+
+        Directory.CreateDirectory(ScreenshotDirectory);
+        using var playwright = await Playwright.CreateAsync();
+        var profile = Directory.CreateTempSubdirectory("queues-chromium-");
+        try
+        {
+            await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new BrowserTypeLaunchPersistentContextOptions
+            {
+                ExecutablePath = chromium,
+                Headless = true,
+                Args = LaunchArgs,
+                ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+            });
+            // Generous waits: CI machines are shared. Each wait ends as soon as the page shows what it should.
+            Assertions.SetDefaultExpectTimeout(30_000);
+            browser.SetDefaultTimeout(30_000);
+            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
+            var pageErrors = new List<string>();
+            page.PageError += (_, error) => pageErrors.Add(error);
+            page.Console += (_, message) =>
+            {
+                if (message.Type == "error")
+                {
+                    pageErrors.Add($"{message.Text} ({message.Location})");
+                }
+            };
+
+            // Overview: every state has its tile; the discarded job shows up there.
+            await page.GotoAsync(host.Address + "/queues/");
+            await Assertions.Expect(page.Locator(".tile.discarded .n")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.Locator(".tile.completed .n")).ToHaveTextAsync("3");
+            await Assertions.Expect(page.Locator(".tile.running .n")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.Locator("#throughput-chart rect").First).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#nodes")).ToContainTextAsync("test-node-1");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "overview.png"), FullPage = true });
+
+            // Jobs: filter to discarded.
+            await page.ClickAsync("nav a[data-view=jobs]");
+            await page.SelectOptionAsync("#filters select[name=state]", "discarded");
+            await page.ClickAsync("#filters button[type=submit]");
+            var row = page.Locator($"tr[data-job='{failed}']");
+            await Assertions.Expect(row).ToContainTextAsync("503 Service Unavailable");
+            await Assertions.Expect(page.Locator("#job-table tr[data-job]")).ToHaveCountAsync(1);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "jobs-filtered.png"), FullPage = true });
+
+            // Job detail: payload, error, stack trace; then retry with confirmation.
+            await row.Locator("a").First.ClickAsync();
+            await Assertions.Expect(page.Locator("#job-state")).ToHaveTextAsync("discarded");
+            await Assertions.Expect(page.Locator("#payload")).ToContainTextAsync("INV-2041");
+            await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("The payment provider answered 503 Service Unavailable.");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "job-discarded.png"), FullPage = true });
+
+            host.Jobs.Healthy = true;
+            await page.ClickAsync("button[data-job-action=retry]");
+            await Assertions.Expect(page.Locator("#confirm")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "job-retry-confirm.png") });
+            await page.ClickAsync("#confirm-yes");
+            await Assertions.Expect(page.Locator("#job-state")).ToHaveTextAsync("completed", new() { Timeout = 60_000 });
+            await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("attempt 2 started");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "job-completed.png"), FullPage = true });
+
+            // Queues page: the paused queue and its resume button.
+            await page.ClickAsync("nav a[data-view=queues]");
+            await Assertions.Expect(page.Locator("tr[data-queue=reports]")).ToContainTextAsync("paused");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "queues.png"), FullPage = true });
+
+            Assert.Equal(JobState.Completed, (await schema.Client.GetJobAsync(failed, Ct))!.State);
+            Assert.Empty(pageErrors);
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The Chromium to drive: <c>QUEUES_CHROMIUM</c>, else <c>chromium</c> on the PATH. Missing fails the test with the fix.</summary>
+    private static string FindChromium()
+    {
+        if (Environment.GetEnvironmentVariable("QUEUES_CHROMIUM") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            foreach (var name in (string[])["chromium", "chromium-browser"])
+            {
+                var candidate = Path.Combine(directory, name);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        Assert.Fail("The browser test needs Chromium and found none on the PATH. Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set QUEUES_CHROMIUM to its executable.");
+        return "";
+    }
+}

@@ -1,0 +1,365 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Queues.Dashboard.Tests.Infrastructure;
+
+namespace Queues.Dashboard.Tests;
+
+public sealed class DashboardHttpTests(PostgresFixture fixture)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == expected, $"Expected {expected}, got {response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Page_IsServedWithAnAntiforgeryTokenAndEmbeddedAssets()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        Assert.Contains("<main id=\"view\">", client.Page, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(client.Token));
+        Assert.Contains("data-allow-actions=\"false\"", client.Page, StringComparison.Ordinal);
+        var script = await client.GetAsync("/queues/assets/app.js");
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("function route()", await script.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        var styles = await client.GetAsync("/queues/assets/app.css");
+        Assert.Equal("text/css", styles.Content.Headers.ContentType!.MediaType);
+        var bare = await client.GetAsync("/queues");
+        Assert.Equal(HttpStatusCode.OK, bare.StatusCode);
+        Assert.Contains("src=\"/queues/assets/app.js\"", await bare.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/queues/assets/secrets.json")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Overview_ReportsQueuesFinishedTotalsOldestWaitingNodesAndThroughput()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var waiting = await schema.EnqueueAsync(DemoJobs.Ok);
+        await schema.EnqueueAsync(DemoJobs.Ok);
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Flaky), "discarded");
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" }), "completed");
+        var running = await schema.EnqueueAsync(DemoJobs.Blocking);
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now(), heartbeat_at = now(), attempted_by = 'node-a' WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u", running.Value);
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.leader VALUES ('maintenance', 'node-b', now() + interval '1 minute') RETURNING 1) SELECT count(*)::int FROM i");
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        var overview = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+
+        var queues = overview.GetProperty("queues").EnumerateArray().ToDictionary(static q => q.GetProperty("queue").GetString()!);
+        Assert.Equal(["default", "slow"], queues.Keys.Order());
+        Assert.Equal(2, queues["default"].GetProperty("available").GetInt64());
+        Assert.Equal(1, queues["default"].GetProperty("scheduled").GetInt64());
+        Assert.Equal(1, queues["slow"].GetProperty("running").GetInt64());
+        Assert.False(queues["default"].GetProperty("paused").GetBoolean());
+        var finished = overview.GetProperty("finished").EnumerateArray().ToDictionary(static f => f.GetProperty("state").GetString()!, static f => f.GetProperty("count").GetInt64());
+        Assert.Equal(new Dictionary<string, long> { ["completed"] = 1, ["discarded"] = 1 }, finished);
+        Assert.All(overview.GetProperty("finished").EnumerateArray(), static f => Assert.False(f.GetProperty("estimate").GetBoolean()));
+        Assert.Equal(waiting.Value, overview.GetProperty("oldest").GetProperty("id").GetInt64());
+        var nodes = overview.GetProperty("nodes").EnumerateArray().Select(static n => (n.GetProperty("name").GetString(), n.GetProperty("runningJobs").GetInt64(), n.GetProperty("leader").GetBoolean()));
+        Assert.Equal([("node-a", 1L, false), ("node-b", 0L, true)], nodes);
+        var throughput = overview.GetProperty("throughput").EnumerateArray().Select(static b => (b.GetProperty("state").GetString(), b.GetProperty("count").GetInt64())).ToList();
+        Assert.Contains(("completed", 1L), throughput);
+        Assert.Contains(("discarded", 1L), throughput);
+
+        // Settled minutes are cached between polls; the current one is counted again, so a job finished now shows up.
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" }), "completed");
+        var again = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        Assert.Equal(2, again.GetProperty("throughput").EnumerateArray().Where(static b => b.GetProperty("state").GetString() == "completed").Sum(static b => b.GetProperty("count").GetInt64()));
+
+        // A settled minute is not counted again: a row back-dated into it after it was cached stays out of the chart.
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at) VALUES ('demo.ok', 'cancelled', now() - interval '10 minutes') RETURNING 1) SELECT count(*)::int FROM i");
+        var cached = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        Assert.DoesNotContain(cached.GetProperty("throughput").EnumerateArray(), static b => b.GetProperty("state").GetString() == "cancelled");
+    }
+
+    [Fact]
+    public async Task Queues_ShowDepthAndPausedState_AndPauseResumeActsOnEveryNode()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        await JsonAsync(await client.PostAsync("/queues/api/queues/mail/pause"));
+        var queues = await JsonAsync(await client.GetAsync("/queues/api/queues"));
+        var mail = Assert.Single(queues.EnumerateArray());
+        Assert.True(mail.GetProperty("paused").GetBoolean());
+        Assert.Equal(1, mail.GetProperty("available").GetInt64());
+        Assert.Equal(["mail"], await schema.Admin.GetPausedQueuesAsync(Ct));
+
+        await JsonAsync(await client.PostAsync("/queues/api/queues/mail/resume"));
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+        await JsonAsync(await client.PostAsync($"/queues/api/queues/{new string('q', 200)}/pause"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Jobs_FilterByQueueNameStateTimeAndId_AndPageByKeyset()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var ok = new List<JobId>();
+        for (var i = 0; i < 7; i++)
+        {
+            ok.Add(await schema.EnqueueAsync(DemoJobs.Ok));
+        }
+
+        var failed = await schema.EnqueueAsync(DemoJobs.Flaky);
+        await schema.SetFinishedAsync(failed, "discarded", "card declined");
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        var seen = new List<long>();
+        string? before = null;
+        do
+        {
+            var page = await JsonAsync(await client.GetAsync($"/queues/api/jobs?name=demo.ok&state=available&limit=3{(before is null ? "" : "&before=" + before)}"));
+            seen.AddRange(page.GetProperty("jobs").EnumerateArray().Select(static j => j.GetProperty("id").GetInt64()));
+            before = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        while (before is not null);
+
+        Assert.Equal(ok.Select(static i => i.Value).OrderDescending(), seen);
+        var discarded = await JsonAsync(await client.GetAsync("/queues/api/jobs?state=discarded&queue=payments"));
+        var row = Assert.Single(discarded.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(failed.Value, row.GetProperty("id").GetInt64());
+        Assert.Equal("card declined", row.GetProperty("lastError").GetString());
+        Assert.Empty((await JsonAsync(await client.GetAsync("/queues/api/jobs?to=2001-01-01T00:00:00Z"))).GetProperty("jobs").EnumerateArray());
+        Assert.Equal(8, (await JsonAsync(await client.GetAsync($"/queues/api/jobs?from={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("O"))}"))).GetProperty("jobs").GetArrayLength());
+        Assert.Equal(ok[3].Value, Assert.Single((await JsonAsync(await client.GetAsync($"/queues/api/jobs?id={ok[3]}"))).GetProperty("jobs").EnumerateArray()).GetProperty("id").GetInt64());
+        Assert.Empty((await JsonAsync(await client.GetAsync("/queues/api/jobs?queue=x'%3B%20DROP%20TABLE%20jobs%3B--"))).GetProperty("jobs").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("state=exploded")]
+    [InlineData("state=1")]
+    [InlineData("limit=0")]
+    [InlineData("limit=5000")]
+    [InlineData("before=abc")]
+    [InlineData("from=yesterday")]
+    public async Task Jobs_RejectBadFiltersWith400AndAMessage(string query)
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        var error = await JsonAsync(await client.GetAsync("/queues/api/jobs?" + query), HttpStatusCode.BadRequest);
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task JobDetail_HidesThePayloadByDefault_AndShowsErrorsAndTimeline()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(DemoJobs.Flaky, """{"card":"4111111111111111","amount":12}""");
+        await schema.SetFinishedAsync(id, "discarded", "card declined");
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        var detail = await JsonAsync(await client.GetAsync($"/queues/api/jobs/{id}"));
+        Assert.True(detail.GetProperty("payloadHidden").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, detail.GetProperty("payload").ValueKind);
+        Assert.DoesNotContain("4111", detail.GetRawText(), StringComparison.Ordinal);
+        var error = Assert.Single(detail.GetProperty("errors").EnumerateArray());
+        Assert.Equal("card declined", error.GetProperty("message").GetString());
+        Assert.Equal("   at Demo.Run()", error.GetProperty("trace").GetString());
+        Assert.Equal(["created", "attempt 1: exception (System.InvalidOperationException)", "discarded"],
+            detail.GetProperty("timeline").EnumerateArray().Select(static t => t.GetProperty("event").GetString()).Where(static e => !e!.EndsWith("started", StringComparison.Ordinal)));
+        Assert.Equal(JsonValueKind.Null, detail.GetProperty("traceId").ValueKind);
+        await JsonAsync(await client.GetAsync("/queues/api/jobs/999999"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task JobDetail_ShowsPayloadsPrettyWhenAllowed_ThroughTheRedactionHook()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(DemoJobs.Ok, """{"email":"a@example.com","n":1}""");
+        await using (var host = await DashboardHost.StartAsync(schema, static o => o.ShowPayloads = true))
+        {
+            var detail = await JsonAsync(await (await host.CreateClientAsync()).GetAsync($"/queues/api/jobs/{id}"));
+            Assert.False(detail.GetProperty("payloadHidden").GetBoolean());
+            Assert.Equal("{\n  \"n\": 1,\n  \"email\": \"a@example.com\"\n}", detail.GetProperty("payload").GetString()!.Replace("\r\n", "\n", StringComparison.Ordinal));
+        }
+
+        await using (var host = await DashboardHost.StartAsync(schema, static o => { o.ShowPayloads = true; o.RedactPayload = static job => $"<{job.Name}: redacted>"; }))
+        {
+            var detail = await JsonAsync(await (await host.CreateClientAsync()).GetAsync($"/queues/api/jobs/{id}"));
+            Assert.Equal("<demo.ok: redacted>", detail.GetProperty("payload").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Cron_ListsPeriodicJobsWithTheirLastAndNextRun()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.cron_runs VALUES ('demo.nightly', '2026-01-01T03:00:00Z', 42), ('demo.nightly', '2026-01-02T03:00:00Z', 43) RETURNING 1) SELECT count(*)::int FROM i");
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        var cron = Assert.Single((await JsonAsync(await client.GetAsync("/queues/api/cron"))).EnumerateArray());
+        Assert.Equal("demo.nightly", cron.GetProperty("name").GetString());
+        Assert.Equal("0 3 * * *", cron.GetProperty("cron").GetString());
+        Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 0, 0, TimeSpan.Zero), cron.GetProperty("lastRun").GetDateTimeOffset());
+        Assert.Equal(43, cron.GetProperty("lastJobId").GetInt64());
+        var next = cron.GetProperty("nextRun").GetDateTimeOffset();
+        Assert.True(next > DateTimeOffset.UtcNow && next <= DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Equal(3, next.Hour);
+    }
+
+    [Fact]
+    public async Task Actions_AreForbiddenWhenTheDashboardIsReadOnly()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(DemoJobs.Ok);
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{id}/cancel"), HttpStatusCode.Forbidden);
+        await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","filter":{}}"""), HttpStatusCode.Forbidden);
+        await JsonAsync(await client.PostAsync("/queues/api/queues/default/pause"), HttpStatusCode.Forbidden);
+        Assert.Equal(JobState.Available, (await schema.Client.GetJobAsync(id, Ct))!.State);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Actions_RejectAMissingOrForeignAntiforgeryToken()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(DemoJobs.Ok);
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+        var other = await host.CreateClientAsync();
+
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{id}/cancel", withToken: false), HttpStatusCode.BadRequest);
+        var noCookie = await host.CreateClientAsync(loadPage: false);
+        var forged = new HttpRequestMessage(HttpMethod.Post, $"/queues/api/jobs/{id}/cancel");
+        forged.Headers.Add(client.HeaderName!, client.Token);
+        await JsonAsync(await noCookie.Http.SendAsync(forged, Ct), HttpStatusCode.BadRequest);
+        Assert.Equal(JobState.Available, (await schema.Client.GetJobAsync(id, Ct))!.State);
+
+        await JsonAsync(await other.PostAsync($"/queues/api/jobs/{id}/cancel"));
+        Assert.Equal(JobState.Cancelled, (await schema.Client.GetJobAsync(id, Ct))!.State);
+    }
+
+    [Fact]
+    public async Task JobActions_RetryCancelAndDelete_AndExplainWhyAJobInAnotherStateCannot()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var discarded = await schema.EnqueueAsync(DemoJobs.Flaky);
+        await schema.SetFinishedAsync(discarded, "discarded");
+        var waiting = await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{discarded}/retry"));
+        Assert.Equal(JobState.Available, (await schema.Client.GetJobAsync(discarded, Ct))!.State);
+        var conflict = await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/retry"), HttpStatusCode.Conflict);
+        Assert.Contains("scheduled", conflict.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/cancel"));
+        var cancelled = (await schema.Client.GetJobAsync(waiting, Ct))!;
+        Assert.Equal(JobState.Cancelled, cancelled.State);
+        Assert.Equal("cancelled from the dashboard", Assert.Single(cancelled.Errors).Message);
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/cancel"), HttpStatusCode.Conflict);
+
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/delete"));
+        Assert.Null(await schema.Client.GetJobAsync(waiting, Ct));
+        await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/delete"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task BulkActions_ActOnASelectionAndOnEverythingAFilterMatches()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var failed = new List<JobId>();
+        for (var i = 0; i < 5; i++)
+        {
+            var id = await schema.EnqueueAsync(DemoJobs.Flaky);
+            await schema.SetFinishedAsync(id, "discarded");
+            failed.Add(id);
+        }
+
+        var waiting = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            waiting.Add(await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" }));
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        var selection = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", $$"""{"action":"retry","ids":[{{failed[0]}},{{failed[1]}}]}"""));
+        Assert.Equal(2, selection.GetProperty("count").GetInt64());
+        var all = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"retry","filter":{"states":["discarded"],"queue":"payments"}}"""));
+        Assert.Equal(3, all.GetProperty("count").GetInt64());
+        Assert.Equal(5, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs WHERE state = 'available' AND queue = 'payments'"));
+
+        var cancelled = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"cancel","filter":{"queue":"mail"}}"""));
+        Assert.Equal(3, cancelled.GetProperty("count").GetInt64());
+        var deleted = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","filter":{"states":["cancelled"]}}"""));
+        Assert.Equal(3, deleted.GetProperty("count").GetInt64());
+        Assert.Equal(5, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+
+        await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"explode","filter":{}}"""), HttpStatusCode.BadRequest);
+        await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"delete"}"""), HttpStatusCode.BadRequest);
+        await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", "not json"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Authorization_RequiresThePolicyOnPagesDataAndActions()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AuthorizationPolicy = "Ops"; o.AllowActions = true; }, withAuthentication: true, environment: "Production");
+
+        var anonymous = await host.CreateClientAsync(loadPage: false);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/queues/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/queues/api/overview")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/queues/api/queues/default/pause")).StatusCode);
+        var stranger = await host.CreateClientAsync(user: "mallory", loadPage: false);
+        Assert.Equal(HttpStatusCode.Forbidden, (await stranger.GetAsync("/queues/api/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await stranger.GetAsync("/queues/assets/app.js")).StatusCode);
+
+        var ops = await host.CreateClientAsync(user: "ops");
+        Assert.False(string.IsNullOrEmpty(ops.Token));
+        await JsonAsync(await ops.GetAsync("/queues/api/overview"));
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/default/pause"));
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public async Task Mapping_ThrowsOutsideDevelopmentWithoutAnAuthorizationPolicy(string environment)
+    {
+        await using var schema = await fixture.CreateSchemaAsync(migrate: false);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddAntiforgery();
+        builder.Services.AddQueues(o => { o.ConnectionString = fixture.ConnectionString; o.Schema = schema.Name; });
+        await using var app = builder.Build();
+
+        var exception = Assert.Throws<InvalidOperationException>(() => app.MapQueuesDashboard("/queues"));
+        Assert.Contains("AuthorizationPolicy", exception.Message, StringComparison.Ordinal);
+        Assert.Contains(environment, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mapping_NamesTheMissingService()
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        builder.WebHost.UseTestServer();
+        builder.Services.AddQueues(o => o.ConnectionString = fixture.ConnectionString);
+        await using var app = builder.Build();
+
+        var exception = Assert.Throws<InvalidOperationException>(() => app.MapQueuesDashboard("/queues"));
+        Assert.Contains("AddAntiforgery", exception.Message, StringComparison.Ordinal);
+    }
+}
