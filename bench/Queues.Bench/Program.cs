@@ -1,4 +1,4 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|latency|dashboard] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|processing16|latency|dashboard] [--fast] [--listen]
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
 // ("dashboard" fills 5 million rows and runs only when named, not under "all".)
@@ -10,7 +10,7 @@ using Queues.Bench;
 using Queues.Testing;
 
 var scenarios = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").ToArray();
-var known = new[] { "all", "single", "bulk", "processing", "latency", "dashboard" };
+var known = new[] { "all", "single", "bulk", "processing", "processing16", "latency", "dashboard" };
 if (scenarios.Except(known).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"Unknown scenario '{unknown}'. Use one or more of: {string.Join(", ", known)}.");
@@ -55,6 +55,11 @@ try
     if (Wants("processing"))
     {
         results.Add(await bench.ProcessingAsync());
+    }
+
+    if (Wants("processing16"))
+    {
+        results.Add(await bench.ProcessingAsync(16));
     }
 
     if (Wants("latency"))

@@ -118,14 +118,18 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
             $"{BulkJobs:N0} jobs via EnqueueBenchNoopManyAsync in one transaction, serialization included");
     }
 
-    /// <summary>3. 100,000 pre-inserted no-op jobs drained by one worker process, against claim-100 + complete-100 in plain SQL.</summary>
-    public async Task<BenchResult> ProcessingAsync()
+    /// <summary>
+    /// 3. 100,000 pre-inserted no-op jobs drained by one worker process at <paramref name="concurrency"/> (with the default
+    /// prefetch), against claim-100 + complete-100 in plain SQL.
+    /// </summary>
+    public async Task<BenchResult> ProcessingAsync(int concurrency = ProcessingConcurrency)
     {
-        var client = await FreshSchemaAsync("bench_processing");
+        var schema = concurrency == ProcessingConcurrency ? "bench_processing" : $"bench_processing{concurrency}";
+        var client = await FreshSchemaAsync(schema);
         await InsertNoopsAsync(client, ProcessingJobs);
         var tally = new Tally();
         tally.Reset(ProcessingJobs);
-        using var host = BuildWorker("bench_processing", tally, static o => o.Queues["bench"] = ProcessingConcurrency);
+        using var host = BuildWorker(schema, tally, o => o.Queues["bench"] = concurrency);
 
         // Drain rate: from the first handler start until the last completion is written (the stop writes it); the
         // host's start-up (DI, LISTEN, first claim) is reported apart.
@@ -138,36 +142,36 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
         var withStartup = ProcessingJobs / Stopwatch.GetElapsedTime(startedAt, stoppedAt).TotalSeconds;
         var startup = Stopwatch.GetElapsedTime(startedAt, tally.FirstRunAt).TotalMilliseconds;
 
-        var completed = await ScalarAsync<long>("SELECT count(*) FROM bench_processing.jobs WHERE state = 'completed' AND attempt = 1");
+        var completed = await ScalarAsync<long>($"SELECT count(*) FROM {schema}.jobs WHERE state = 'completed' AND attempt = 1");
         var exactlyOnce = tally.Runs.All(static r => r == 1);
         Check(exactlyOnce && completed == ProcessingJobs, $"processing: exactly once = {exactlyOnce}, completed rows = {completed}");
 
-        await RawTableAsync("bench_processing_raw", "bench_processing");
+        await RawTableAsync(schema + "_raw", schema);
         await ExecuteAsync($"""
-            INSERT INTO bench_processing_raw.jobs (name, queue, payload)
+            INSERT INTO {schema}_raw.jobs (name, queue, payload)
             SELECT 'bench.noop', 'bench', jsonb_build_object('sequence', i) FROM generate_series(1, {ProcessingJobs}) AS i
             """);
-        await ExecuteAsync("VACUUM ANALYZE bench_processing_raw.jobs");
-        const string claim = """
+        await ExecuteAsync($"VACUUM ANALYZE {schema}_raw.jobs");
+        var claim = $"""
             WITH next AS MATERIALIZED (
-                SELECT id FROM bench_processing_raw.jobs
+                SELECT id FROM {schema}_raw.jobs
                 WHERE state = 'available' AND queue = 'bench' AND run_at <= now()
                 ORDER BY priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED)
-            UPDATE bench_processing_raw.jobs AS j SET state = 'running', attempt = j.attempt + 1, attempted_at = now()
+            UPDATE {schema}_raw.jobs AS j SET state = 'running', attempt = j.attempt + 1, attempted_at = now()
             FROM next WHERE j.id = next.id
             RETURNING j.id, j.attempt, j.payload::text
             """;
-        const string complete = """
-            UPDATE bench_processing_raw.jobs AS j SET state = 'completed', finalized_at = now()
+        var complete = $"""
+            UPDATE {schema}_raw.jobs AS j SET state = 'completed', finalized_at = now()
             FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)
             WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
             """;
         var raw = await RawClaimCompleteAsync(claim, complete, synchronousCommit: true);
-        await ExecuteAsync("UPDATE bench_processing_raw.jobs SET state = 'available', attempt = 0, finalized_at = NULL");
-        await ExecuteAsync("VACUUM ANALYZE bench_processing_raw.jobs");
+        await ExecuteAsync($"UPDATE {schema}_raw.jobs SET state = 'available', attempt = 0, finalized_at = NULL");
+        await ExecuteAsync($"VACUUM ANALYZE {schema}_raw.jobs");
         var rawAsync = await RawClaimCompleteAsync(claim, complete, synchronousCommit: false);
-        return new BenchResult("processing", "jobs/s", queues, "claim-100 + complete-100 rows/s, two transactions", raw,
-            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {ProcessingConcurrency}, completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({withStartup:N0} jobs/s counting the host's start, {startup:N0} ms to the first handler); Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
+        return new BenchResult(concurrency == ProcessingConcurrency ? "processing" : $"processing{concurrency}", "jobs/s", queues, "claim-100 + complete-100 rows/s, two transactions", raw,
+            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {concurrency} (prefetch {QueuesOptions.DefaultPrefetch}), completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({withStartup:N0} jobs/s counting the host's start, {startup:N0} ms to the first handler); Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
     }
 
     private async Task<double> RawClaimCompleteAsync(string claim, string complete, bool synchronousCommit)

@@ -54,6 +54,9 @@ public static class QueuesEventId
     public const int CompletionGivenUp = 2102;
     public const int HeartbeatFailed = 2103;
 
+    /// <summary>Writing an outcome failed because the database was unavailable; it is retried and the job stays heartbeated.</summary>
+    public const int OutcomeWriteFailed = 2104;
+
     public const int ListenFailed = 3000;
 
     public const int Promoted = 4000;

@@ -11,6 +11,9 @@ public sealed class QueuesOptions
     /// <summary>Jobs one queue runs at once when its concurrency is not set: 10.</summary>
     public const int DefaultConcurrency = 10;
 
+    /// <summary>The default <see cref="Prefetch"/>: 100 jobs per queue.</summary>
+    public const int DefaultPrefetch = 100;
+
     /// <summary>How often an idle worker looks for due jobs when nothing wakes it: one second.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
 
@@ -81,6 +84,15 @@ public sealed class QueuesOptions
     /// <summary>A name for this worker process, stored on the jobs it claims. Defaults to host name and process id.</summary>
     public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
+    /// <summary>
+    /// How many due jobs each queue's fetch loop may claim ahead of its free slots, so a queue with few slots still
+    /// claims in batches (one statement for up to concurrency + prefetch jobs). Claimed-ahead jobs are held by this
+    /// worker and heartbeated; their timeout starts when they start, and a clean stop puts them back without using an
+    /// attempt. Lower it (or set 0) for long-running jobs, so jobs do not wait behind this worker's busy slots while
+    /// another worker is idle. Defaults to <see cref="DefaultPrefetch"/>.
+    /// </summary>
+    public int Prefetch { get; set; } = DefaultPrefetch;
+
     /// <summary>Checks every setting and throws with a message that names the first bad one.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
@@ -107,6 +119,11 @@ public sealed class QueuesOptions
         if (string.IsNullOrWhiteSpace(WorkerName))
         {
             throw new ArgumentException("QueuesOptions.WorkerName must not be blank.", "QueuesOptions.WorkerName");
+        }
+
+        if (Prefetch is < 0 or > 10_000)
+        {
+            throw new ArgumentOutOfRangeException("QueuesOptions.Prefetch", Prefetch, $"QueuesOptions.Prefetch must be between 0 and 10000; it was {Prefetch}.");
         }
 
         foreach (var (queue, concurrency) in Queues)

@@ -123,6 +123,10 @@ internal static partial class LogMessages
         Message = "Heartbeat of {Count} running jobs failed; retrying in {DelayMs} ms")]
     public static partial void HeartbeatFailed(ILogger logger, Exception exception, int count, long delayMs);
 
+    [LoggerMessage(EventId = QueuesEventId.OutcomeWriteFailed, Level = LogLevel.Warning,
+        Message = "Writing the outcome of job {JobId} ({JobName}) attempt {Attempt} failed; retrying in {DelayMs} ms (it is heartbeated meanwhile)")]
+    public static partial void OutcomeWriteFailed(ILogger logger, Exception exception, long jobId, string jobName, int attempt, long delayMs);
+
     #endregion
 
     #region Queues.Notifications

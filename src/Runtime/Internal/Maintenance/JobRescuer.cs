@@ -10,12 +10,12 @@ namespace Queues.Internal;
 internal sealed class JobRescuer(JobStore store, TimeSpan rescueAfter, Func<long[]> runningHere, ILogger logger)
 {
     /// <summary>
-    /// A job unheartbeated this long (ten times <c>rescueAfter</c>, at least a minute) is rescued even though its worker
-    /// still shows as alive. A live worker heartbeats every run it tracks, and every row it claimed while a claim's rows
-    /// are not tracked yet, from a thread that handlers cannot starve, and it keeps retrying a completion until it lands;
-    /// so only a bug of ours can leave such a row, and this bounds what it costs.
+    /// A job unheartbeated for twice <c>rescueAfter</c> is rescued even though its worker still shows as alive. A live
+    /// worker heartbeats every run it tracks, and every row it claimed while a claim's rows are not tracked yet, from a
+    /// thread that handlers cannot starve, and retries an outcome until it lands; so such a row is one the worker never
+    /// learned it had (a claim whose answer was lost with its connection), and nobody else will finish it.
     /// </summary>
-    private readonly TimeSpan _orphanAfter = rescueAfter * 10 > TimeSpan.FromMinutes(1) ? rescueAfter * 10 : TimeSpan.FromMinutes(1);
+    private readonly TimeSpan _orphanAfter = rescueAfter * 2;
 
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {

@@ -75,7 +75,7 @@ internal sealed class Completer
             }
             else
             {
-                await WriteAsync(job, result, null).ConfigureAwait(false);
+                await WriteUntilWrittenAsync(job, result).ConfigureAwait(false);
             }
         }
         catch (PostgresException exception) when (exception.SqlState.StartsWith("22", StringComparison.Ordinal) && result.Kind != JobResultKind.Completed)
@@ -109,6 +109,28 @@ internal sealed class Completer
         catch (Exception exception)
         {
             LogMessages.OutcomeNotWritten(_logger, exception, job.Id, job.Name, job.Attempt, (long)_rescueAfter.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WriteAsync"/> outside any transaction, retried with backoff while the database is unavailable (the run
+    /// stays tracked and heartbeated meanwhile), for as long as the worker runs; once it is stopping, a few tries.
+    /// </summary>
+    private async Task WriteUntilWrittenAsync(ClaimedJob job, JobResult result)
+    {
+        for (var failures = 0; ; failures++)
+        {
+            try
+            {
+                await WriteAsync(job, result, null).ConfigureAwait(false);
+                return;
+            }
+            catch (NpgsqlException exception) when (exception.IsTransient && (failures < MaxFlushAttempts || !_closed))
+            {
+                var delay = Backoff.Delay(failures + 1);
+                LogMessages.OutcomeWriteFailed(_logger, exception, job.Id, job.Name, job.Attempt, (long)delay.TotalMilliseconds);
+                await Task.Delay(delay).ConfigureAwait(false);
+            }
         }
     }
 
@@ -218,7 +240,7 @@ internal sealed class Completer
 
         // If a commit did reach the server before the error, the job is finished and this guarded write changes nothing.
         var failure = JobResult.Failed(ErrorRecord.From(ErrorKinds.Exception, problem), _retryDelays.For(job.Name, job.Attempt)) with { Exception = problem };
-        await WriteAsync(job, failure, null).ConfigureAwait(false);
+        await WriteUntilWrittenAsync(job, failure).ConfigureAwait(false);
     }
 
     private async Task EndQuietlyAsync(HandlerTransaction transaction, ClaimedJob job)

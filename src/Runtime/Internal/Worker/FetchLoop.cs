@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -6,9 +7,12 @@ using Queues.Internal.Telemetry;
 namespace Queues.Internal;
 
 /// <summary>
-/// Runs one queue's intake: claims as many due jobs as it has free slots in one statement and dispatches each to the
-/// <see cref="JobExecutor"/>, whose result goes to the <see cref="Completer"/>. After a wake-up or a claim that found
-/// work it polls fast for a while (a NOTIFY may have been rate-limited away); otherwise every poll interval.
+/// Runs one queue's intake: claims due jobs in one statement for its free slots plus a bounded prefetch buffer
+/// (<see cref="QueuesOptions.Prefetch"/>), so a queue with few slots still claims in batches. Each slot is a task that
+/// runs buffered jobs one after another through the <see cref="JobExecutor"/>, whose result goes to the
+/// <see cref="Completer"/>. Buffered jobs are tracked (heartbeated) from their claim, start their timeout only when they
+/// start, and are released without using an attempt when the worker stops. After a wake-up or a claim that found work
+/// the loop polls fast for a while (a NOTIFY may have been rate-limited away); otherwise every poll interval.
 /// </summary>
 internal sealed class FetchLoop
 {
@@ -20,6 +24,9 @@ internal sealed class FetchLoop
     /// <summary>With fewer than half the slots free, wait this long for more to free up before claiming a small batch.</summary>
     private static readonly TimeSpan ClaimCooldown = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>The most rows one claim statement takes.</summary>
+    private const int MaxClaim = 1_000;
+
     private readonly string _queue;
     private readonly int _concurrency;
     private readonly TimeSpan _pollInterval;
@@ -29,13 +36,18 @@ internal sealed class FetchLoop
     private readonly Completer _completer;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Claimed jobs waiting for a slot: at most <c>prefetch</c> beyond the slots, tracked and heartbeated.</summary>
+    private readonly ConcurrentQueue<ClaimedJob> _buffer = new();
+    private readonly int _capacity;
     private readonly WorkerLiveness.Loop? _liveness;
     private int _running;
     private long _hotUntil;
 
-    public FetchLoop(string queue, int concurrency, TimeSpan pollInterval, string workerName, JobStore store, JobExecutor executor, Completer completer,
-        ILogger logger, WorkerLiveness.Loop? liveness = null)
+    public FetchLoop(string queue, int concurrency, int prefetch, TimeSpan pollInterval, string workerName, JobStore store, JobExecutor executor,
+        Completer completer, ILogger logger, WorkerLiveness.Loop? liveness = null)
     {
+        _capacity = concurrency + prefetch;
         _liveness = liveness;
         _queue = queue;
         _concurrency = concurrency;
@@ -89,11 +101,16 @@ internal sealed class FetchLoop
                     _liveness?.Beat(); // The last claim reached the database (or none was needed).
                 }
 
-                var free = _concurrency - Volatile.Read(ref _running);
-                var worthClaiming = free > 0 && (free * 2 >= _concurrency || Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown);
+                // Slots and prefetch buffer together: claim when at least half of that room is free, or a little
+                // later for less; a buffer holding a full round of jobs needs no hurry.
+                StartBuffered(stopClaiming, stopJobs);
+                var buffered = _buffer.Count;
+                var free = _capacity - Volatile.Read(ref _running) - buffered;
+                var worthClaiming = free > 0
+                    && (free * 2 >= _capacity || (buffered < _concurrency && Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown));
                 if (!worthClaiming)
                 {
-                    await _wake.WaitAsync(free > 0 ? ClaimCooldown : _pollInterval, stopClaiming).ConfigureAwait(false);
+                    await _wake.WaitAsync(free > 0 && buffered < _concurrency ? ClaimCooldown : _pollInterval, stopClaiming).ConfigureAwait(false);
                     continue;
                 }
 
@@ -101,10 +118,12 @@ internal sealed class FetchLoop
                 _completer.Running.BeginClaim();
                 try
                 {
-                    jobs = await _store.ClaimAsync(_queue, free, _workerName).ConfigureAwait(false);
+                    jobs = await _store.ClaimAsync(_queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
                     foreach (var job in jobs)
                     {
-                        Dispatch(job, stopJobs);
+                        // Tracked (so heartbeated) from the claim on, whether it starts now or waits in the buffer.
+                        _completer.Track(job);
+                        _buffer.Enqueue(job);
                     }
                 }
                 finally
@@ -112,15 +131,17 @@ internal sealed class FetchLoop
                     _completer.Running.EndClaim();
                 }
 
+                StartBuffered(stopClaiming, stopJobs);
+
                 lastClaim = Stopwatch.GetTimestamp();
                 failures = 0;
 
                 if (jobs.Count > 0)
                 {
                     Volatile.Write(ref _hotUntil, lastClaim + (long)(HotWindow.TotalSeconds * Stopwatch.Frequency));
-                    if (jobs.Count == free)
+                    if (jobs.Count == Math.Min(free, MaxClaim))
                     {
-                        continue; // There may be more; claim again as slots free up.
+                        continue; // There may be more; claim again as room frees up.
                     }
                 }
 
@@ -136,7 +157,7 @@ internal sealed class FetchLoop
                 // A claim that fails the same way twice, not because the server is unavailable, may be failing on one
                 // row: claim one at a time to find it and discard it, so one bad row cannot stall its whole queue.
                 if (exception is PostgresException { IsTransient: false } && failures > 0
-                    && await IsolatePoisonAsync(_concurrency - Volatile.Read(ref _running), stopJobs).ConfigureAwait(false))
+                    && await IsolatePoisonAsync(_concurrency - Volatile.Read(ref _running), stopClaiming, stopJobs).ConfigureAwait(false))
                 {
                     failures = 0;
                     continue;
@@ -148,7 +169,12 @@ internal sealed class FetchLoop
             }
         }
 
-        // Drain: every job claimed has finished (its outcome recorded or handed to the completer's batch).
+        // Jobs claimed ahead that never started go back, their attempt not counted; then every started job finishes.
+        while (_buffer.TryDequeue(out var unstarted))
+        {
+            await _completer.RecordAsync(unstarted, JobResult.Released).ConfigureAwait(false);
+        }
+
         while (Volatile.Read(ref _running) > 0)
         {
             await _wake.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
@@ -159,7 +185,7 @@ internal sealed class FetchLoop
     /// Claims up to <paramref name="limit"/> jobs one at a time in claim order, dispatching each; the first that cannot be
     /// claimed even alone is discarded with the database's reason. Returns whether one was discarded.
     /// </summary>
-    private async Task<bool> IsolatePoisonAsync(int limit, CancellationToken stopJobs)
+    private async Task<bool> IsolatePoisonAsync(int limit, CancellationToken stopClaiming, CancellationToken stopJobs)
     {
         for (var i = 0; i < Math.Max(limit, 1); i++)
         {
@@ -173,7 +199,9 @@ internal sealed class FetchLoop
             {
                 if (await _store.ClaimByIdAsync(id, _workerName).ConfigureAwait(false) is { } job)
                 {
-                    Dispatch(job, stopJobs);
+                    _completer.Track(job);
+                    _buffer.Enqueue(job);
+                    StartBuffered(stopClaiming, stopJobs);
                 }
             }
             catch (PostgresException exception) when (!exception.IsTransient)
@@ -195,14 +223,39 @@ internal sealed class FetchLoop
         return false;
     }
 
-    /// <summary>Hands a claimed job to a thread-pool thread; it counts as running until its dispatch ends (the drain waits for that).</summary>
-    private void Dispatch(ClaimedJob job, CancellationToken stopJobs)
+    /// <summary>Starts buffered jobs on free slots, each slot a task that goes on with the next buffered job when its job ends.</summary>
+    private void StartBuffered(CancellationToken stopClaiming, CancellationToken stopJobs)
     {
-        // Tracked before it waits for a thread: under a starved thread pool that wait can outlast RescueAfter.
-        _completer.Track(job);
-        Interlocked.Increment(ref _running);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.DispatchAsync(state.Job, state.StopJobs),
-            (Loop: this, Job: job, StopJobs: stopJobs), preferLocal: false);
+        while (!_buffer.IsEmpty && Volatile.Read(ref _running) < _concurrency)
+        {
+            Interlocked.Increment(ref _running);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Loop.RunSlotAsync(state.StopClaiming, state.StopJobs),
+                (Loop: this, StopClaiming: stopClaiming, StopJobs: stopJobs), preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// One slot: runs buffered jobs one after another until the buffer is empty (or the worker stops claiming: what is
+    /// left is released), without a hop through the fetch loop between two jobs.
+    /// </summary>
+    private async Task RunSlotAsync(CancellationToken stopClaiming, CancellationToken stopJobs)
+    {
+        try
+        {
+            while (!stopClaiming.IsCancellationRequested && _buffer.TryDequeue(out var job))
+            {
+                await DispatchAsync(job, stopJobs).ConfigureAwait(false);
+                if (_buffer.Count * 2 < _capacity - _concurrency)
+                {
+                    Wake(jobsAvailable: false); // The buffer runs low: let the fetch loop refill it.
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+            Wake(jobsAvailable: false);
+        }
     }
 
     /// <summary>Runs one job and hands its result to the completer. An abandoned handler frees its slot here while it runs on.</summary>
@@ -223,11 +276,6 @@ internal sealed class FetchLoop
             // The row stays running and is rescued.
             LogMessages.OutcomeNotWritten(_logger, exception, job.Id, job.Name, job.Attempt, 0);
             _completer.Forget(job);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _running);
-            Wake(jobsAvailable: false);
         }
     }
 }

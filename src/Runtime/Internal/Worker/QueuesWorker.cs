@@ -160,7 +160,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         _heartbeat.Start();
         foreach (var (queue, concurrency) in queues)
         {
-            var loop = new FetchLoop(queue, concurrency, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger,
+            var loop = new FetchLoop(queue, concurrency, _options.Prefetch, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger,
                 _liveness.Register("claim:" + queue, _options.PollInterval));
             _fetchLoops.Add(loop);
             _loops.Add(loop.RunAsync(_heartbeat.FirstBeat, _stopClaiming.Token, _stopJobs.Token));
