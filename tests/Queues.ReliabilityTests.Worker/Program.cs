@@ -3,7 +3,8 @@
 // Runs the rel.* handlers of ReliabilityJobs.cs until SIGTERM (a graceful stop: exit code 0 once every job it held has
 // finished or been put back) or SIGKILL. Settings come from the environment so the tests can shorten the intervals:
 //   QUEUES_HEARTBEAT_MS (200), QUEUES_RESCUE_MS (1500), QUEUES_SHUTDOWN_MS (5000), QUEUES_POLL_MS (100),
-//   QUEUES_CONCURRENCY (20), QUEUES_NOTIFICATIONS (true), QUEUES_PARENT_PID (exit when that process is gone).
+//   QUEUES_CONCURRENCY (20), QUEUES_PREFETCH (the runtime's default), QUEUES_NOTIFICATIONS (true),
+//   QUEUES_PARENT_PID (exit when that process is gone).
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -53,6 +54,7 @@ builder.Services
         o.PollInterval = Milliseconds("QUEUES_POLL_MS", 100);
         o.UseNotifications = !string.Equals(Environment.GetEnvironmentVariable("QUEUES_NOTIFICATIONS"), "false", StringComparison.OrdinalIgnoreCase);
         o.Queues[JobDefinition.DefaultQueue] = int.Parse(Environment.GetEnvironmentVariable("QUEUES_CONCURRENCY") ?? "20", CultureInfo.InvariantCulture);
+        o.Prefetch = int.Parse(Environment.GetEnvironmentVariable("QUEUES_PREFETCH") ?? QueuesOptions.DefaultPrefetch.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     })
     .AddJobs();
 

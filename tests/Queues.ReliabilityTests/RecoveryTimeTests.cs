@@ -22,6 +22,8 @@ public sealed class RecoveryTimeTests(ReliabilityServer server) : IClassFixture<
         {
             ["QUEUES_CONCURRENCY"] = PerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["QUEUES_SHUTDOWN_MS"] = "500",
+            // No claiming ahead: each worker holds exactly PerWorker jobs, so each one's rescues can be counted.
+            ["QUEUES_PREFETCH"] = "0",
         });
         workers.StartAll();
         await Wait.UntilAsync(async () => await schema.CountInStateAsync("running") == 3 * PerWorker, "every job to be claimed", workers);

@@ -12,7 +12,9 @@ public sealed class ShutdownTests(ReliabilityServer server) : IClassFixture<Reli
         const int jobCount = 400;
         var schema = await server.CreateSchemaAsync("drain");
         await schema.EnqueueWorkAsync(Enumerable.Range(0, jobCount).Select(static i => new WorkItem(i, DelayMs: 250)));
-        await using var workers = new WorkerGroup(schema, 1, new Dictionary<string, string> { ["QUEUES_SHUTDOWN_MS"] = "10000" });
+        // No claiming ahead, so "running" in the table means a handler runs (prefetched jobs are released at a stop:
+        // tests/Queues.IntegrationTests/PrefetchTests.cs).
+        await using var workers = new WorkerGroup(schema, 1, new Dictionary<string, string> { ["QUEUES_SHUTDOWN_MS"] = "10000", ["QUEUES_PREFETCH"] = "0" });
         var worker = workers.Start(0);
         await Wait.UntilAsync(async () => await schema.CountInStateAsync("completed") >= 40, "40 jobs to complete", workers);
         await worker.WaitReadyAsync(TimeSpan.FromSeconds(30));
