@@ -59,12 +59,24 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
         var root = Operations.Root(call.Invocation);
         var function = Operations.InnermostFunction(call.Invocation);
         var outside = new List<DatabaseWrite>();
+        var inside = new List<DatabaseWrite>();
         ControlFlowGraph? graph = null;
         foreach (var write in DatabaseWrites.In(function, symbols))
         {
-            if (IsOutsideAnyTransaction(write, root, function, context, symbols, ref graph))
+            (IsOutsideAnyTransaction(write, root, function, context, symbols, ref graph) ? outside : inside).Add(write);
+        }
+
+        // A fire-and-forget enqueue commits on its own, so every write of the method is outside its transaction, the ones in a
+        // transaction too (committed before it, or begun after it). While a transaction is still open here, QUE0101 says so instead.
+        var fixable = true;
+        if (!call.IsTransactional && inside.Count > 0)
+        {
+            var graphContext = context;
+            if (OpenTransactions.At(call.Invocation, root, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph()).IsEmpty)
             {
-                outside.Add(write);
+                fixable = false;
+                outside.AddRange(inside);
+                outside.Sort(static (a, b) => a.Invocation.Syntax.SpanStart.CompareTo(b.Invocation.Syntax.SpanStart));
             }
         }
 
@@ -74,7 +86,8 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
         }
 
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
-        if (FixableContext(call, outside, function, context.ContainingSymbol, symbols) is { } dbContext)
+        // When some writes already have a transaction of their own, which one the enqueue should join is the user's call: no fix.
+        if (fixable && FixableContext(call, outside, function, context.ContainingSymbol, symbols) is { } dbContext)
         {
             properties[DbContextProperty] = dbContext.Name;
             IParameterSymbol? target = call.TransactionArgument?.Parameter;
@@ -88,7 +101,7 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
 
             properties[EnqueueOutsideTransactionAnalyzer.CastToProperty] = target!.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
         }
-        else
+        else if (fixable)
         {
             AddConnectionFix(call, outside, function, context.ContainingSymbol, symbols, properties);
         }
@@ -194,7 +207,7 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        if (write.DbContext is { } dbContext && TransactionFacts.ContextHasTransactionAt(dbContext, write.Invocation, root))
+        if (write.DbContext is { } dbContext && TransactionFacts.ContextHasTransactionAt(dbContext, write.Invocation, root, symbols))
         {
             return false;
         }
