@@ -51,7 +51,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor EnqueueNotAwaited = new(
         id: EnqueueNotAwaitedId,
         title: "Enqueue result not awaited",
-        messageFormat: "The result of '{0}' is not awaited; the job may not be inserted before the transaction commits. Await the call.",
+        messageFormat: "The result of '{0}' is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await the call.",
         category: UsageCategory,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
