@@ -12,7 +12,8 @@ namespace Queues.Analyzers;
 /// <summary>
 /// QUE0102: an enqueue in a method that also writes outside any transaction — <c>SaveChanges</c>, <c>ExecuteUpdate</c>/<c>ExecuteDelete</c>,
 /// a command's <c>ExecuteNonQuery</c>/<c>ExecuteScalar</c>, Dapper's <c>Execute</c> — with no transaction in scope at the write. Whatever
-/// transaction the enqueue uses, it cannot include that write.
+/// transaction the enqueue uses, it cannot include that write. A fire-and-forget enqueue (no transaction parameter) with no
+/// transaction open at the call is reported beside any write of the function, in a transaction or not: it commits on its own.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DualWriteAnalyzer : DiagnosticAnalyzer

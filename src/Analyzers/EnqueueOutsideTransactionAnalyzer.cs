@@ -9,9 +9,10 @@ using Queues.Analyzers.Internal;
 namespace Queues.Analyzers;
 
 /// <summary>
-/// QUE0101: an enqueue that does not use the transaction the method's other work is in. Either a non-transactional overload while a
-/// transaction is in scope, or a transaction that only carries enqueues (typically begun just for them) while another one — an
-/// ADO.NET transaction used for writes, an EF Core <c>IDbContextTransaction</c>, an ambient <c>TransactionScope</c> — is in scope.
+/// QUE0101: an enqueue that does not use the transaction the method's other work is in. Either a fire-and-forget overload (no
+/// transaction parameter) while a transaction is still open (<see cref="OpenTransactions"/>; once it has ended, QUE0102 judges
+/// the call), or a transaction that only carries enqueues (typically begun just for them) while another one — an ADO.NET
+/// transaction used for writes, an EF Core <c>IDbContextTransaction</c>, an ambient <c>TransactionScope</c> — is in scope.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
@@ -66,7 +67,6 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
         var root = Operations.Root(call.Invocation);
         List<TransactionInScope> transactions;
         bool ambientScope;
-        ISymbol? openContext = null;
         if (call.IsTransactional)
         {
             var scope = TransactionFacts.InScopeAt(call.Invocation, root, context.ContainingSymbol, symbols);
@@ -78,10 +78,9 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
             var graphContext = context;
             var open = OpenTransactions.At(call.Invocation, root, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph());
             (transactions, ambientScope) = (open.Transactions, open.AmbientScope);
-            openContext = open.Contexts.Count == 1 ? open.Contexts[0] : null;
             if (transactions.Count == 0 && !ambientScope && open.Contexts.Count > 0)
             {
-                ReportOnContext(context, call, symbols, openContext);
+                ReportOnContext(context, call, symbols, open.Contexts.Count == 1 ? open.Contexts[0] : null);
                 return;
             }
         }
