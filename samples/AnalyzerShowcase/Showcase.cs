@@ -101,4 +101,36 @@ public sealed class Showcase(Jobs jobs, NpgsqlDataSource dataSource)
             jobs.EnqueueReindexProductAsync(tx, new ReindexProduct(sku + "-variant"))); // QUE0106
         await tx.CommitAsync();
     }
+
+    /// <summary>The fire-and-forget overload where nothing else is written: one autocommitted insert, its purpose. No diagnostic.</summary>
+    public async Task FireAndForgetWithoutWritesAsync(string sku)
+    {
+        await jobs.EnqueueReindexProductAsync(new ReindexProduct(sku));
+    }
+
+    /// <summary>QUE0101: the fire-and-forget overload while the write's transaction is still open.</summary>
+    public async Task FireAndForgetInsideATransactionAsync(NpgsqlConnection connection, string sku)
+    {
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var update = new NpgsqlCommand("UPDATE products SET price = price WHERE sku = $1", connection, tx))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await jobs.EnqueueReindexProductAsync(new ReindexProduct(sku)); // QUE0101
+        await tx.CommitAsync();
+    }
+
+    /// <summary>QUE0102: the fire-and-forget overload after the write committed: the data can commit without the job.</summary>
+    public async Task FireAndForgetAfterTheWriteAsync(NpgsqlConnection connection, string sku)
+    {
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            await using var update = new NpgsqlCommand("UPDATE products SET price = price WHERE sku = $1", connection, tx);
+            await update.ExecuteNonQueryAsync();
+            await tx.CommitAsync();
+        }
+
+        await jobs.EnqueueReindexProductAsync(new ReindexProduct(sku)); // QUE0102
+    }
 }

@@ -35,7 +35,12 @@ public sealed class EnqueueOutsideTransactionCodeFixProvider : CodeFixProvider
             }
 
             context.RegisterCodeFix(
-                CodeAction.Create($"Pass '{name}'", ct => FixAsync(context.Document, invocation, diagnostic, name, ct), EquivalenceKey),
+                CodeAction.Create(
+                    diagnostic.Properties.TryGetValue(EnqueueOutsideTransactionAnalyzer.ConversionProperty, out var conversion)
+                        && conversion == EnqueueOutsideTransactionAnalyzer.ConversionEfFacade
+                        ? $"Pass '{name}.Database.GetNpgsqlTransaction()'"
+                        : $"Pass '{name}'",
+                    ct => FixAsync(context.Document, invocation, diagnostic, name, ct), EquivalenceKey),
                 diagnostic);
         }
     }

@@ -15,7 +15,8 @@ internal static class TransactionArgument
     public const string EfStorageNamespace = "Microsoft.EntityFrameworkCore.Storage";
 
     /// <summary>
-    /// <c>tx</c>, <c>(NpgsqlTransaction)tx</c> or, for an EF Core transaction, <c>(NpgsqlTransaction)tx.GetDbTransaction()</c>; the type goes
+    /// <c>tx</c>, <c>(NpgsqlTransaction)tx</c>, for an EF Core transaction <c>(NpgsqlTransaction)tx.GetDbTransaction()</c>, or for a DbContext
+    /// whose transaction has no variable <c>db.Database.GetNpgsqlTransaction()</c>; the type goes
     /// through <see cref="SyntaxGenerator.TypeExpression(ITypeSymbol)"/> (simplified by the code action's cleanup) and its namespace is imported.
     /// </summary>
     public static SyntaxNode Build(DocumentEditor editor, string name, string conversion, string? castTo)
@@ -23,6 +24,13 @@ internal static class TransactionArgument
         var generator = editor.Generator;
         var compilation = editor.SemanticModel.Compilation;
         var expression = generator.IdentifierName(name);
+        if (conversion == EnqueueOutsideTransactionAnalyzer.ConversionEfFacade)
+        {
+            // Queues.EntityFrameworkCore: the NpgsqlTransaction under the context's current transaction.
+            AddUsingIfMissing(editor, "Queues");
+            return generator.InvocationExpression(generator.MemberAccessExpression(generator.MemberAccessExpression(expression, "Database"), "GetNpgsqlTransaction"));
+        }
+
         if (conversion == EnqueueOutsideTransactionAnalyzer.ConversionEfCore)
         {
             expression = generator.InvocationExpression(generator.MemberAccessExpression(expression, "GetDbTransaction"));

@@ -28,13 +28,13 @@ public static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DualWrite = new(
         id: DualWriteId,
-        title: "Job enqueued beside a write outside any transaction",
-        messageFormat: "'{0}' is not atomic with '{1}', which writes outside any transaction; run both in one transaction and enqueue inside it",
+        title: "Job enqueued beside a write outside its transaction",
+        messageFormat: "'{0}' is not atomic with '{1}', which writes outside the enqueue's transaction; run both in one transaction and enqueue inside it",
         category: UsageCategory,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
-        description: "The method writes to the database without a transaction and also enqueues a job. The enqueue's transaction cannot "
-            + "include that write, so one can commit while the other is lost.",
+        description: "The method writes to the database without a transaction, or enqueues with a fire-and-forget overload (no "
+            + "transaction) beside any write. The enqueue's transaction cannot include that write, so one can commit while the other is lost.",
         helpLinkUri: HelpLinkBase + DualWriteId + ".md");
 
     public static readonly DiagnosticDescriptor EnqueueOnFinishedTransaction = new(
@@ -51,7 +51,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor EnqueueNotAwaited = new(
         id: EnqueueNotAwaitedId,
         title: "Enqueue result not awaited",
-        messageFormat: "The result of '{0}' is not awaited; the job may not be inserted before the transaction commits. Await the call.",
+        messageFormat: "The result of '{0}' is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await the call.",
         category: UsageCategory,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

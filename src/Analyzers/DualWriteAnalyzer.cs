@@ -12,7 +12,8 @@ namespace Queues.Analyzers;
 /// <summary>
 /// QUE0102: an enqueue in a method that also writes outside any transaction — <c>SaveChanges</c>, <c>ExecuteUpdate</c>/<c>ExecuteDelete</c>,
 /// a command's <c>ExecuteNonQuery</c>/<c>ExecuteScalar</c>, Dapper's <c>Execute</c> — with no transaction in scope at the write. Whatever
-/// transaction the enqueue uses, it cannot include that write.
+/// transaction the enqueue uses, it cannot include that write. A fire-and-forget enqueue (no transaction parameter) with no
+/// transaction open at the call is reported beside any write of the function, in a transaction or not: it commits on its own.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
@@ -59,12 +60,24 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
         var root = Operations.Root(call.Invocation);
         var function = Operations.InnermostFunction(call.Invocation);
         var outside = new List<DatabaseWrite>();
+        var inside = new List<DatabaseWrite>();
         ControlFlowGraph? graph = null;
         foreach (var write in DatabaseWrites.In(function, symbols))
         {
-            if (IsOutsideAnyTransaction(write, root, function, context, symbols, ref graph))
+            (IsOutsideAnyTransaction(write, root, function, context, symbols, ref graph) ? outside : inside).Add(write);
+        }
+
+        // A fire-and-forget enqueue commits on its own, so every write of the method is outside its transaction, the ones in a
+        // transaction too (committed before it, or begun after it). While a transaction is still open here, QUE0101 says so instead.
+        var fixable = true;
+        if (!call.IsTransactional && inside.Count > 0)
+        {
+            var graphContext = context;
+            if (OpenTransactions.At(call.Invocation, root, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph()).IsEmpty)
             {
-                outside.Add(write);
+                fixable = false;
+                outside.AddRange(inside);
+                outside.Sort(static (a, b) => a.Invocation.Syntax.SpanStart.CompareTo(b.Invocation.Syntax.SpanStart));
             }
         }
 
@@ -74,7 +87,8 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
         }
 
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
-        if (FixableContext(call, outside, function, context.ContainingSymbol, symbols) is { } dbContext)
+        // When some writes already have a transaction of their own, which one the enqueue should join is the user's call: no fix.
+        if (fixable && FixableContext(call, outside, function, context.ContainingSymbol, symbols) is { } dbContext)
         {
             properties[DbContextProperty] = dbContext.Name;
             IParameterSymbol? target = call.TransactionArgument?.Parameter;
@@ -88,7 +102,7 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
 
             properties[EnqueueOutsideTransactionAnalyzer.CastToProperty] = target!.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
         }
-        else
+        else if (fixable)
         {
             AddConnectionFix(call, outside, function, context.ContainingSymbol, symbols, properties);
         }
@@ -194,7 +208,7 @@ public sealed class DualWriteAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        if (write.DbContext is { } dbContext && TransactionFacts.ContextHasTransactionAt(dbContext, write.Invocation, root))
+        if (write.DbContext is { } dbContext && TransactionFacts.ContextHasTransactionAt(dbContext, write.Invocation, root, symbols))
         {
             return false;
         }

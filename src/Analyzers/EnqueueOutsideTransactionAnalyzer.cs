@@ -1,4 +1,6 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -7,9 +9,10 @@ using Queues.Analyzers.Internal;
 namespace Queues.Analyzers;
 
 /// <summary>
-/// QUE0101: an enqueue that does not use the transaction the method's other work is in. Either a non-transactional overload while a
-/// transaction is in scope, or a transaction that only carries enqueues (typically begun just for them) while another one — an
-/// ADO.NET transaction used for writes, an EF Core <c>IDbContextTransaction</c>, an ambient <c>TransactionScope</c> — is in scope.
+/// QUE0101: an enqueue that does not use the transaction the method's other work is in. Either a fire-and-forget overload (no
+/// transaction parameter) while a transaction is still open (<see cref="OpenTransactions"/>; once it has ended, QUE0102 judges
+/// the call), or a transaction that only carries enqueues (typically begun just for them) while another one — an ADO.NET
+/// transaction used for writes, an EF Core <c>IDbContextTransaction</c>, an ambient <c>TransactionScope</c> — is in scope.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
@@ -32,6 +35,9 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
     public const string ConversionNone = "None";
     public const string ConversionCast = "Cast";
     public const string ConversionEfCore = "EfCore";
+
+    /// <summary>The transaction property names a DbContext; the fix passes <c>{name}.Database.GetNpgsqlTransaction()</c>.</summary>
+    public const string ConversionEfFacade = "EfFacade";
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.EnqueueOutsideTransaction);
@@ -59,8 +65,27 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
         }
 
         var root = Operations.Root(call.Invocation);
-        var scope = TransactionFacts.InScopeAt(call.Invocation, root, context.ContainingSymbol, symbols);
-        if (scope.IsEmpty)
+        List<TransactionInScope> transactions;
+        bool ambientScope;
+        if (call.IsTransactional)
+        {
+            var scope = TransactionFacts.InScopeAt(call.Invocation, root, context.ContainingSymbol, symbols);
+            (transactions, ambientScope) = (scope.Transactions, scope.AmbientScope);
+        }
+        else
+        {
+            // A fire-and-forget enqueue is judged against the transactions still open here: after the commit it is QUE0102's.
+            var graphContext = context;
+            var open = OpenTransactions.At(call.Invocation, root, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph());
+            (transactions, ambientScope) = (open.Transactions, open.AmbientScope);
+            if (transactions.Count == 0 && !ambientScope && open.Contexts.Count > 0)
+            {
+                ReportOnContext(context, call, symbols, open.Contexts.Count == 1 ? open.Contexts[0] : null);
+                return;
+            }
+        }
+
+        if (transactions.Count == 0 && !ambientScope)
         {
             return;
         }
@@ -100,7 +125,7 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
 
         TransactionInScope? best = null;
         var bestCarries = false;
-        foreach (var candidate in scope.Transactions)
+        foreach (var candidate in transactions)
         {
             if (own is not null && SymbolEqualityComparer.Default.Equals(TransactionFacts.RootOf(candidate.Symbol, root, symbols), own))
             {
@@ -121,7 +146,7 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (best is null && !scope.AmbientScope)
+        if (best is null && !ambientScope)
         {
             return;
         }
@@ -146,6 +171,34 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
         else
         {
             display = "the ambient TransactionScope";
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.EnqueueOutsideTransaction,
+            call.Invocation.Syntax.GetLocation(),
+            properties.ToImmutable(),
+            call.DisplayName,
+            display));
+    }
+
+    /// <summary>
+    /// A fire-and-forget enqueue while a DbContext's transaction (begun without a variable, or the job's after
+    /// <c>UseJobTransactionAsync(db)</c>) is open: the fix passes <c>db.Database.GetNpgsqlTransaction()</c> when exactly one context
+    /// is open and Queues.EntityFrameworkCore is referenced.
+    /// </summary>
+    private static void ReportOnContext(OperationAnalysisContext context, EnqueueCall call, KnownSymbols symbols, ISymbol? dbContext)
+    {
+        var properties = ImmutableDictionary.CreateBuilder<string, string?>();
+        var display = dbContext is null ? "the DbContext's transaction" : "'" + dbContext.Name + ".Database.CurrentTransaction'";
+        if (dbContext is not null && symbols.QueuesDbContextExtensions is not null
+            && EnqueueCall.FindTransactionalSibling(call.Method, symbols, call.JobName) is { } insert
+            && KnownSymbols.IsOrDerives(symbols.QueuesDbContextExtensions.GetMembers("GetNpgsqlTransaction").OfType<IMethodSymbol>().FirstOrDefault()?.ReturnType, insert.Type as INamedTypeSymbol))
+        {
+            properties[TransactionProperty] = dbContext.Name;
+            properties[ConversionProperty] = ConversionEfFacade;
+            properties[CastToProperty] = insert.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            properties[InsertParameterNameProperty] = insert.Name;
+            properties[InsertParameterIndexProperty] = insert.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         context.ReportDiagnostic(Diagnostic.Create(

@@ -73,4 +73,28 @@ public sealed class ConcurrentEnqueueAnalyzerTests
 
         await Verifier.VerifyAsync(source);
     }
+
+    [Fact]
+    public async Task FireAndForgetEnqueuesInWhenAll_AreNotReported()
+    {
+        // Without a transaction each enqueue runs on a pooled connection of its own.
+        const string source = """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class ReportsController(AppJobs jobs)
+            {
+                public async Task RebuildAsync(IEnumerable<string> teams)
+                {
+                    await Task.WhenAll(teams.Select(t => jobs.EnqueueWeeklyReportAsync(new WeeklyReport(t))));
+                    await Task.WhenAll(jobs.EnqueueNightlyCleanupAsync(), jobs.EnqueueNightlyCleanupManyAsync(2));
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source);
+    }
 }

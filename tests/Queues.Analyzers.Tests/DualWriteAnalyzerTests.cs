@@ -178,7 +178,7 @@ public sealed class DualWriteAnalyzerTests
 
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal(
-            "'EnqueueCacheWarmupAsync' is not atomic with 'SaveChangesAsync', which writes outside any transaction; run both in one transaction and enqueue inside it",
+            "'EnqueueCacheWarmupAsync' is not atomic with 'SaveChangesAsync', which writes outside the enqueue's transaction; run both in one transaction and enqueue inside it",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         var write = Assert.Single(diagnostic.AdditionalLocations);
         Assert.Equal("db.SaveChangesAsync()", write.SourceTree!.GetText(TestContext.Current.CancellationToken).ToString(write.SourceSpan));

@@ -153,7 +153,7 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
 
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal(
-            "The result of 'EnqueueUserOnboardingAsync' is not awaited; the job may not be inserted before the transaction commits. Await the call.",
+            "The result of 'EnqueueUserOnboardingAsync' is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await the call.",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 

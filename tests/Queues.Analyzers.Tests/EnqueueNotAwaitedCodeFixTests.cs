@@ -70,4 +70,43 @@ public sealed class EnqueueNotAwaitedCodeFixTests
 
         await Verifier.VerifyAsync(source, source);
     }
+
+    [Fact]
+    public async Task DroppedFireAndForgetEnqueues_AreAwaitedToo()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class ReportsController(AppJobs jobs)
+            {
+                public async Task<int> RebuildAsync(string team)
+                {
+                    _ = [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport(team))|];
+                    [|jobs.EnqueueNightlyCleanupManyAsync(2)|];
+                    await Task.Yield();
+                    return 202;
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class ReportsController(AppJobs jobs)
+            {
+                public async Task<int> RebuildAsync(string team)
+                {
+                    await jobs.EnqueueWeeklyReportAsync(new WeeklyReport(team));
+                    await jobs.EnqueueNightlyCleanupManyAsync(2);
+                    await Task.Yield();
+                    return 202;
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
 }

@@ -216,4 +216,134 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
     [Fact]
     public void EquivalenceKey_IsAConstant() =>
         Assert.Equal("Queues.PassTransactionInScope", EnqueueOutsideTransactionCodeFixProvider.EquivalenceKey);
+
+    [Fact]
+    public async Task FireAndForgetOverload_InsideATransaction_SwitchesToTheTransactionOverload()
+    {
+        const string source = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class TeamService(AppJobs jobs)
+            {
+                public async Task AddAsync(NpgsqlConnection connection, string team, CancellationToken ct)
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(ct);
+                    await using var insert = new NpgsqlCommand("INSERT INTO teams (name) VALUES ($1)", connection, transaction);
+                    await insert.ExecuteNonQueryAsync(ct);
+                    await [|jobs.EnqueueWeeklyReportManyAsync(new[] { new WeeklyReport(team) }, cancellationToken: ct)|];
+                    await [|jobs.EnqueueNightlyCleanupAsync(cancellationToken: ct)|];
+                    await transaction.CommitAsync(ct);
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class TeamService(AppJobs jobs)
+            {
+                public async Task AddAsync(NpgsqlConnection connection, string team, CancellationToken ct)
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(ct);
+                    await using var insert = new NpgsqlCommand("INSERT INTO teams (name) VALUES ($1)", connection, transaction);
+                    await insert.ExecuteNonQueryAsync(ct);
+                    await jobs.EnqueueWeeklyReportManyAsync(transaction, new[] { new WeeklyReport(team) }, cancellationToken: ct);
+                    await jobs.EnqueueNightlyCleanupAsync(transaction, cancellationToken: ct);
+                    await transaction.CommitAsync(ct);
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task FireAndForgetOverload_InAnEfTransactionWithoutVariable_PassesGetNpgsqlTransaction()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db)
+            {
+                public async Task PlaceAsync(Order order)
+                {
+                    await db.Database.BeginTransactionAsync();
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport("shop"))|];
+                    await db.Database.CommitTransactionAsync();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Queues;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db)
+            {
+                public async Task PlaceAsync(Order order)
+                {
+                    await db.Database.BeginTransactionAsync();
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await jobs.EnqueueWeeklyReportAsync(db.Database.GetNpgsqlTransaction(), new WeeklyReport("shop"));
+                    await db.Database.CommitTransactionAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task FireAndForgetOverload_AfterUseJobTransaction_PassesGetNpgsqlTransaction()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Queues;
+
+            namespace App;
+
+            public sealed class OrderShippedHandler(AppJobs jobs, ShopContext db)
+            {
+                public async Task HandleAsync(JobContext context, Order order)
+                {
+                    await context.UseJobTransactionAsync(db);
+                    order.Shipped = true;
+                    await db.SaveChangesAsync();
+                    await [|jobs.EnqueueNightlyCleanupManyAsync(1)|];
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Queues;
+
+            namespace App;
+
+            public sealed class OrderShippedHandler(AppJobs jobs, ShopContext db)
+            {
+                public async Task HandleAsync(JobContext context, Order order)
+                {
+                    await context.UseJobTransactionAsync(db);
+                    order.Shipped = true;
+                    await db.SaveChangesAsync();
+                    await jobs.EnqueueNightlyCleanupManyAsync(db.Database.GetNpgsqlTransaction(), 1);
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
 }

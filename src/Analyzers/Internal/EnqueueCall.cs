@@ -100,14 +100,14 @@ internal readonly struct EnqueueCall
     }
 
     /// <summary>
-    /// For a non-transactional enqueue: the sibling marked for the same job whose parameters are this method's plus one transaction
+    /// For a non-transactional enqueue: the sibling of the same name, marked for the same job, whose parameters are this method's plus one transaction
     /// parameter. The code fixes switch to it by adding the transaction argument.
     /// </summary>
     public static IParameterSymbol? FindTransactionalSibling(IMethodSymbol method, KnownSymbols symbols, string? jobName)
     {
         foreach (var member in method.ContainingType.GetMembers())
         {
-            if (member is not IMethodSymbol candidate || candidate.Parameters.Length != method.Parameters.Length + 1)
+            if (member is not IMethodSymbol candidate || candidate.Name != method.Name || candidate.Parameters.Length != method.Parameters.Length + 1)
             {
                 continue;
             }

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace Queues.Analyzers.Internal;
 
@@ -11,6 +12,7 @@ internal sealed class KnownSymbols
     public const string JobEnqueueMethodAttributeName = "Queues.JobEnqueueMethodAttribute";
     public const string QueuesClientName = "Queues.QueuesClient";
     public const string DbContextTransactionExtensionsName = "Microsoft.EntityFrameworkCore.Storage.DbContextTransactionExtensions";
+    public const string QueuesDbContextExtensionsName = "Queues.QueuesDbContextExtensions";
 
     private KnownSymbols(Compilation compilation, INamedTypeSymbol enqueueMethodAttribute)
     {
@@ -36,6 +38,7 @@ internal sealed class KnownSymbols
         EfQueryableExtensions = compilation.GetTypeByMetadataName("Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions");
         EfRelationalDatabaseFacadeExtensions = compilation.GetTypeByMetadataName("Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions");
         DapperSqlMapper = compilation.GetTypeByMetadataName("Dapper.SqlMapper");
+        QueuesDbContextExtensions = compilation.GetTypeByMetadataName(QueuesDbContextExtensionsName);
     }
 
     public INamedTypeSymbol EnqueueMethodAttribute { get; }
@@ -81,6 +84,25 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? EfRelationalDatabaseFacadeExtensions { get; }
 
     public INamedTypeSymbol? DapperSqlMapper { get; }
+
+    /// <summary>Queues.EntityFrameworkCore: <c>GetNpgsqlTransaction()</c> and <c>UseJobTransactionAsync(dbContext)</c>; null when not referenced.</summary>
+    public INamedTypeSymbol? QueuesDbContextExtensions { get; }
+
+    /// <summary><c>db.Database.GetNpgsqlTransaction()</c>: the facade's receiver (<c>db.Database</c>), else <see langword="null"/>.</summary>
+    public IOperation? GetNpgsqlTransactionFacade(IOperation operation) =>
+        operation is IInvocationOperation { TargetMethod.Name: "GetNpgsqlTransaction", Arguments.Length: 1 } invocation
+            && QueuesDbContextExtensions is not null
+            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, QueuesDbContextExtensions)
+            ? invocation.Arguments[0].Value
+            : null;
+
+    /// <summary><c>jobContext.UseJobTransactionAsync(db)</c>: the context argument, else <see langword="null"/>.</summary>
+    public IOperation? UseJobTransactionContext(IInvocationOperation invocation) =>
+        invocation is { TargetMethod.Name: "UseJobTransactionAsync" } && invocation.Arguments.Length >= 2
+            && QueuesDbContextExtensions is not null
+            && SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, QueuesDbContextExtensions)
+            ? invocation.Arguments[1].Value
+            : null;
 
     /// <summary>Returns <see langword="null"/> when the Queues runtime is not referenced: then nothing in the compilation can enqueue.</summary>
     public static KnownSymbols? TryCreate(Compilation compilation)

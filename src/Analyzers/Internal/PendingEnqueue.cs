@@ -83,6 +83,15 @@ internal static class PendingEnqueue
             {
                 return true;
             }
+
+            // Queues.EntityFrameworkCore: db.Database.GetNpgsqlTransaction() names the EF Core transaction begun on db.Database.
+            if (value is IInvocationOperation { TargetMethod: { Name: "GetNpgsqlTransaction", ContainingType: { Name: "QueuesDbContextExtensions", ContainingNamespace.Name: "Queues" } }, Arguments.Length: 1 } getNpgsql
+                && TransactionFacts.ContextOfFacade(getNpgsql.Arguments[0].Value) is { } context
+                && TransactionFacts.EfTransactionBegunOn(context, getNpgsql.Syntax.SpanStart, Operations.Root(getNpgsql)) is { } begun
+                && transaction.Contains(begun))
+            {
+                return true;
+            }
         }
 
         return false;

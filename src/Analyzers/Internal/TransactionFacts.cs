@@ -134,7 +134,7 @@ internal static class TransactionFacts
     public static TransactionRoot ResolveRoot(IOperation value, KnownSymbols symbols)
     {
         var current = StripConversions(value, symbols);
-        if (Operations.ReferencedSymbol(current) is { } symbol)
+        if (ReferencedTransaction(current, Operations.Root(value), symbols) is { } symbol)
         {
             return new TransactionRoot(TransactionRootKind.Symbol, RootOf(symbol, Operations.Root(value), symbols));
         }
@@ -159,6 +159,42 @@ internal static class TransactionFacts
     }
 
     /// <summary>
+    /// The symbol a stripped transaction expression names: a local, parameter or field, or for Queues.EntityFrameworkCore's
+    /// <c>db.Database.GetNpgsqlTransaction()</c> the EF Core transaction local last begun on <c>db.Database</c> before it.
+    /// </summary>
+    private static ISymbol? ReferencedTransaction(IOperation stripped, IOperation root, KnownSymbols symbols) =>
+        Operations.ReferencedSymbol(stripped)
+        ?? (symbols.GetNpgsqlTransactionFacade(stripped) is { } facade && ContextOfFacade(facade) is { } context
+            ? EfTransactionBegunOn(context, stripped.Syntax.SpanStart, root)
+            : null);
+
+    /// <summary><c>db.Database</c>: the context symbol <c>db</c>.</summary>
+    public static ISymbol? ContextOfFacade(IOperation facade) =>
+        Operations.Unwrap(facade) is IPropertyReferenceOperation { Property.Name: "Database", Instance: { } context }
+            ? Operations.ReferencedSymbol(Operations.Unwrap(context))
+            : null;
+
+    /// <summary>The last local declared before <paramref name="position"/> as <c>context.Database.BeginTransaction[Async]()</c>.</summary>
+    public static ILocalSymbol? EfTransactionBegunOn(ISymbol context, int position, IOperation root)
+    {
+        ILocalSymbol? found = null;
+        var foundAt = -1;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && declarator.Syntax.SpanStart < position && declarator.Syntax.SpanStart > foundAt
+                && declarator.GetVariableInitializer()?.Value is { } initializer
+                && Operations.Unwrap(initializer) is IInvocationOperation { TargetMethod.Name: "BeginTransaction" or "BeginTransactionAsync", Instance: { } facade }
+                && SymbolEqualityComparer.Default.Equals(ContextOfFacade(facade), context))
+            {
+                found = declarator.Symbol;
+                foundAt = declarator.Syntax.SpanStart;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
     /// Follows a local that is only ever a view of another transaction (<c>var npgsql = (NpgsqlTransaction)tx.GetDbTransaction();</c>,
     /// <c>tx as NpgsqlTransaction</c>) back to the transaction it names.
     /// </summary>
@@ -167,7 +203,7 @@ internal static class TransactionFacts
         for (var depth = 0; depth < 8; depth++)
         {
             if (symbol is not ILocalSymbol local || IsReassigned(local, root) || (InitializerOf(local, root) ?? PatternSourceOf(local, root)) is not { } initializer
-                || Operations.ReferencedSymbol(StripConversions(initializer, symbols)) is not { } next
+                || ReferencedTransaction(StripConversions(initializer, symbols), root, symbols) is not { } next
                 || !symbols.IsTransaction(Operations.TypeOf(next)))
             {
                 return symbol;
@@ -258,9 +294,10 @@ internal static class TransactionFacts
     /// <summary>
     /// EF Core: <c>db.Database.BeginTransaction[Async]()</c> or <c>UseTransaction[Async]</c> runs before <paramref name="at"/> in the member
     /// (its result may be discarded: the context keeps it as <c>CurrentTransaction</c>), and no <c>CommitTransaction</c>/
-    /// <c>RollbackTransaction</c> on the same context comes between.
+    /// <c>RollbackTransaction</c> on the same context comes between. Queues.EntityFrameworkCore's <c>UseJobTransactionAsync(db)</c>
+    /// counts as a <c>UseTransaction</c>: after it the context writes in the job's transaction.
     /// </summary>
-    public static bool ContextHasTransactionAt(ISymbol dbContext, IOperation at, IOperation root)
+    public static bool ContextHasTransactionAt(ISymbol dbContext, IOperation at, IOperation root, KnownSymbols symbols)
     {
         var open = false;
         var position = at.Syntax.SpanStart;
@@ -276,6 +313,17 @@ internal static class TransactionFacts
         calls.Sort(static (a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
         foreach (var invocation in calls)
         {
+            // Queues.EntityFrameworkCore: `await jobContext.UseJobTransactionAsync(db)` enlists db in the job's transaction.
+            if (symbols.UseJobTransactionContext(invocation) is { } enlisted)
+            {
+                if (SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(Operations.Unwrap(enlisted)), dbContext))
+                {
+                    open = true;
+                }
+
+                continue;
+            }
+
             var facade = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
             if (facade is null || Operations.Unwrap(facade) is not IPropertyReferenceOperation { Property.Name: "Database", Instance: { } context }
                 || !SymbolEqualityComparer.Default.Equals(Operations.ReferencedSymbol(Operations.Unwrap(context)), dbContext))

@@ -171,6 +171,24 @@ internal static class TestSources
                     System.Collections.Generic.IEnumerable<System.ReadOnlyMemory<byte>> payloads,
                     EnqueueOptions? options = null,
                     System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(1);
+
+                // Fire-and-forget: one autocommitted statement on a connection of the client's own.
+                public System.Threading.Tasks.Task<EnqueueResult> EnqueueAsync(
+                    JobDefinition job,
+                    System.ReadOnlyMemory<byte> payload,
+                    EnqueueOptions? options = null,
+                    System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(new EnqueueResult(new JobId(1), false));
+
+                public System.Threading.Tasks.Task<int> EnqueueManyAsync(
+                    JobDefinition job,
+                    System.Collections.Generic.IEnumerable<System.ReadOnlyMemory<byte>> payloads,
+                    EnqueueOptions? options = null,
+                    System.Threading.CancellationToken cancellationToken = default) => System.Threading.Tasks.Task.FromResult(1);
+            }
+
+            public sealed class JobContext
+            {
+                public System.Threading.Tasks.ValueTask<Npgsql.NpgsqlTransaction> GetTransactionAsync(System.Threading.CancellationToken cancellationToken = default) => new(new Npgsql.NpgsqlTransaction());
             }
         }
         """;
@@ -185,6 +203,8 @@ internal static class TestSources
             public sealed record UserOnboarding(string Email);
 
             public sealed record CacheWarmup(string Key);
+
+            public sealed record WeeklyReport(string Team);
 
             public sealed class AppJobs
             {
@@ -209,6 +229,66 @@ internal static class TestSources
                     CacheWarmup payload,
                     global::System.Threading.CancellationToken cancellationToken = default)
                     => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(4), false));
+
+                // A job with both shapes of both methods, as the generator emits them (src/Generator, the *.verified.cs snapshots).
+                [global::Queues.JobEnqueueMethod("weeklyReport")]
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueWeeklyReportAsync(
+                    global::Npgsql.NpgsqlTransaction transaction,
+                    WeeklyReport payload,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(5), false));
+
+                [global::Queues.JobEnqueueMethod("weeklyReport")]
+                public global::System.Threading.Tasks.Task<int> EnqueueWeeklyReportManyAsync(
+                    global::Npgsql.NpgsqlTransaction transaction,
+                    global::System.Collections.Generic.IEnumerable<WeeklyReport> payloads,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(1);
+
+                [global::Queues.JobEnqueueMethod("weeklyReport")]
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueWeeklyReportAsync(
+                    WeeklyReport payload,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(6), false));
+
+                [global::Queues.JobEnqueueMethod("weeklyReport")]
+                public global::System.Threading.Tasks.Task<int> EnqueueWeeklyReportManyAsync(
+                    global::System.Collections.Generic.IEnumerable<WeeklyReport> payloads,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(1);
+
+                // A payload-less job: the Many overloads take a count.
+                [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueNightlyCleanupAsync(
+                    global::Npgsql.NpgsqlTransaction transaction,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(7), false));
+
+                [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+                public global::System.Threading.Tasks.Task<int> EnqueueNightlyCleanupManyAsync(
+                    global::Npgsql.NpgsqlTransaction transaction,
+                    int count,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(count);
+
+                [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+                public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> EnqueueNightlyCleanupAsync(
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(new global::Queues.EnqueueResult(new global::Queues.JobId(8), false));
+
+                [global::Queues.JobEnqueueMethod("nightlyCleanup")]
+                public global::System.Threading.Tasks.Task<int> EnqueueNightlyCleanupManyAsync(
+                    int count,
+                    global::Queues.EnqueueOptions? options = null,
+                    global::System.Threading.CancellationToken cancellationToken = default)
+                    => global::System.Threading.Tasks.Task.FromResult(count);
 
                 // Same shape, no marker: must never be reported.
                 public global::System.Threading.Tasks.Task<global::Queues.EnqueueResult> ScheduleReminderAsync(
@@ -303,6 +383,19 @@ internal static class TestSources
             public static class DbContextTransactionExtensions
             {
                 public static System.Data.Common.DbTransaction GetDbTransaction(this IDbContextTransaction dbContextTransaction) => new Npgsql.NpgsqlTransaction();
+            }
+        }
+
+        namespace Queues
+        {
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            /// <summary>Queues.EntityFrameworkCore (src/EntityFrameworkCore/QueuesDbContextExtensions.cs).</summary>
+            public static class QueuesDbContextExtensions
+            {
+                public static Npgsql.NpgsqlTransaction GetNpgsqlTransaction(this Microsoft.EntityFrameworkCore.Infrastructure.DatabaseFacade database) => new();
+                public static Task<Npgsql.NpgsqlTransaction> UseJobTransactionAsync(this JobContext context, Microsoft.EntityFrameworkCore.DbContext dbContext, CancellationToken cancellationToken = default) => Task.FromResult(new Npgsql.NpgsqlTransaction());
             }
         }
 
