@@ -197,7 +197,18 @@ public sealed record EnqueuedJob(JobId Id, string Name, string Queue, JobState S
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Id} '{Name}' queue={Queue} state={State.ToString().ToLowerInvariant()} payload={Payload.GetRawText()}";
+    public override string ToString() => $"{Id} '{Name}' queue={Queue} state={State.ToString().ToLowerInvariant()} payload={CompactPayload()}";
+
+    private string CompactPayload()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Payload.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }
 
 /// <summary>An assertion of <see cref="EnqueuedJobs"/> or <see cref="JobRunner"/> failed; the message says what was found instead.</summary>
