@@ -89,7 +89,10 @@ public sealed class QueuesOptions
     /// <summary>A name for this worker process, stored on the jobs it claims. Defaults to host name and process id.</summary>
     public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    /// <summary>Checks every setting and throws with a message that names the first bad one.</summary>
+    /// <summary>
+    /// Checks every setting and throws with a message that names the first bad one: as <c>QueuesOptions.Name</c>, or by
+    /// its configuration key (<c>Queues:Name</c>) when the options were bound from a section that sets it.
+    /// </summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
     {
