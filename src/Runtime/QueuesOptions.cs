@@ -1,10 +1,18 @@
+using Microsoft.Extensions.Configuration;
 using Queues.Internal;
 
 namespace Queues;
 
-/// <summary>Settings of the Queues client and worker, configured through <c>services.AddQueues(o => ...)</c>.</summary>
+/// <summary>
+/// Settings of the Queues client and worker, configured in code through <c>services.AddQueues(o => ...)</c> or from a
+/// configuration section through <c>services.AddQueues(configuration.GetSection("Queues"))</c>. Every setting but
+/// <see cref="RetryDelay"/> (a delegate) can be bound from configuration; docs/configuration.md lists the keys.
+/// </summary>
 public sealed class QueuesOptions
 {
+    /// <summary>The configuration section these options were bound from, if any: validation messages name its keys.</summary>
+    private IConfigurationSection? _section;
+
     /// <summary>The schema used when none is set: <c>queues</c>.</summary>
     public const string DefaultSchema = "queues";
 
@@ -93,22 +101,27 @@ public sealed class QueuesOptions
     /// </summary>
     public int Prefetch { get; set; } = DefaultPrefetch;
 
-    /// <summary>Checks every setting and throws with a message that names the first bad one.</summary>
+    /// <summary>
+    /// Checks every setting and throws with a message that names the first bad one: as <c>QueuesOptions.Name</c>, or by
+    /// its configuration key (<c>Queues:Name</c>) when the options were bound from a section that sets it.
+    /// </summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
     {
-        Internal.Validate.SchemaName(Schema, "QueuesOptions.Schema");
-        Internal.Validate.Positive(PollInterval, "QueuesOptions.PollInterval");
+        Internal.Validate.SchemaName(Schema, Key(nameof(Schema)));
+        Internal.Validate.Positive(PollInterval, Key(nameof(PollInterval)));
         if (ShutdownTimeout < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException("QueuesOptions.ShutdownTimeout", ShutdownTimeout, "QueuesOptions.ShutdownTimeout must not be negative.");
+            var key = Key(nameof(ShutdownTimeout));
+            throw new ArgumentOutOfRangeException(key, ShutdownTimeout, $"{key} must not be negative.");
         }
 
-        Internal.Validate.Positive(HeartbeatInterval, "QueuesOptions.HeartbeatInterval");
+        Internal.Validate.Positive(HeartbeatInterval, Key(nameof(HeartbeatInterval)));
         if (RescueAfter <= 2 * HeartbeatInterval)
         {
-            throw new ArgumentOutOfRangeException("QueuesOptions.RescueAfter", RescueAfter,
-                $"QueuesOptions.RescueAfter ({RescueAfter}) must exceed twice QueuesOptions.HeartbeatInterval ({HeartbeatInterval}), or live jobs would be rescued.");
+            var key = Key(nameof(RescueAfter));
+            throw new ArgumentOutOfRangeException(key, RescueAfter,
+                $"{key} ({RescueAfter}) must exceed twice {Key(nameof(HeartbeatInterval))} ({HeartbeatInterval}), or live jobs would be rescued.");
         }
 
         if (RetryDelay is null)
@@ -118,24 +131,40 @@ public sealed class QueuesOptions
 
         if (string.IsNullOrWhiteSpace(WorkerName))
         {
-            throw new ArgumentException("QueuesOptions.WorkerName must not be blank.", "QueuesOptions.WorkerName");
+            var key = Key(nameof(WorkerName));
+            throw new ArgumentException($"{key} must not be blank.", key);
         }
 
         if (Prefetch is < 0 or > 10_000)
         {
-            throw new ArgumentOutOfRangeException("QueuesOptions.Prefetch", Prefetch, $"QueuesOptions.Prefetch must be between 0 and 10000; it was {Prefetch}.");
+            var key = Key(nameof(Prefetch));
+            throw new ArgumentOutOfRangeException(key, Prefetch, $"{key} must be between 0 and 10000; it was {Prefetch}.");
         }
 
         foreach (var (queue, concurrency) in Queues)
         {
-            Internal.Validate.QueueName(queue, "QueuesOptions.Queues key");
+            Internal.Validate.QueueName(queue, $"{Key(nameof(Queues))} key");
             if (concurrency < 1)
             {
-                throw new ArgumentOutOfRangeException("QueuesOptions.Queues", concurrency,
-                    $"QueuesOptions.Queues[\"{queue}\"] must be at least 1; it was {concurrency}.");
+                var key = _section is not null && _section.GetSection(nameof(Queues)).GetSection(queue).Value is not null
+                    ? $"{_section.Path}:{nameof(Queues)}:{queue}"
+                    : $"QueuesOptions.Queues[\"{queue}\"]";
+                throw new ArgumentOutOfRangeException(Key(nameof(Queues)), concurrency, $"{key} must be at least 1; it was {concurrency}.");
             }
         }
     }
+
+    /// <summary>Remembers the section this instance was bound from, so validation messages name the configuration key.</summary>
+    internal void BoundFrom(IConfigurationSection section) => _section = section;
+
+    /// <summary>
+    /// How a message names an option: its configuration key (<c>Queues:HeartbeatInterval</c>) when the value came from
+    /// the bound section, else <c>QueuesOptions.HeartbeatInterval</c>.
+    /// </summary>
+    private string Key(string option)
+        => _section is not null && _section.GetSection(option).Exists()
+            ? $"{_section.Path}:{option}"
+            : $"QueuesOptions.{option}";
 }
 
 /// <summary>Built-in retry delays.</summary>

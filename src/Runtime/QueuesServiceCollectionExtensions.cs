@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -47,6 +48,43 @@ public static class QueuesServiceCollectionExtensions
         }
 
         return new QueuesBuilder(services, registry);
+    }
+
+    /// <summary>
+    /// Registers the <see cref="QueuesClient"/> and the worker, with options bound from a configuration section, such as
+    /// <c>configuration.GetSection("Queues")</c>. Every <see cref="QueuesOptions"/> setting except
+    /// <see cref="QueuesOptions.RetryDelay"/> has a key of the same name; <c>Queues</c> maps queue names to concurrency
+    /// and time spans are written as <c>"00:00:05"</c>. Invalid values fail at start with a message naming the key.
+    /// The binding is generated at compile time (no reflection), so it is safe under trimming and native AOT.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section holding the options.</param>
+    /// <returns>A builder to add job handlers to.</returns>
+    public static QueuesBuilder AddQueues(this IServiceCollection services, IConfiguration configuration)
+        => AddQueues(services, configuration, configure: null);
+
+    /// <summary>
+    /// Registers the <see cref="QueuesClient"/> and the worker, with options bound from a configuration section and then
+    /// adjusted in code (for what configuration cannot hold, such as <see cref="QueuesOptions.RetryDelay"/>).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section holding the options, such as <c>configuration.GetSection("Queues")</c>.</param>
+    /// <param name="configure">Runs after binding; null to bind only.</param>
+    /// <returns>A builder to add job handlers to.</returns>
+    public static QueuesBuilder AddQueues(this IServiceCollection services, IConfiguration configuration, Action<QueuesOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.Configure<QueuesOptions>(options =>
+        {
+            // An intercepted call: the configuration-binding generator emits the binding code for QueuesOptions.
+            configuration.Bind(options);
+            if (configuration is IConfigurationSection section)
+            {
+                options.BoundFrom(section);
+            }
+        });
+        return AddQueues(services, configure);
     }
 
     private static JobRegistry? FindRegistry(IServiceCollection services)
