@@ -1,7 +1,7 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|bulk|processing|processing16|latency|dashboard] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|latency|dashboard] [--fast] [--listen]
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
-// ("dashboard" fills 5 million rows and runs only when named, not under "all".)
+// ("dashboard" and "history" fill 5 million rows and run only when named, not under "all".)
 // Starts its own durable throwaway PostgreSQL (or uses QUEUES_BENCH_DB), measures each scenario and, in the same run on
 // the same server, the raw PostgreSQL limit it is compared with. Prints one JSON line per scenario, then a table.
 using System.Globalization;
@@ -10,7 +10,7 @@ using Queues.Bench;
 using Queues.Testing;
 
 var scenarios = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal)).DefaultIfEmpty("all").ToArray();
-var known = new[] { "all", "single", "bulk", "processing", "processing16", "latency", "dashboard" };
+var known = new[] { "all", "single", "single-ff", "bulk", "bulk-calls", "processing", "processing16", "history", "latency", "dashboard" };
 if (scenarios.Except(known).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"Unknown scenario '{unknown}'. Use one or more of: {string.Join(", ", known)}.");
@@ -47,9 +47,22 @@ try
         results.Add(await bench.SingleEnqueueAsync());
     }
 
+    if (Wants("single-ff"))
+    {
+        results.Add(await bench.FireAndForgetAsync());
+    }
+
     if (Wants("bulk"))
     {
         results.Add(await bench.BulkEnqueueAsync());
+    }
+
+    if (Wants("bulk-calls"))
+    {
+        foreach (var size in new[] { 10, 100, 1_000, 100_000 })
+        {
+            results.Add(await bench.BulkPerCallAsync(size));
+        }
     }
 
     if (Wants("processing"))
@@ -60,6 +73,11 @@ try
     if (Wants("processing16"))
     {
         results.Add(await bench.ProcessingAsync(16));
+    }
+
+    if (scenarios.Contains("history"))
+    {
+        results.Add(await bench.ProcessingWithHistoryAsync());
     }
 
     if (Wants("latency"))

@@ -10,7 +10,7 @@ using Queues;
 namespace Queues.Bench;
 
 /// <summary>The benchmark scenarios and the raw PostgreSQL measurements they are compared with.</summary>
-internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionString)
+internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string connectionString)
 {
     private const int Clients = 8;
     private const int BulkJobs = 100_000;
@@ -125,26 +125,8 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
     public async Task<BenchResult> ProcessingAsync(int concurrency = ProcessingConcurrency)
     {
         var schema = concurrency == ProcessingConcurrency ? "bench_processing" : $"bench_processing{concurrency}";
-        var client = await FreshSchemaAsync(schema);
-        await InsertNoopsAsync(client, ProcessingJobs);
-        var tally = new Tally();
-        tally.Reset(ProcessingJobs);
-        using var host = BuildWorker(schema, tally, o => o.Queues["bench"] = concurrency);
-
-        // Drain rate: from the first handler start until the last completion is written (the stop writes it); the
-        // host's start-up (DI, LISTEN, first claim) is reported apart.
-        var startedAt = Stopwatch.GetTimestamp();
-        await host.StartAsync();
-        await tally.Finished.WaitAsync(TimeSpan.FromMinutes(10));
-        await host.StopAsync(); // Writes the last completions.
-        var stoppedAt = Stopwatch.GetTimestamp();
-        var queues = ProcessingJobs / Stopwatch.GetElapsedTime(tally.FirstRunAt, stoppedAt).TotalSeconds;
-        var withStartup = ProcessingJobs / Stopwatch.GetElapsedTime(startedAt, stoppedAt).TotalSeconds;
-        var startup = Stopwatch.GetElapsedTime(startedAt, tally.FirstRunAt).TotalMilliseconds;
-
-        var completed = await ScalarAsync<long>($"SELECT count(*) FROM {schema}.jobs WHERE state = 'completed' AND attempt = 1");
-        var exactlyOnce = tally.Runs.All(static r => r == 1);
-        Check(exactlyOnce && completed == ProcessingJobs, $"processing: exactly once = {exactlyOnce}, completed rows = {completed}");
+        await FreshSchemaAsync(schema);
+        var (queues, withStartup, startup) = await DrainNoopsAsync(schema, concurrency);
 
         await RawTableAsync(schema + "_raw", schema);
         await ExecuteAsync($"""
@@ -172,6 +154,35 @@ internal sealed class Scenarios(NpgsqlDataSource dataSource, string connectionSt
         var rawAsync = await RawClaimCompleteAsync(claim, complete, synchronousCommit: false);
         return new BenchResult(concurrency == ProcessingConcurrency ? "processing" : $"processing{concurrency}", "jobs/s", queues, "claim-100 + complete-100 rows/s, two transactions", raw,
             FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {concurrency} (prefetch {QueuesOptions.DefaultPrefetch}), completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({withStartup:N0} jobs/s counting the host's start, {startup:N0} ms to the first handler); Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
+    }
+
+    /// <summary>
+    /// Inserts <see cref="ProcessingJobs"/> no-op jobs into <paramref name="schema"/> (already migrated) and drains them
+    /// with one worker at <paramref name="concurrency"/>: the rate from the first handler start to the last completion
+    /// written, the same counting the host's start, and the start-up time. Checks every job ran exactly once.
+    /// </summary>
+    private async Task<(double Rate, double WithStartup, double StartupMs)> DrainNoopsAsync(string schema, int concurrency)
+    {
+        await InsertNoopsAsync(new QueuesClient(dataSource, schema), ProcessingJobs);
+        var tally = new Tally();
+        tally.Reset(ProcessingJobs);
+        using var host = BuildWorker(schema, tally, o => o.Queues["bench"] = concurrency);
+
+        // Drain rate: from the first handler start until the last completion is written (the stop writes it); the
+        // host's start-up (DI, LISTEN, first claim) is reported apart.
+        var startedAt = Stopwatch.GetTimestamp();
+        await host.StartAsync();
+        await tally.Finished.WaitAsync(TimeSpan.FromMinutes(10));
+        await host.StopAsync(); // Writes the last completions.
+        var stoppedAt = Stopwatch.GetTimestamp();
+        var rate = ProcessingJobs / Stopwatch.GetElapsedTime(tally.FirstRunAt, stoppedAt).TotalSeconds;
+        var withStartup = ProcessingJobs / Stopwatch.GetElapsedTime(startedAt, stoppedAt).TotalSeconds;
+        var startup = Stopwatch.GetElapsedTime(startedAt, tally.FirstRunAt).TotalMilliseconds;
+
+        var completed = await ScalarAsync<long>($"SELECT count(*) FROM {schema}.jobs WHERE name = 'bench.noop' AND state = 'completed' AND attempt = 1");
+        var exactlyOnce = tally.Runs.All(static r => r == 1);
+        Check(exactlyOnce && completed == ProcessingJobs, $"{schema}: exactly once = {exactlyOnce}, completed rows = {completed}");
+        return (rate, withStartup, startup);
     }
 
     private async Task<double> RawClaimCompleteAsync(string claim, string complete, bool synchronousCommit)
