@@ -27,6 +27,14 @@ public static class PayloadJson
     /// <param name="what">What was being read.</param>
     public static JsonException NullNotAllowed(string what) => new($"{what} is null, but its type does not allow null");
 
+    /// <summary>
+    /// The exception the generated serializers throw at enqueue for a null where the payload's type does not allow one:
+    /// nothing was sent, so the caller's transaction is still usable.
+    /// </summary>
+    /// <param name="what">The member or item, e.g. <c>UserOnboarding.Email</c>.</param>
+    public static ArgumentException NullNotAllowedAtEnqueue(string what)
+        => new($"{what} is null, but its type does not allow null; the job was not enqueued.", "payload");
+
     /// <summary>The exception for a required member missing from the JSON.</summary>
     /// <param name="type">The payload type.</param>
     /// <param name="member">The property.</param>

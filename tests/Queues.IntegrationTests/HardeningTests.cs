@@ -174,4 +174,21 @@ public sealed class HardeningTests(PostgresFixture fixture)
 
         Assert.Equal(0L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".nodes"));
     }
+
+    [Fact]
+    public async Task NullInANonNullablePayloadMember_IsRefusedAtEnqueue_NamingTheMember()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload(null!, "throw"), cancellationToken: Ct));
+        Assert.Contains("HostilePayload.Text is null", error.Message, StringComparison.Ordinal);
+
+        // Nothing was sent: the transaction goes on.
+        await schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload("fine", "throw"), cancellationToken: Ct);
+        await transaction.CommitAsync(Ct);
+        Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
+    }
 }

@@ -28,7 +28,7 @@ internal static class SerializerEmitter
         w.Open($"public static global::System.ReadOnlyMemory<byte> Serialize({root.Declared} value)");
         w.Line("var buffer = new global::System.Buffers.ArrayBufferWriter<byte>(256);");
         w.Open($"using (var writer = new {Json}.Utf8JsonWriter(buffer))");
-        WriteValue(w, types, root, "value");
+        WriteValue(w, types, root, "value", "the payload");
         w.Close();
         w.Line("return buffer.WrittenMemory;");
         w.Close();
@@ -99,16 +99,27 @@ internal static class SerializerEmitter
         w.Close();
     }
 
-    /// <summary>Statements that write <paramref name="expression"/> (of type <paramref name="value"/>) to <c>writer</c>.</summary>
-    private static void WriteValue(SourceWriter w, Dictionary<string, TypeSpec> types, ValueRef value, string expression)
+    /// <summary>
+    /// Statements that write <paramref name="expression"/> (of type <paramref name="value"/>) to <c>writer</c>. A null
+    /// where the declared type does not allow one is refused here, at enqueue, naming <paramref name="what"/>: written,
+    /// it would only fail when a worker reads it back.
+    /// </summary>
+    private static void WriteValue(SourceWriter w, Dictionary<string, TypeSpec> types, ValueRef value, string expression, string what)
     {
         var type = types[value.TypeId];
+        if (!type.IsValueType && type.Kind != ShapeKind.Nullable && !value.AllowNull)
+        {
+            w.Line($"if ({expression} is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue({Header.Literal(what)});");
+            w.Line(type.Kind == ShapeKind.Primitive ? PrimitiveWrite(type.Primitive, expression) + ";" : $"Write_{type.Id}(writer, {expression});");
+            return;
+        }
+
         switch (type.Kind)
         {
             case ShapeKind.Nullable:
                 var local = "__" + expression.Replace('.', '_');
                 w.Open($"if ({expression} is {{ }} {local})");
-                WriteValue(w, types, type.Element!, local);
+                WriteValue(w, types, type.Element!, local, what);
                 w.Close();
                 w.Line("else writer.WriteNullValue();");
                 return;
@@ -163,7 +174,7 @@ internal static class SerializerEmitter
         foreach (var member in type.Members.Where(static m => m.Readable))
         {
             w.Line($"writer.WritePropertyName({Header.Literal(member.JsonName)}u8);");
-            WriteValue(w, types, member.Value, "value." + member.PropertyName);
+            WriteValue(w, types, member.Value, "value." + member.PropertyName, $"{display}.{member.PropertyName}");
         }
 
         w.Line("writer.WriteEndObject();");
@@ -303,7 +314,7 @@ internal static class SerializerEmitter
             w.Line("writer.WriteStartObject();");
             w.Open("foreach (var pair in value)");
             w.Line("writer.WritePropertyName(pair.Key);");
-            WriteValue(w, types, element, "pair.Value");
+            WriteValue(w, types, element, "pair.Value", $"a value of {Display(type)}");
             w.Close();
             w.Line("writer.WriteEndObject();");
         }
@@ -311,7 +322,7 @@ internal static class SerializerEmitter
         {
             w.Line("writer.WriteStartArray();");
             w.Open("foreach (var item in value)");
-            WriteValue(w, types, element, "item");
+            WriteValue(w, types, element, "item", $"an item of {Display(type)}");
             w.Close();
             w.Line("writer.WriteEndArray();");
         }

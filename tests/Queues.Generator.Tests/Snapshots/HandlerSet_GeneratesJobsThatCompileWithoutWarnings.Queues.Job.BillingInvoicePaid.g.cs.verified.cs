@@ -95,6 +95,7 @@ namespace TestApp
                 var buffer = new global::System.Buffers.ArrayBufferWriter<byte>(256);
                 using (var writer = new global::System.Text.Json.Utf8JsonWriter(buffer))
                 {
+                    if (value is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("the payload");
                     Write_InvoicePaid_5ac68201(writer, value);
                 }
                 return buffer.WrittenMemory;

@@ -95,6 +95,7 @@ namespace TestApp
                 var buffer = new global::System.Buffers.ArrayBufferWriter<byte>(256);
                 using (var writer = new global::System.Text.Json.Utf8JsonWriter(buffer))
                 {
+                    if (value is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("the payload");
                     Write_UserOnboarding_93b0ad66(writer, value);
                 }
                 return buffer.WrittenMemory;
@@ -125,9 +126,11 @@ namespace TestApp
                 if (value is null) { writer.WriteNullValue(); return; }
                 writer.WriteStartObject();
                 writer.WritePropertyName("street"u8);
-                if (value.Street is null) writer.WriteNullValue(); else writer.WriteStringValue(value.Street);
+                if (value.Street is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.Address.Street");
+                writer.WriteStringValue(value.Street);
                 writer.WritePropertyName("city"u8);
-                if (value.City is null) writer.WriteNullValue(); else writer.WriteStringValue(value.City);
+                if (value.City is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.Address.City");
+                writer.WriteStringValue(value.City);
                 writer.WritePropertyName("postalCode"u8);
                 if (value.PostalCode is null) writer.WriteNullValue(); else writer.WriteStringValue(value.PostalCode);
                 writer.WriteEndObject();
@@ -199,7 +202,8 @@ namespace TestApp
                 writer.WriteStartArray();
                 foreach (var item in value)
                 {
-                    if (item is null) writer.WriteNullValue(); else writer.WriteStringValue(item);
+                    if (item is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("an item of System.Collections.Generic.List<string>");
+                    writer.WriteStringValue(item);
                 }
                 writer.WriteEndArray();
             }
@@ -251,12 +255,14 @@ namespace TestApp
                 writer.WritePropertyName("userId"u8);
                 writer.WriteStringValue(value.UserId);
                 writer.WritePropertyName("email"u8);
-                if (value.Email is null) writer.WriteNullValue(); else writer.WriteStringValue(value.Email);
+                if (value.Email is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Email");
+                writer.WriteStringValue(value.Email);
                 writer.WritePropertyName("attempt"u8);
                 writer.WriteNumberValue((int)value.Attempt);
                 writer.WritePropertyName("plan"u8);
                 Write_Plan_08b1f12f(writer, value.Plan);
                 writer.WritePropertyName("interests"u8);
+                if (value.Interests is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Interests");
                 Write_List_string_3fcc9872(writer, value.Interests);
                 writer.WritePropertyName("referralCode"u8);
                 if (value.ReferralCode is null) writer.WriteNullValue(); else writer.WriteStringValue(value.ReferralCode);
@@ -267,6 +273,7 @@ namespace TestApp
                 }
                 else writer.WriteNullValue();
                 writer.WritePropertyName("homeAddress"u8);
+                if (value.HomeAddress is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.HomeAddress");
                 Write_Address_973ca70c(writer, value.HomeAddress);
                 writer.WriteEndObject();
             }

@@ -95,6 +95,7 @@ namespace TestApp
                 var buffer = new global::System.Buffers.ArrayBufferWriter<byte>(256);
                 using (var writer = new global::System.Text.Json.Utf8JsonWriter(buffer))
                 {
+                    if (value is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("the payload");
                     Write_ReportRequest_6ceb0043(writer, value);
                 }
                 return buffer.WrittenMemory;
@@ -127,7 +128,8 @@ namespace TestApp
                 writer.WritePropertyName("week"u8);
                 global::Queues.PayloadJson.WriteDateOnly(writer, value.Week);
                 writer.WritePropertyName("recipient"u8);
-                if (value.Recipient is null) writer.WriteNullValue(); else writer.WriteStringValue(value.Recipient);
+                if (value.Recipient is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.ReportRequest.Recipient");
+                writer.WriteStringValue(value.Recipient);
                 writer.WriteEndObject();
             }
 
