@@ -104,6 +104,7 @@ internal sealed partial class Sql
         NextAvailable = $"""
             SELECT id FROM {jobs}
             WHERE state = 'available' AND queue = $1 AND run_at <= now()
+              AND NOT EXISTS (SELECT 1 FROM "{schema}".paused_queues AS p WHERE p.queue = $1)
             ORDER BY priority, run_at, id
             LIMIT 1
             """;

@@ -29,7 +29,7 @@ internal sealed class Completer
     private readonly RetryDelays _retryDelays;
     private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
-    private volatile bool _closed;
+    private volatile bool _stopping;
 
     public Completer(JobStore store, RetryDelays retryDelays, TimeSpan rescueAfter, ILogger logger)
     {
@@ -125,7 +125,7 @@ internal sealed class Completer
                 await WriteAsync(job, result, null).ConfigureAwait(false);
                 return;
             }
-            catch (NpgsqlException exception) when (exception.IsTransient && (failures < MaxFlushAttempts || !_closed))
+            catch (NpgsqlException exception) when (exception.IsTransient && (failures < MaxFlushAttempts || !_stopping))
             {
                 var delay = Backoff.Delay(failures + 1);
                 LogMessages.OutcomeWriteFailed(_logger, exception, job.Id, job.Name, job.Attempt, (long)delay.TotalMilliseconds);
@@ -258,9 +258,15 @@ internal sealed class Completer
     /// <summary>No more completions will be batched: <see cref="RunAsync"/> flushes what it has and returns.</summary>
     public void Close()
     {
-        _closed = true;
+        _stopping = true;
         _completions.Writer.TryComplete();
     }
+
+    /// <summary>
+    /// The worker is stopping: from now on an outcome that cannot be written is given up after a few tries (the row is
+    /// rescued later) instead of retried until it lands, so a stop during an outage ends.
+    /// </summary>
+    public void Stopping() => _stopping = true;
 
     /// <summary>Writes batched completions until <see cref="Close"/>.</summary>
     public async Task RunAsync()
@@ -314,7 +320,7 @@ internal sealed class Completer
                 QueuesTelemetry.CountCompleted(jobs);
                 break;
             }
-            catch (Exception exception) when (failures < MaxFlushAttempts || !_closed)
+            catch (Exception exception) when (failures < MaxFlushAttempts || !_stopping)
             {
                 var delay = Backoff.Delay(failures + 1);
                 LogMessages.CompletionFailed(_logger, exception, ids.Length, (long)delay.TotalMilliseconds);

@@ -157,7 +157,7 @@ internal sealed class FetchLoop
                 // A claim that fails the same way twice, not because the server is unavailable, may be failing on one
                 // row: claim one at a time to find it and discard it, so one bad row cannot stall its whole queue.
                 if (exception is PostgresException { IsTransient: false } && failures > 0
-                    && await IsolatePoisonAsync(_concurrency - Volatile.Read(ref _running), stopClaiming, stopJobs).ConfigureAwait(false))
+                    && await TryIsolatePoisonAsync(_concurrency - Volatile.Read(ref _running), stopClaiming, stopJobs).ConfigureAwait(false))
                 {
                     failures = 0;
                     continue;
@@ -169,15 +169,43 @@ internal sealed class FetchLoop
             }
         }
 
-        // Jobs claimed ahead that never started go back, their attempt not counted; then every started job finishes.
-        while (_buffer.TryDequeue(out var unstarted))
-        {
-            await _completer.RecordAsync(unstarted, JobResult.Released).ConfigureAwait(false);
-        }
+        await ReleaseBufferedAsync().ConfigureAwait(false);
 
         while (Volatile.Read(ref _running) > 0)
         {
             await _wake.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Jobs claimed ahead that never started go back, their attempt not counted (the completer never throws).</summary>
+    private async Task ReleaseBufferedAsync()
+    {
+        while (_buffer.TryDequeue(out var unstarted))
+        {
+            await _completer.RecordAsync(unstarted, JobResult.Released).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// An error a row's own values or a trigger on it can cause (data exception, integrity violation, an exception a
+    /// PL/pgSQL trigger raised): worth discarding the row for. Anything else (a timeout, a permission, a dropped
+    /// connection) would discard healthy jobs one after another, so it only backs off.
+    /// </summary>
+    private static bool IsRowProblem(PostgresException exception)
+        => !exception.IsTransient && (exception.SqlState.StartsWith("22", StringComparison.Ordinal)
+            || exception.SqlState.StartsWith("23", StringComparison.Ordinal) || exception.SqlState.StartsWith("P0", StringComparison.Ordinal));
+
+    /// <summary><see cref="IsolatePoisonAsync"/>, which never throws: a failure of its own is just another failed claim.</summary>
+    private async Task<bool> TryIsolatePoisonAsync(int limit, CancellationToken stopClaiming, CancellationToken stopJobs)
+    {
+        try
+        {
+            return await IsolatePoisonAsync(limit, stopClaiming, stopJobs).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogMessages.ClaimFailed(_logger, exception, _queue, 0);
+            return false;
         }
     }
 
@@ -204,7 +232,7 @@ internal sealed class FetchLoop
                     StartBuffered(stopClaiming, stopJobs);
                 }
             }
-            catch (PostgresException exception) when (!exception.IsTransient)
+            catch (PostgresException exception) when (IsRowProblem(exception))
             {
                 var reason = $"Job {id} could not be claimed ({exception.SqlState}: {exception.MessageText}); it was discarded so queue '{_queue}' keeps moving. Fix the row and retry it.";
                 if (await _store.DiscardPoisonAsync(id, reason, CancellationToken.None).ConfigureAwait(false))

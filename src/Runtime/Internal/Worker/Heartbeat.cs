@@ -50,7 +50,11 @@ internal sealed class Heartbeat : IDisposable
         return _stopped.Task;
     }
 
-    public void Dispose() => _stop.Dispose();
+    /// <summary>
+    /// Tells the thread to stop. The event is not disposed: the thread may still be waiting on it, and a disposed one
+    /// would throw on a thread nothing catches (it holds no wait handle, so there is nothing to release).
+    /// </summary>
+    public void Dispose() => _stop.Set();
 
     private void Run()
     {

@@ -203,23 +203,31 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
 
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        _completer!.Stopping();
         _liveness.Stopped();
         var all = Task.WhenAll(_loops);
-        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        try
         {
-            grace.CancelAfter(_options.ShutdownTimeout);
-            await all.WaitAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                grace.CancelAfter(_options.ShutdownTimeout);
+                await all.WaitAsync(grace.Token).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
+            // Whatever still runs is cancelled; the executor reports it released and the completer puts it back.
+            await _stopJobs.CancelAsync().ConfigureAwait(false);
+            await all.ConfigureAwait(false);
+        }
+        finally
+        {
+            _loops.Clear();
+
+            // Every handler has finished: write the completions still waiting, then stop heartbeating.
+            _completer.Close();
+            await _completing!.ConfigureAwait(false);
+            await _heartbeat!.StopAsync().ConfigureAwait(false);
         }
 
-        // Whatever still runs is cancelled; the executor reports it released and the completer puts it back.
-        await _stopJobs.CancelAsync().ConfigureAwait(false);
-        await all.ConfigureAwait(false);
-        _loops.Clear();
-
-        // Every handler has finished: write the completions still waiting.
-        _completer!.Close();
-        await _completing!.ConfigureAwait(false);
-        await _heartbeat!.StopAsync().ConfigureAwait(false);
         LogMessages.WorkerStopped(_workerLogger, _options.WorkerName);
     }
 
