@@ -15,6 +15,7 @@ public sealed class Tally
     private int[] _runs = [];
     private double[] _latencies = [];
     private long[] _startedAt = [];
+    private int[] _gcAtStart = [];
     private int _done;
     private long _firstRunAt;
     private int _expected;
@@ -32,11 +33,15 @@ public sealed class Tally
     /// <summary>When each handler started (<see cref="Stopwatch.GetTimestamp"/>).</summary>
     public long[] StartedAt => _startedAt;
 
+    /// <summary>How many gen0 collections had run when each handler started.</summary>
+    public int[] GcAtStart => _gcAtStart;
+
     public void Reset(int expected)
     {
         _runs = new int[expected];
         _latencies = new double[expected];
         _startedAt = new long[expected];
+        _gcAtStart = new int[expected];
         _done = 0;
         _firstRunAt = 0;
         _expected = expected;
@@ -61,6 +66,7 @@ public sealed class Tally
     {
         var now = Stopwatch.GetTimestamp();
         _startedAt[sequence] = now;
+        _gcAtStart[sequence] = GC.CollectionCount(0);
         _latencies[sequence] = Stopwatch.GetElapsedTime(enqueuedAt, now).TotalMilliseconds;
         Ran(sequence);
     }

@@ -1,4 +1,4 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|dashboard] [--hold-seconds N] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard] [--hold-seconds N] [--fast] [--listen]
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
 // ("dashboard" and "history" fill 5 million rows and "snapshot" holds a snapshot for minutes: they run only when
@@ -12,7 +12,7 @@ using Queues.Testing;
 
 var scenarios = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, CultureInfo.InvariantCulture, out _))
     .DefaultIfEmpty("all").ToArray();
-var known = new[] { "all", "single", "single-ff", "bulk", "bulk-calls", "processing", "processing16", "history", "snapshot", "latency", "dashboard" };
+var known = new[] { "all", "single", "single-ff", "bulk", "bulk-calls", "processing", "processing16", "history", "snapshot", "latency", "latency-tx", "dashboard" };
 if (scenarios.Except(known).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"Unknown scenario '{unknown}'. Use one or more of: {string.Join(", ", known)}.");
@@ -92,7 +92,12 @@ try
 
     if (Wants("latency"))
     {
-        results.Add(await bench.LatencyAsync());
+        results.Add(await bench.LatencyAsync(fireAndForget: true));
+    }
+
+    if (Wants("latency-tx"))
+    {
+        results.Add(await bench.LatencyAsync(fireAndForget: false));
     }
 
     if (scenarios.Contains("dashboard"))

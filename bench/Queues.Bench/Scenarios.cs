@@ -20,7 +20,7 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     private const int LatencyWarmup = 200;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan LatencySpacing = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan LatencySpacing = TimeSpan.FromMilliseconds(10);
 
     public async Task<string> ServerVersionAsync()
     {
@@ -234,60 +234,6 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
 
         Check(done == ProcessingJobs, $"raw processing completed {done}");
         return done / watch.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>
-    /// 4. 1,000 jobs enqueued one at a time 5 ms apart to an idle worker: enqueue start to handler start. 200 jobs at the
-    /// same pace go first and are not counted: in a fresh process the JIT's tier-1 recompilation and the first
-    /// collections would otherwise land in the tail (p99 30 ms when run alone, 5 ms after the other scenarios).
-    /// </summary>
-    public async Task<BenchResult> LatencyAsync()
-    {
-        const int Total = LatencyWarmup + LatencyJobs;
-        var client = await FreshSchemaAsync("bench_latency");
-        var jobs = new Jobs(client);
-        var tally = new Tally();
-        tally.Reset(Total);
-        using var host = BuildWorker("bench_latency", tally, static o => o.Queues["latency"] = 10);
-        await host.StartAsync();
-        await Task.Delay(500); // Idle: the worker has polled once and waits for a NOTIFY.
-
-        var enqueueDurations = new double[Total];
-        var committedAt = new long[Total];
-        var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < Total; i++)
-        {
-            var due = start + (long)(i * LatencySpacing.TotalSeconds * Stopwatch.Frequency);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait);
-            }
-
-            var enqueuedAt = Stopwatch.GetTimestamp();
-            await using var connection = await dataSource.OpenConnectionAsync();
-            await using var transaction = await connection.BeginTransactionAsync();
-            await jobs.EnqueueBenchProbeAsync(transaction, new Probe(i, enqueuedAt));
-            await transaction.CommitAsync();
-            committedAt[i] = Stopwatch.GetTimestamp();
-            enqueueDurations[i] = Stopwatch.GetElapsedTime(enqueuedAt, committedAt[i]).TotalMilliseconds;
-        }
-
-        await tally.Finished.WaitAsync(TimeSpan.FromMinutes(2));
-        await host.StopAsync();
-        Check(tally.Runs.All(static r => r == 1), "latency: every probe ran exactly once");
-
-        var sorted = tally.LatenciesMs.Skip(LatencyWarmup).Order().ToArray();
-        static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-        var (p50, p95, p99) = (Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99));
-
-        // The same handler starts measured from the moment the enqueuing transaction's commit returned: the job exists
-        // for workers from its commit on, so this is the engine's own wake-up path, without the disk flush of the commit
-        // (negative when the handler started before the caller saw its commit acknowledged).
-        var enqueueSorted = enqueueDurations.Skip(LatencyWarmup).Order().ToArray();
-        var afterCommit = Enumerable.Range(LatencyWarmup, LatencyJobs).Select(i => Stopwatch.GetElapsedTime(committedAt[i], tally.StartedAt[i]).TotalMilliseconds).Order().ToArray();
-        return new BenchResult("latency", "ms p50", p50, null, null,
-            FormattableString.Invariant($"p95 {p95:F2} ms, p99 {p99:F2} ms, max {sorted[^1]:F2} ms; {LatencyJobs:N0} jobs {LatencySpacing.TotalMilliseconds} ms apart after {LatencyWarmup} uncounted, from the start of the enqueue call; the enqueue itself (insert + commit) took {Percentile(enqueueSorted, 0.5):F2} ms p50, {Percentile(enqueueSorted, 0.99):F2} ms p99; from the commit's return to handler start: p50 {Percentile(afterCommit, 0.5):F2} ms, p95 {Percentile(afterCommit, 0.95):F2} ms, p99 {Percentile(afterCommit, 0.99):F2} ms"));
     }
 
     private IHost BuildWorker(string schema, Tally tally, Action<QueuesOptions> configure)

@@ -118,7 +118,9 @@ internal sealed class FetchLoop
                 _completer.Running.BeginClaim();
                 try
                 {
+                    WakeTimeline.Record(WakeStep.ClaimSent, Math.Min(free, MaxClaim));
                     jobs = await _store.ClaimAsync(_queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
+                    WakeTimeline.Record(WakeStep.ClaimReturned, jobs.Count);
                     foreach (var job in jobs)
                     {
                         // Tracked (so heartbeated) from the claim on, whether it starts now or waits in the buffer.
@@ -268,6 +270,7 @@ internal sealed class FetchLoop
     /// </summary>
     private async Task RunSlotAsync(CancellationToken stopClaiming, CancellationToken stopJobs)
     {
+        WakeTimeline.Record(WakeStep.SlotStarted);
         try
         {
             while (!stopClaiming.IsCancellationRequested && _buffer.TryDequeue(out var job))

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
@@ -21,7 +22,11 @@ internal sealed class Notifier(JobStore store, Action<string?> wake, ILogger log
                 var connection = await store.DataSource.OpenConnectionAsync(stoppingToken).ConfigureAwait(false);
                 await using (connection.ConfigureAwait(false))
                 {
-                    connection.Notification += (_, e) => wake(e.Payload);
+                    connection.Notification += (_, e) =>
+                    {
+                        WakeTimeline.Record(WakeStep.Notified);
+                        wake(e.Payload);
+                    };
                     await store.ListenAsync(connection, stoppingToken).ConfigureAwait(false);
                     if (failures > 0)
                     {
