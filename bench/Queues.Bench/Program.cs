@@ -1,4 +1,4 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard] [--hold-seconds N] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard] [--hold-seconds N] [--prefetch N] [--fast] [--listen]
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
 // ("dashboard" and "history" fill 5 million rows and "snapshot" holds a snapshot for minutes: they run only when
@@ -41,7 +41,11 @@ try
 {
     await using var dataSource = new NpgsqlDataSourceBuilder(
         new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString).Build();
-    var bench = new Scenarios(dataSource, connectionString);
+    var prefetchArg = Array.IndexOf(args, "--prefetch");
+    var bench = new Scenarios(dataSource, connectionString)
+    {
+        Prefetch = prefetchArg >= 0 && prefetchArg + 1 < args.Length ? int.Parse(args[prefetchArg + 1], CultureInfo.InvariantCulture) : null,
+    };
     Console.Error.WriteLine($"PostgreSQL {await bench.ServerVersionAsync()}, {Environment.ProcessorCount} cores, durable={!args.Contains("--fast") || server is null}");
 
     if (Wants("single"))

@@ -22,6 +22,9 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LatencySpacing = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The worker's <see cref="QueuesOptions.Prefetch"/> in the processing scenarios (--prefetch N); null: the default.</summary>
+    public int? Prefetch { get; init; }
+
     public async Task<string> ServerVersionAsync()
     {
         await using var command = dataSource.CreateCommand("SHOW server_version");
@@ -153,7 +156,7 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
         await ExecuteAsync($"VACUUM ANALYZE {schema}_raw.jobs");
         var rawAsync = await RawClaimCompleteAsync(claim, complete, synchronousCommit: false);
         return new BenchResult(concurrency == ProcessingConcurrency ? "processing" : $"processing{concurrency}", "jobs/s", queues, "claim-100 + complete-100 rows/s, two transactions", raw,
-            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {concurrency} (prefetch {QueuesOptions.DefaultPrefetch}), completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({withStartup:N0} jobs/s counting the host's start, {startup:N0} ms to the first handler); Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
+            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {concurrency} (prefetch {Prefetch ?? QueuesOptions.DefaultPrefetch}), completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({withStartup:N0} jobs/s counting the host's start, {startup:N0} ms to the first handler); Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
     }
 
     /// <summary>
@@ -166,7 +169,11 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
         await InsertNoopsAsync(new QueuesClient(dataSource, schema), ProcessingJobs);
         var tally = new Tally();
         tally.Reset(ProcessingJobs);
-        using var host = BuildWorker(schema, tally, o => o.Queues["bench"] = concurrency);
+        using var host = BuildWorker(schema, tally, o =>
+        {
+            o.Queues["bench"] = concurrency;
+            o.Prefetch = Prefetch ?? o.Prefetch;
+        });
 
         // Drain rate: from the first handler start until the last completion is written (the stop writes it); the
         // host's start-up (DI, LISTEN, first claim) is reported apart.

@@ -93,11 +93,12 @@ public sealed class QueuesOptions
     public string WorkerName { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     /// <summary>
-    /// How many due jobs each queue's fetch loop may claim ahead of its free slots, so a queue with few slots still
-    /// claims in batches (one statement for up to concurrency + prefetch jobs). Claimed-ahead jobs are held by this
-    /// worker and heartbeated; their timeout starts when they start, and a clean stop puts them back without using an
-    /// attempt. Lower it (or set 0) for long-running jobs, so jobs do not wait behind this worker's busy slots while
-    /// another worker is idle. Defaults to <see cref="DefaultPrefetch"/>.
+    /// The most due jobs each queue's fetch loop may claim ahead of its free slots, so a queue with few slots still claims
+    /// in batches (one statement for up to concurrency + prefetch jobs). Within this bound the loop holds what its slots
+    /// get through in a few claim round trips at the jobs' measured duration: fast jobs are claimed many at a time, slow
+    /// ones hardly ahead at all, so they do not wait behind this worker's busy slots while another worker is idle.
+    /// Claimed-ahead jobs are held by this worker and heartbeated; their timeout starts when they start, and a clean stop
+    /// puts them back without using an attempt. 0 claims only for free slots. Defaults to <see cref="DefaultPrefetch"/>.
     /// </summary>
     public int Prefetch { get; set; } = DefaultPrefetch;
 

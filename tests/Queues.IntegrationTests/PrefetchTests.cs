@@ -2,7 +2,10 @@ using Queues.IntegrationTests.Infrastructure;
 
 namespace Queues.IntegrationTests;
 
-/// <summary>Claiming ahead of the free slots: batched claims for a queue with few slots, never more running than its slots.</summary>
+/// <summary>
+/// Claiming ahead of the free slots: batched claims for a queue with few slots and fast jobs, never more running than its
+/// slots, and slow jobs not held back from other workers.
+/// </summary>
 public sealed class PrefetchTests(PostgresFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -32,6 +35,64 @@ public sealed class PrefetchTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task FastJobs_AreClaimedManyAtOnce_EvenWithOneSlot()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await schema.Jobs.EnqueueItCountManyAsync(transaction, Enumerable.Range(0, 300).Select(static i => new CountPayload(i)), cancellationToken: Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder, static o =>
+        {
+            o.Queues[JobDefinition.DefaultQueue] = 1;
+            o.Prefetch = 50;
+        });
+        await recorder.WaitForRunsAsync(300);
+        await Eventually.TrueAsync(async () => await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE state = 'completed' AND attempt = 1") == 300);
+
+        // Rows claimed by one statement share its transaction's attempted_at. One slot without a buffer would claim one
+        // row a statement (300 claims); jobs this fast fill the buffer up to the prefetch.
+        var claims = await schema.ScalarAsync<long>("SELECT count(DISTINCT attempted_at) FROM {jobs}");
+        Assert.InRange(claims, 1, 60);
+        Assert.Equal(300, recorder.Runs.Select(static r => r.JobId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task SlowJobs_AreNotClaimedFarAheadOfTheSlots()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await schema.Jobs.EnqueueItSlowManyAsync(transaction, Enumerable.Range(0, 12).Select(static i => new CountPayload(i)), cancellationToken: Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder, static o =>
+        {
+            o.Queues["slow"] = 2;
+            o.Prefetch = 100;
+        });
+
+        // A 100 ms job takes far longer than a claim: held ahead, it would only wait here while another worker could
+        // run it. One round of the slots is claimed ahead before the first job's time is known, less after; the rows in
+        // state running are those 2 running, at most 2 finished whose completion is being written, and those held ahead.
+        long mostHeld = 0;
+        while (recorder.Runs.Count < 12)
+        {
+            mostHeld = Math.Max(mostHeld, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE state = 'running'"));
+            await Task.Delay(10, Ct);
+        }
+
+        Assert.InRange(mostHeld, 1, 6);
+    }
+
+    [Fact]
     public async Task Shutdown_ReleasesPrefetchedJobsThatNeverStarted_WithoutUsingAnAttempt()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -46,9 +107,10 @@ public sealed class PrefetchTests(PostgresFixture fixture)
         });
         await using (worker)
         {
-            // One runs; the other four were claimed with it and wait in the buffer, running in the table and heartbeated.
+            // One runs; another was claimed with it (one round of the slots, as long as no job has finished to say how
+            // long jobs take) and waits in the buffer, running in the table and heartbeated.
             await recorder.WaitForRunsAsync(1);
-            await Eventually.TrueAsync(async () => await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE state = 'running'") == 5);
+            await Eventually.TrueAsync(async () => await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE state = 'running'") == 2);
             await worker.StopAsync();
         }
 

@@ -120,6 +120,13 @@ public sealed class TestJobs(Recorder recorder)
         recorder.Record(context, payload);
     }
 
+    [Job("it.slow", Queue = "slow")]
+    public async Task SlowAsync(CountPayload payload, JobContext context, CancellationToken cancellationToken)
+    {
+        await Task.Delay(100, cancellationToken);
+        recorder.Record(context, payload);
+    }
+
     [Job("it.hostile", MaxAttempts = 2)]
     public void Hostile(HostilePayload payload, JobContext context)
     {

@@ -7,12 +7,15 @@ using Queues.Internal.Telemetry;
 namespace Queues.Internal;
 
 /// <summary>
-/// Runs one queue's intake: claims due jobs in one statement for its free slots plus a bounded prefetch buffer
-/// (<see cref="QueuesOptions.Prefetch"/>), so a queue with few slots still claims in batches. Each slot is a task that
-/// runs buffered jobs one after another through the <see cref="JobExecutor"/>, whose result goes to the
-/// <see cref="Completer"/>. Buffered jobs are tracked (heartbeated) from their claim, start their timeout only when they
-/// start, and are released without using an attempt when the worker stops. After a wake-up or a claim that found work
-/// the loop polls fast for a while (a NOTIFY may have been rate-limited away); otherwise every poll interval.
+/// Runs one queue's intake: claims due jobs in one statement for its free slots plus a bounded prefetch buffer, so a
+/// queue with few slots still claims in batches. The buffer is sized to the jobs: enough to keep every slot busy through
+/// a few claim round trips at the measured job duration, at most <see cref="QueuesOptions.Prefetch"/> — fast jobs are
+/// claimed hundreds at a time, slow ones are hardly claimed ahead at all (so they do not wait behind this worker's busy
+/// slots while another worker is idle). Each slot is a task that runs buffered jobs one after another through the
+/// <see cref="JobExecutor"/>, whose result goes to the <see cref="Completer"/>. Buffered jobs are tracked (heartbeated)
+/// from their claim, start their timeout only when they start, and are released without using an attempt when the
+/// worker stops. After a wake-up or a claim that found work the loop polls fast for a while (a NOTIFY may have been
+/// rate-limited away); otherwise every poll interval.
 /// </summary>
 internal sealed class FetchLoop
 {
@@ -27,6 +30,12 @@ internal sealed class FetchLoop
     /// <summary>The most rows one claim statement takes.</summary>
     private const int MaxClaim = 1_000;
 
+    /// <summary>The buffer covers this many claim round trips of every slot's work (see <see cref="BufferTarget"/>).</summary>
+    private const double RunwayClaims = 4;
+
+    /// <summary>Weight of the newest measurement in the running averages of claim time and job time.</summary>
+    private const double Smoothing = 0.3;
+
     private readonly string _queue;
     private readonly int _concurrency;
     private readonly TimeSpan _pollInterval;
@@ -39,15 +48,28 @@ internal sealed class FetchLoop
 
     /// <summary>Claimed jobs waiting for a slot: at most <c>prefetch</c> beyond the slots, tracked and heartbeated.</summary>
     private readonly ConcurrentQueue<ClaimedJob> _buffer = new();
-    private readonly int _capacity;
+    private readonly int _prefetch;
     private readonly WorkerLiveness.Loop? _liveness;
     private int _running;
     private long _hotUntil;
 
+    /// <summary>How many jobs the buffer may hold now (<see cref="BufferTarget"/>); slots read it to ask for a refill.</summary>
+    private int _target;
+
+    // Job time, summed by the slots: ticks from dispatch to outcome handed over, and jobs done. Read by the loop only.
+    private long _busyTicks;
+    private long _jobsDone;
+    private long _seenBusyTicks;
+    private long _seenJobsDone;
+    private double _jobTicks;
+    private double _claimTicks;
+    private long _claims;
+
     public FetchLoop(string queue, int concurrency, int prefetch, TimeSpan pollInterval, string workerName, JobStore store, JobExecutor executor,
         Completer completer, ILogger logger, WorkerLiveness.Loop? liveness = null)
     {
-        _capacity = concurrency + prefetch;
+        _prefetch = prefetch;
+        _target = Math.Min(prefetch, concurrency);
         _liveness = liveness;
         _queue = queue;
         _concurrency = concurrency;
@@ -104,10 +126,11 @@ internal sealed class FetchLoop
                 // Slots and prefetch buffer together: claim when at least half of that room is free, or a little
                 // later for less; a buffer holding a full round of jobs needs no hurry.
                 StartBuffered(stopClaiming, stopJobs);
+                var capacity = _concurrency + BufferTarget();
                 var buffered = _buffer.Count;
-                var free = _capacity - Volatile.Read(ref _running) - buffered;
+                var free = capacity - Volatile.Read(ref _running) - buffered;
                 var worthClaiming = free > 0
-                    && (free * 2 >= _capacity || (buffered < _concurrency && Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown));
+                    && (free * 2 >= capacity || (buffered < _concurrency && Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown));
                 if (!worthClaiming)
                 {
                     await _wake.WaitAsync(free > 0 && buffered < _concurrency ? ClaimCooldown : _pollInterval, stopClaiming).ConfigureAwait(false);
@@ -119,7 +142,13 @@ internal sealed class FetchLoop
                 try
                 {
                     WakeTimeline.Record(WakeStep.ClaimSent, Math.Min(free, MaxClaim));
+                    var sent = Stopwatch.GetTimestamp();
                     jobs = await _store.ClaimAsync(_queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
+                    if (_claims++ > 0)
+                    {
+                        _claimTicks = Average(_claimTicks, Stopwatch.GetTimestamp() - sent); // The first also prepared the statement.
+                    }
+
                     WakeTimeline.Record(WakeStep.ClaimReturned, jobs.Count);
                     foreach (var job in jobs)
                     {
@@ -178,6 +207,30 @@ internal sealed class FetchLoop
             await _wake.WaitAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// How many jobs to hold claimed ahead of the slots: the jobs every slot gets through in <see cref="RunwayClaims"/>
+    /// claim round trips at the measured job time (so the slots never run dry while a claim is on its way), at most the
+    /// configured prefetch. Until a job has finished, one round of the slots.
+    /// </summary>
+    private int BufferTarget()
+    {
+        var done = Interlocked.Read(ref _jobsDone);
+        if (done > _seenJobsDone)
+        {
+            var busy = Interlocked.Read(ref _busyTicks);
+            _jobTicks = Average(_jobTicks, (busy - _seenBusyTicks) / (double)(done - _seenJobsDone));
+            (_seenBusyTicks, _seenJobsDone) = (busy, done);
+        }
+
+        var target = _jobTicks > 0 && _claimTicks > 0
+            ? (int)Math.Min(_prefetch, Math.Ceiling(RunwayClaims * _claimTicks * _concurrency / Math.Max(_jobTicks, 1)))
+            : Math.Min(_prefetch, _concurrency);
+        Volatile.Write(ref _target, target);
+        return target;
+    }
+
+    private static double Average(double average, double sample) => average == 0 ? sample : average + (Smoothing * (sample - average));
 
     /// <summary>Jobs claimed ahead that never started go back, their attempt not counted (the completer never throws).</summary>
     private async Task ReleaseBufferedAsync()
@@ -276,7 +329,7 @@ internal sealed class FetchLoop
             while (!stopClaiming.IsCancellationRequested && _buffer.TryDequeue(out var job))
             {
                 await DispatchAsync(job, stopJobs).ConfigureAwait(false);
-                if (_buffer.Count * 2 < _capacity - _concurrency)
+                if (_buffer.Count * 2 < Volatile.Read(ref _target))
                 {
                     Wake(jobsAvailable: false); // The buffer runs low: let the fetch loop refill it.
                 }
@@ -299,6 +352,8 @@ internal sealed class FetchLoop
             var (activity, started) = (QueuesTelemetry.StartProcess(job), Stopwatch.GetTimestamp());
             var result = await _executor.ExecuteAsync(job, cancellation).ConfigureAwait(false);
             await _completer.RecordAsync(job, result).ConfigureAwait(false);
+            Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - started);
+            Interlocked.Increment(ref _jobsDone);
             QueuesTelemetry.EndProcess(activity, job, result, started);
         }
         catch (Exception exception)
