@@ -234,7 +234,7 @@ internal sealed partial class Scenarios
         private int _count;
         private (WakeStep Step, int Detail, long At)[]? _sorted;
 
-        public void Record(WakeStep step, int detail)
+        public void Record(WakeStep step, int detail, long since)
         {
             var at = Stopwatch.GetTimestamp();
             var index = Interlocked.Increment(ref _count) - 1;

@@ -25,6 +25,15 @@ internal sealed partial class Scenarios
         var tally = new Tally();
         tally.Reset(total);
         using var host = BuildWorker("bench_snapshot", tally, static o => o.Queues["latency"] = 16);
+        var claims = new System.Collections.Concurrent.ConcurrentQueue<(long At, double Ms)>();
+        Queues.Internal.Telemetry.WakeTimeline.Recorder = (step, _, since) =>
+        {
+            if (step == Queues.Internal.Telemetry.WakeStep.ClaimReturned)
+            {
+                var now = Stopwatch.GetTimestamp();
+                claims.Enqueue((now, Stopwatch.GetElapsedTime(since, now).TotalMilliseconds));
+            }
+        };
         await host.StartAsync();
 
         var start = Stopwatch.GetTimestamp();
@@ -84,9 +93,15 @@ internal sealed partial class Scenarios
             var rate = started.Length / SnapshotSample.TotalSeconds;
             var p99 = started.Length == 0 ? 0 : started.Select(i => tally.LatenciesMs[i]).Order().ElementAt(Math.Max(0, (int)Math.Ceiling(0.99 * started.Length) - 1));
             var dead = await ScalarAsync<long>("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'bench_snapshot.jobs'::regclass");
-            var size = await ScalarAsync<long>("SELECT pg_total_relation_size('bench_snapshot.jobs')") / (1024.0 * 1024.0);
+            var table = await ScalarAsync<long>("SELECT pg_table_size('bench_snapshot.jobs')") / (1024.0 * 1024.0);
+            var indexes = await ScalarAsync<long>("SELECT pg_indexes_size('bench_snapshot.jobs')") / (1024.0 * 1024.0);
+            var claimMs = claims.Where(c => c.At >= windowStart && c.At < windowEnd).Select(static c => c.Ms).Order().ToArray();
+            var (claimP50, claimP99) = claimMs.Length == 0 ? (0, 0) : (Percentile(claimMs, 0.5), Percentile(claimMs, 0.99));
             var phase = window <= holdStarts ? "before" : window <= holdEnds ? "held" : "after";
-            samples.Add(string.Create(CultureInfo.InvariantCulture, $"{window.TotalSeconds:F0}s {phase}: {rate:N0}/s p99 {p99:F1} ms, {dead:N0} dead, {size:F0} MB"));
+            var sample = string.Create(CultureInfo.InvariantCulture,
+                $"{window.TotalSeconds:F0}s {phase}: {rate:N0}/s p99 {p99:F1} ms, claim p50 {claimP50:F2} p99 {claimP99:F2} ms ({claimMs.Length} claims), {dead:N0} dead, table {table:F0} MB + indexes {indexes:F0} MB");
+            samples.Add(sample);
+            Console.Error.WriteLine(sample);
             if (window == holdStarts)
             {
                 (baseline, p99Baseline) = (rate, p99);
@@ -101,6 +116,7 @@ internal sealed partial class Scenarios
         await producer;
         await tally.Finished.WaitAsync(TimeSpan.FromMinutes(5));
         await host.StopAsync();
+        Queues.Internal.Telemetry.WakeTimeline.Recorder = null;
         Check(tally.Runs.All(static r => r == 1), "snapshot: every job ran exactly once");
         var notes = new StringBuilder(FormattableString.Invariant(
             $"{SnapshotRate:N0} jobs/s offered, concurrency 16, a REPEATABLE READ snapshot held for {hold.TotalSeconds:F0} s; p99 enqueue→start {p99Baseline:F1} ms before, {p99EndOfHold:F1} ms at the end of the hold; per 10 s: "));

@@ -9,7 +9,7 @@ internal enum WakeStep
     /// <summary>A fetch loop sends its claim statement (detail: the rows it asks for).</summary>
     ClaimSent,
 
-    /// <summary>The claim statement returned (detail: the rows claimed).</summary>
+    /// <summary>The claim statement returned (detail: the rows claimed; since: when it was sent).</summary>
     ClaimReturned,
 
     /// <summary>A slot task began running on the thread pool (detail: 0).</summary>
@@ -23,8 +23,11 @@ internal enum WakeStep
 /// </summary>
 internal static class WakeTimeline
 {
-    /// <summary>Called on the thread that reached the step, with the step and its detail.</summary>
-    public static Action<WakeStep, int>? Recorder { get; set; }
+    /// <summary>
+    /// Called on the thread that reached the step, with the step, its detail and, for a step that ends an interval, the
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp of its start (0 otherwise).
+    /// </summary>
+    public static Action<WakeStep, int, long>? Recorder { get; set; }
 
-    public static void Record(WakeStep step, int detail = 0) => Recorder?.Invoke(step, detail);
+    public static void Record(WakeStep step, int detail = 0, long since = 0) => Recorder?.Invoke(step, detail, since);
 }

@@ -149,7 +149,7 @@ internal sealed class FetchLoop
                         _claimTicks = Average(_claimTicks, Stopwatch.GetTimestamp() - sent); // The first also prepared the statement.
                     }
 
-                    WakeTimeline.Record(WakeStep.ClaimReturned, jobs.Count);
+                    WakeTimeline.Record(WakeStep.ClaimReturned, jobs.Count, sent);
                     foreach (var job in jobs)
                     {
                         // Tracked (so heartbeated) from the claim on, whether it starts now or waits in the buffer.
