@@ -17,7 +17,8 @@ public sealed class HealthCheckTests(PostgresFixture fixture)
         var report = await WaitForAsync(worker, static r => r.Status == HealthStatus.Healthy);
 
         Assert.Equal(
-            [QueuesHealthChecks.Backlog, QueuesHealthChecks.Database, QueuesHealthChecks.Leader, QueuesHealthChecks.Schema, QueuesHealthChecks.Unserved, QueuesHealthChecks.Worker],
+            [QueuesHealthChecks.Backlog, QueuesHealthChecks.Database, QueuesHealthChecks.Leader, QueuesHealthChecks.Schema, QueuesHealthChecks.Snapshots,
+                QueuesHealthChecks.Unserved, QueuesHealthChecks.Worker],
             report.Entries.Keys.Order(StringComparer.Ordinal));
         Assert.All(report.Entries.Values, static e => Assert.Contains(QueuesHealthChecks.Tag, e.Tags));
         Assert.Contains("default", (IEnumerable<string>)report.Entries[QueuesHealthChecks.Worker].Data.Keys.Select(static k => k.Replace("claim:", "", StringComparison.Ordinal)));
@@ -146,6 +147,34 @@ public sealed class HealthCheckTests(PostgresFixture fixture)
         var report = await CheckAsync(worker);
         Assert.Equal(HealthStatus.Healthy, report.Entries[QueuesHealthChecks.Backlog].Status);
         Assert.Equal(HealthStatus.Healthy, report.Entries[QueuesHealthChecks.Unserved].Status);
+    }
+
+    [Fact]
+    public async Task SessionHoldingAnOldSnapshot_DegradesTheSnapshotCheck_UntilItEnds()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var worker = await StartAsync(schema, health: static h => h.MaxSnapshotAge = TimeSpan.FromSeconds(1));
+        await using var holder = await fixture.DataSource.OpenConnectionAsync(Ct);
+        var key = $"pid {holder.ProcessID}";
+
+        // A report left open: its snapshot keeps every row version it could see, so vacuum cannot remove dead jobs.
+        await using (var snapshot = await holder.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, Ct))
+        {
+            await using (var read = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_class", holder, snapshot))
+            {
+                await read.ExecuteScalarAsync(Ct);
+            }
+
+            var report = await WaitForAsync(worker, r => r.Entries[QueuesHealthChecks.Snapshots].Data.ContainsKey(key));
+            var entry = report.Entries[QueuesHealthChecks.Snapshots];
+            Assert.Equal(HealthStatus.Degraded, entry.Status);
+            Assert.Contains(key, entry.Description, StringComparison.Ordinal);
+            Assert.Contains("idle in transaction", entry.Description, StringComparison.Ordinal);
+            await snapshot.CommitAsync(Ct);
+        }
+
+        // Other tests' sessions share the server: only this one's absence is certain.
+        Assert.DoesNotContain(key, (await CheckAsync(worker)).Entries[QueuesHealthChecks.Snapshots].Data.Keys);
     }
 
     private static Task<TestWorker> StartAsync(TestSchema schema, Action<QueuesOptions>? configure = null, Action<QueuesHealthCheckOptions>? health = null,

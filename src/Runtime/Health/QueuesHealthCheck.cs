@@ -15,6 +15,7 @@ internal sealed class QueuesHealthCheck(QueuesHealthCheck.Kind kind, QueuesHealt
         Leader,
         Backlog,
         Unserved,
+        Snapshots,
     }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -30,7 +31,8 @@ internal sealed class QueuesHealthCheck(QueuesHealthCheck.Kind kind, QueuesHealt
                 Kind.Worker => Worker(failure),
                 Kind.Leader => await LeaderAsync(store, failure, cancellationToken).ConfigureAwait(false),
                 Kind.Backlog => await BacklogAsync(store, failure, cancellationToken).ConfigureAwait(false),
-                _ => await UnservedAsync(store, failure, cancellationToken).ConfigureAwait(false),
+                Kind.Unserved => await UnservedAsync(store, failure, cancellationToken).ConfigureAwait(false),
+                _ => await SnapshotsAsync(store, cancellationToken).ConfigureAwait(false),
             };
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
@@ -150,6 +152,33 @@ internal sealed class QueuesHealthCheck(QueuesHealthCheck.Kind kind, QueuesHealt
 
         return new HealthCheckResult(failure,
             $"Queues with due jobs that no live worker serves: {string.Join(", ", unserved.Select(static q => $"{q.Queue} ({q.Count} due, oldest {q.OldestSeconds:0} s)"))}.",
+            data: data);
+    }
+
+    private async Task<HealthCheckResult> SnapshotsAsync(JobStore store, CancellationToken cancellationToken)
+    {
+        if (options.MaxSnapshotAge is not { } limit)
+        {
+            return HealthCheckResult.Healthy("Snapshot check off (QueuesHealthCheckOptions.MaxSnapshotAge is null).");
+        }
+
+        var old = await store.OldSnapshotsAsync(limit, cancellationToken).ConfigureAwait(false);
+        if (old.Count == 0)
+        {
+            return HealthCheckResult.Healthy($"No session has held a snapshot longer than {limit}.");
+        }
+
+        var data = new Dictionary<string, object>();
+        foreach (var session in old)
+        {
+            data[$"pid {session.Pid}"] = $"{session.AgeSeconds:0} s, {session.User}, '{session.Application}', {session.State}";
+        }
+
+        // Degraded whatever the failure status: jobs still run, only slower, and restarting this process would not help.
+        return HealthCheckResult.Degraded(
+            $"Sessions have held a snapshot longer than {limit}, so vacuum cannot remove dead job rows and claims slow down: " +
+            string.Join(", ", old.Select(static s => $"pid {s.Pid} ({s.User}, '{s.Application}', {s.State}, {s.AgeSeconds:0} s)")) +
+            ". End them (pg_terminate_backend) and set idle_in_transaction_session_timeout; see docs/operations.md.",
             data: data);
     }
 }

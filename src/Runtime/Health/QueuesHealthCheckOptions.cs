@@ -9,6 +9,9 @@ public sealed class QueuesHealthCheckOptions
     /// <summary>The default of <see cref="UnservedAfter"/>: one minute.</summary>
     public static readonly TimeSpan DefaultUnservedAfter = TimeSpan.FromMinutes(1);
 
+    /// <summary>The default of <see cref="MaxSnapshotAge"/>: five minutes.</summary>
+    public static readonly TimeSpan DefaultMaxSnapshotAge = TimeSpan.FromMinutes(5);
+
     /// <summary>The default of <see cref="LoopStaleAfter"/>: thirty seconds.</summary>
     public static readonly TimeSpan DefaultLoopStaleAfter = TimeSpan.FromSeconds(30);
 
@@ -30,6 +33,15 @@ public sealed class QueuesHealthCheckOptions
     /// <see cref="DefaultLoopStaleAfter"/>.
     /// </summary>
     public TimeSpan LoopStaleAfter { get; set; } = DefaultLoopStaleAfter;
+
+    /// <summary>
+    /// <c>queues.snapshots</c> reports <c>Degraded</c> when a session's transaction has held a snapshot (or a transaction
+    /// id) longer than this: vacuum cannot remove what claims and completions leave dead meanwhile, so claims slow down
+    /// (docs/operations.md has the measured figures). It names the sessions' pids, users and applications. The role
+    /// sees only its own sessions unless granted <c>pg_monitor</c>. Null turns the check off. Defaults to
+    /// <see cref="DefaultMaxSnapshotAge"/>.
+    /// </summary>
+    public TimeSpan? MaxSnapshotAge { get; set; } = DefaultMaxSnapshotAge;
 
     /// <summary>The status a failing check reports; null for <c>Unhealthy</c>.</summary>
     public Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus? FailureStatus { get; set; }

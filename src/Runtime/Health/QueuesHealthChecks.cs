@@ -28,12 +28,18 @@ public static class QueuesHealthChecks
     /// <summary>No queue holds due jobs that no live worker serves.</summary>
     public const string Unserved = "queues.unserved";
 
+    /// <summary>
+    /// No session of the database has held a snapshot longer than <see cref="QueuesHealthCheckOptions.MaxSnapshotAge"/>;
+    /// reports <c>Degraded</c> (jobs still run, but claims slow down as dead rows pile up), never the failure status.
+    /// </summary>
+    public const string Snapshots = "queues.snapshots";
+
     /// <summary>The tag every Queues check carries.</summary>
     public const string Tag = "queues";
 
     /// <summary>
     /// Adds the Queues checks (<see cref="Database"/>, <see cref="Schema"/>, <see cref="Worker"/>, <see cref="Leader"/>,
-    /// <see cref="Backlog"/>, <see cref="Unserved"/>) on the database and worker registered by <c>AddQueues</c>.
+    /// <see cref="Backlog"/>, <see cref="Unserved"/>, <see cref="Snapshots"/>) on the database and worker registered by <c>AddQueues</c>.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="configure">Sets the thresholds, or null for the defaults.</param>
@@ -48,6 +54,7 @@ public static class QueuesHealthChecks
                  {
                      (Database, QueuesHealthCheck.Kind.Database), (Schema, QueuesHealthCheck.Kind.Schema), (Worker, QueuesHealthCheck.Kind.Worker),
                      (Leader, QueuesHealthCheck.Kind.Leader), (Backlog, QueuesHealthCheck.Kind.Backlog), (Unserved, QueuesHealthCheck.Kind.Unserved),
+                     (Snapshots, QueuesHealthCheck.Kind.Snapshots),
                  })
         {
             builder.Add(new HealthCheckRegistration(name, sp => new QueuesHealthCheck(kind, options, sp), options.FailureStatus, tags));

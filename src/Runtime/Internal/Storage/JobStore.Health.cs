@@ -5,6 +5,9 @@ namespace Queues.Internal;
 /// <summary>A queue holding due jobs that no live worker serves: how many, and how long the oldest has been due.</summary>
 internal sealed record UnservedQueue(string Queue, long Count, double OldestSeconds);
 
+/// <summary>A session holding an old snapshot (or transaction id), so vacuum cannot remove what jobs leave dead.</summary>
+internal sealed record OldSnapshot(int Pid, string User, string Application, string State, double AgeSeconds);
+
 /// <summary>The maintenance lease as stored: who holds it and whether it is still valid.</summary>
 internal sealed record LeaderLease(string Holder, bool Valid);
 
@@ -36,5 +39,13 @@ internal sealed partial class JobStore
     {
         using var command = Command(Sql.UnservedQueues, Parameters.TextArray(localQueues), Parameters.Interval(dueFor));
         return await ReadAllAsync(command, static r => new UnservedQueue(r.GetString(0), r.GetInt64(1), r.GetDouble(2)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sessions whose transaction began more than <paramref name="olderThan"/> ago and holds back vacuum, oldest first.</summary>
+    public async Task<List<OldSnapshot>> OldSnapshotsAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.OldSnapshots, Parameters.Interval(olderThan));
+        return await ReadAllAsync(command, static r => new OldSnapshot(r.GetInt32(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetDouble(4)),
+            cancellationToken).ConfigureAwait(false);
     }
 }

@@ -6,6 +6,7 @@ internal sealed partial class Sql
     private string? _queueStats;
     private string? _leaderLease;
     private string? _unservedQueues;
+    private string? _oldSnapshots;
 
     /// <summary>
     /// Unfinished jobs by queue and state, and per (queue, available) how long the oldest has been due. Walks only
@@ -40,5 +41,21 @@ internal sealed partial class Sql
           AND NOT EXISTS (SELECT 1 FROM "{Schema}".paused_queues AS p WHERE p.queue = j.queue)
         GROUP BY j.queue
         ORDER BY j.queue
+        """;
+
+    /// <summary>
+    /// Sessions of this database (other than this one) whose transaction holds back vacuum — it has a snapshot or an
+    /// xid — and began more than $1 ago, oldest first. A role sees only its own sessions unless it has pg_read_all_stats
+    /// (pg_monitor).
+    /// </summary>
+    public string OldSnapshots => _oldSnapshots ??= """
+        SELECT pid, COALESCE(usename, ''), COALESCE(application_name, ''), COALESCE(state, ''),
+               extract(epoch FROM now() - xact_start)::float8
+        FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid()
+          AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)
+          AND xact_start < now() - $1
+        ORDER BY xact_start
+        LIMIT 5
         """;
 }
