@@ -19,8 +19,8 @@ public sealed class QueuesOptions
     /// <summary>Jobs one queue runs at once when its concurrency is not set: 10.</summary>
     public const int DefaultConcurrency = 10;
 
-    /// <summary>The default <see cref="Prefetch"/>: 100 jobs per queue.</summary>
-    public const int DefaultPrefetch = 100;
+    /// <summary>The default <see cref="Prefetch"/>: at most 500 jobs per queue, reached only by jobs much faster than a claim.</summary>
+    public const int DefaultPrefetch = 500;
 
     /// <summary>How often an idle worker looks for due jobs when nothing wakes it: one second.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
