@@ -5,18 +5,15 @@
 //   Queues.Bench.Worker raw <schema> [drain]
 //       The floor any .NET PostgreSQL worker pays: an Npgsql data source, one connection and one claim-like query
 //       (SELECT ... FOR UPDATE SKIP LOCKED, "first" when its row is read); with drain, then claim-100 + complete-100
-//       in plain SQL until the queue is empty ("done").
+//       in plain SQL until the queue is empty ("done"). Built with -p:BenchRawOnly=true, the program is this mode alone:
+//       Npgsql without Queues or the hosting libraries, so a native AOT floor does not carry their code.
 // Milestones are printed as "at <name> <Stopwatch timestamp>", CLOCK_MONOTONIC on Linux, so the orchestrator can compare
 // them with its own. Afterwards the process stays up until its standard input closes (so its RSS can be read from
 // /proc), then stops and exits 0.
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Npgsql;
-using Queues;
 using Queues.Bench.Worker;
 
 Milestones.Write("main");
@@ -29,12 +26,15 @@ if (string.IsNullOrWhiteSpace(connectionString) || args.Length < 2)
 }
 
 var schema = args[1];
+#if !BENCH_RAW_ONLY
 if (args[0] == "worker" && args.Length == 4
     && int.TryParse(args[2], CultureInfo.InvariantCulture, out var concurrency) && int.TryParse(args[3], CultureInfo.InvariantCulture, out var jobs))
 {
-    await WorkerAsync(connectionString, schema, concurrency, jobs);
+    // In a method of its own: run JIT, the raw mode compiles (and loads the assemblies of) none of the worker's code.
+    await WorkerMode.RunAsync(connectionString, schema, concurrency, jobs);
     return 0;
 }
+#endif
 
 if (args[0] == "raw" && (args.Length == 2 || (args.Length == 3 && args[2] == "drain")))
 {
@@ -44,28 +44,6 @@ if (args[0] == "raw" && (args.Length == 2 || (args.Length == 3 && args[2] == "dr
 
 Console.Error.WriteLine($"unknown mode or arguments: {string.Join(' ', args)}");
 return 2;
-
-// Separate methods, so that run JIT the raw mode compiles (and loads the assemblies of) none of the worker's code.
-static async Task WorkerAsync(string connectionString, string schema, int concurrency, int jobs)
-{
-    var builder = Host.CreateApplicationBuilder();
-    builder.Logging.SetMinimumLevel(LogLevel.Warning);
-    builder.Services.AddSingleton(new Progress(jobs));
-    builder.Services
-        .AddQueues(o =>
-        {
-            o.ConnectionString = connectionString;
-            o.Schema = schema;
-            o.Queues["bench"] = concurrency;
-        })
-        .AddJobs();
-    using var host = builder.Build();
-    Milestones.Write("built");
-    await host.StartAsync();
-    Milestones.Write("started");
-    await WaitForStandardInputToCloseAsync();
-    await host.StopAsync();
-}
 
 static async Task RawAsync(string connectionString, string schema, bool drain)
 {
@@ -92,17 +70,8 @@ static async Task RawAsync(string connectionString, string schema, bool drain)
         Milestones.Write("done");
     }
 
-    await WaitForStandardInputToCloseAsync();
+    await Milestones.WaitForStandardInputToCloseAsync();
 }
-
-static Task WaitForStandardInputToCloseAsync() => Task.Run(static () =>
-{
-    using var input = Console.OpenStandardInput();
-    var buffer = new byte[256];
-    while (input.Read(buffer) > 0)
-    {
-    }
-});
 
 namespace Queues.Bench.Worker
 {
@@ -112,35 +81,16 @@ namespace Queues.Bench.Worker
         public static void Write(string name) => Write(name, Stopwatch.GetTimestamp());
 
         public static void Write(string name, long at) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"at {name} {at}"));
-    }
 
-    /// <summary>Counts handler runs: "first" at the first, "done" at the expected count.</summary>
-    public sealed class Progress(int expected)
-    {
-        private int _count;
-
-        public void Ran()
+        /// <summary>Returns when standard input closes: the orchestrator's signal to stop.</summary>
+        public static Task WaitForStandardInputToCloseAsync() => Task.Run(static () =>
         {
-            var count = Interlocked.Increment(ref _count);
-            if (count == 1)
+            using var input = Console.OpenStandardInput();
+            var buffer = new byte[256];
+            while (input.Read(buffer) > 0)
             {
-                Milestones.Write("first");
             }
-
-            if (count == expected)
-            {
-                Milestones.Write("done");
-            }
-        }
-    }
-
-    /// <summary>The payload of the bench's no-op job (bench/Queues.Bench/BenchJobs.cs), which the orchestrator enqueues.</summary>
-    public sealed record Noop(int Sequence);
-
-    public sealed class NoopHandlers(Progress progress)
-    {
-        [Job("bench.noop", Queue = "bench")]
-        public void Noop(Noop payload) => progress.Ran();
+        });
     }
 
     /// <summary>The raw claim-100 + complete-100 loop of the processing scenario, on one connection.</summary>

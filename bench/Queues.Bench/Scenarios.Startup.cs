@@ -21,9 +21,9 @@ internal sealed partial class Scenarios
     /// <summary>
     /// 6. Start-up and memory of a worker process (bench/Queues.Bench.Worker), published with native AOT and run JIT:
     /// exec → first handler start with one job waiting (10 fresh processes), RSS idle for 5 s, and peak RSS draining
-    /// 100,000 no-op jobs at concurrency 10 and 500. The floor, measured in the same run with the same build: the same
-    /// program's raw mode, an Npgsql data source that runs one claim-like query (exec → its first row, RSS idle) and,
-    /// under load, the claim-100 + complete-100 loop of the processing scenario.
+    /// 100,000 no-op jobs at concurrency 10 and 500. The floor, measured in the same run and built the same way: the
+    /// program's raw mode built alone (Npgsql without Queues), an Npgsql data source that runs one claim-like query
+    /// (exec → its first row, RSS idle) and, under load, the claim-100 + complete-100 loop of the processing scenario.
     /// </summary>
     public async Task<IReadOnlyList<BenchResult>> StartupAsync()
     {
@@ -31,22 +31,27 @@ internal sealed partial class Scenarios
         try
         {
             var project = Path.Combine(RepositoryRoot(), "bench", "Queues.Bench.Worker", "Queues.Bench.Worker.csproj");
-            WorkerBuild[] builds = [await PublishWorkerAsync(project, work, aot: true), await PublishWorkerAsync(project, work, aot: false)];
+            var builds = new List<(WorkerBuild Worker, WorkerBuild Raw)>();
+            foreach (var aot in new[] { true, false })
+            {
+                builds.Add((await PublishWorkerAsync(project, work, aot, rawOnly: false), await PublishWorkerAsync(project, work, aot, rawOnly: true)));
+            }
+
             await FreshSchemaAsync(StartupSchema);
             var results = new List<BenchResult>();
-            foreach (var build in builds)
+            foreach (var (build, rawBuild) in builds)
             {
-                results.Add(await StartupTimeAsync(build));
+                results.Add(await StartupTimeAsync(build, rawBuild));
             }
 
-            foreach (var build in builds)
+            foreach (var (build, rawBuild) in builds)
             {
-                results.Add(await IdleMemoryAsync(build));
+                results.Add(await IdleMemoryAsync(build, rawBuild));
             }
 
-            foreach (var build in builds)
+            foreach (var (build, rawBuild) in builds)
             {
-                var raw = await LoadMemoryAsync(build, concurrency: null);
+                var raw = await LoadMemoryAsync(rawBuild, concurrency: null);
                 foreach (var concurrency in MemoryConcurrencies)
                 {
                     var queues = await LoadMemoryAsync(build, concurrency);
@@ -65,7 +70,7 @@ internal sealed partial class Scenarios
     }
 
     /// <summary>Exec → first handler start with one job waiting, alternating with the raw program's exec → first row.</summary>
-    private async Task<BenchResult> StartupTimeAsync(WorkerBuild build)
+    private async Task<BenchResult> StartupTimeAsync(WorkerBuild build, WorkerBuild rawBuild)
     {
         var phases = new List<double[]>(); // main, built, started, node registered, first claim, first handler
         var raws = new List<double[]>(); // main, connected, first row
@@ -92,7 +97,7 @@ internal sealed partial class Scenarios
             }
 
             await ResetStartupSchemaAsync(1);
-            await using (var raw = WorkerProcess.Start(build, connectionString, "raw", StartupSchema))
+            await using (var raw = WorkerProcess.Start(rawBuild, connectionString, "raw", StartupSchema))
             {
                 double[] times = [await raw.ElapsedMsAsync("main", StartTimeout), await raw.ElapsedMsAsync("connected", StartTimeout), await raw.ElapsedMsAsync("first", StartTimeout)];
                 Check(raw.Info("rows") == "1", $"raw start-up run {run} read its job");
@@ -111,12 +116,12 @@ internal sealed partial class Scenarios
     }
 
     /// <summary>RSS of a worker with nothing to do, <see cref="IdleFor"/> after its host started, against the raw program's.</summary>
-    private async Task<BenchResult> IdleMemoryAsync(WorkerBuild build)
+    private async Task<BenchResult> IdleMemoryAsync(WorkerBuild build, WorkerBuild rawBuild)
     {
-        async Task<WorkerProcess.Rss> IdleAsync(string after, params string[] arguments)
+        async Task<WorkerProcess.Rss> IdleAsync(WorkerBuild program, string after, params string[] arguments)
         {
             await ResetStartupSchemaAsync(0);
-            await using var process = WorkerProcess.Start(build, connectionString, arguments);
+            await using var process = WorkerProcess.Start(program, connectionString, arguments);
             await process.ElapsedMsAsync(after, StartTimeout);
             await Task.Delay(IdleFor);
             var rss = process.Memory();
@@ -124,10 +129,10 @@ internal sealed partial class Scenarios
             return rss;
         }
 
-        var queues = await IdleAsync("started", "worker", StartupSchema, "10", "0");
-        var raw = await IdleAsync("first", "raw", StartupSchema);
+        var queues = await IdleAsync(build, "started", "worker", StartupSchema, "10", "0");
+        var raw = await IdleAsync(rawBuild, "first", "raw", StartupSchema);
         return new BenchResult($"rss-idle-{build.Name}", "MiB RSS", queues.CurrentMiB, $"raw: data source + one query, idle ({build.Label})", raw.CurrentMiB,
-            FormattableString.Invariant($"{build.Label} worker {IdleFor.TotalSeconds:F0} s after its host started, no jobs (peak {queues.PeakMiB:F1} MiB; raw peak {raw.PeakMiB:F1}); {build.Description}"));
+            FormattableString.Invariant($"{build.Label} worker {IdleFor.TotalSeconds:F0} s after its host started, no jobs (peak {queues.PeakMiB:F1} MiB; raw peak {raw.PeakMiB:F1}); {build.Description}; raw: {rawBuild.Description}"));
     }
 
     private sealed record LoadMemory(double PeakMiB, double SampledPeakMiB, double EndMiB, double Rate);
@@ -179,16 +184,18 @@ internal sealed partial class Scenarios
     /// <summary>
     /// Publishes bench/Queues.Bench.Worker into <paramref name="work"/>: native AOT for this machine's runtime identifier,
     /// or framework-dependent (run with <c>dotnet</c>, rolled forward to the newest installed runtime when its own
-    /// net9.0 is absent). Throws with the end of the build's output when the publish fails.
+    /// net9.0 is absent); <paramref name="rawOnly"/>: its raw mode alone, without Queues. Throws with the errors of the
+    /// build's output when the publish fails.
     /// </summary>
-    private static async Task<WorkerBuild> PublishWorkerAsync(string project, string work, bool aot)
+    private static async Task<WorkerBuild> PublishWorkerAsync(string project, string work, bool aot, bool rawOnly)
     {
-        var name = aot ? "aot" : "jit";
+        var name = (aot ? "aot" : "jit") + (rawOnly ? "-raw" : "");
         var output = Path.Combine(work, name);
         List<string> arguments = ["publish", project, "-c", "Release", "-o", output, "--artifacts-path", Path.Combine(work, "artifacts-" + name),
             "-nodeReuse:false", "-p:UseSharedCompilation=false"];
         arguments.AddRange(aot ? ["-r", RuntimeInformation.RuntimeIdentifier] : ["-p:PublishAot=false"]);
-        Console.Error.WriteLine($"startup: publishing the worker {(aot ? "with native AOT (1-3 minutes)" : "framework-dependent")}...");
+        arguments.AddRange(rawOnly ? ["-p:BenchRawOnly=true"] : []);
+        Console.Error.WriteLine($"startup: publishing the {(rawOnly ? "raw program" : "worker")} {(aot ? "with native AOT (1-3 minutes)" : "framework-dependent")}...");
         var watch = Stopwatch.StartNew();
         var start = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         arguments.ForEach(start.ArgumentList.Add);
