@@ -123,14 +123,19 @@ internal sealed class FetchLoop
                     _liveness?.Beat(); // The last claim reached the database (or none was needed).
                 }
 
-                // Slots and prefetch buffer together: claim when at least half of that room is free, or a little
-                // later for less; a buffer holding a full round of jobs needs no hurry.
+                // Slots and prefetch buffer together: claim when at least half of that room is free; when the buffer
+                // is sized for fast jobs, as soon as it is down to half (what is left covers the claim's round trips,
+                // so the slots never wait for it); otherwise a little later for less. A buffer holding a full round
+                // of jobs needs no hurry.
                 StartBuffered(stopClaiming, stopJobs);
-                var capacity = _concurrency + BufferTarget();
+                var target = BufferTarget();
+                var capacity = _concurrency + target;
                 var buffered = _buffer.Count;
                 var free = capacity - Volatile.Read(ref _running) - buffered;
                 var worthClaiming = free > 0
-                    && (free * 2 >= capacity || (buffered < _concurrency && Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown));
+                    && (free * 2 >= capacity
+                        || (target >= _concurrency && buffered * 2 <= target)
+                        || (buffered < _concurrency && Stopwatch.GetElapsedTime(lastClaim) >= ClaimCooldown));
                 if (!worthClaiming)
                 {
                     await _wake.WaitAsync(free > 0 && buffered < _concurrency ? ClaimCooldown : _pollInterval, stopClaiming).ConfigureAwait(false);
