@@ -12,6 +12,12 @@ internal sealed partial class JobStore
     {
         var connection = await DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
+        return await ClaimAsync(connection, queue, limit, worker).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="ClaimAsync(string, int, string)"/> on a connection the caller holds open between claims.</summary>
+    public async Task<List<ClaimedJob>> ClaimAsync(NpgsqlConnection connection, string queue, int limit, string worker)
+    {
         using var command = Command(Sql.Claim, connection, null, Parameters.Text(queue), Parameters.Integer(limit), Parameters.Text(worker));
         await PrepareAsync(command, CancellationToken.None).ConfigureAwait(false);
         return await ReadAllAsync(command, ReadClaimed, CancellationToken.None, limit).ConfigureAwait(false);
@@ -129,7 +135,7 @@ internal sealed partial class JobStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
     }
 
-    /// <summary>Claims one available job by id (see <see cref="ClaimAsync"/>); null when it is no longer available.</summary>
+    /// <summary>Claims one available job by id (see <see cref="ClaimAsync(string, int, string)"/>); null when it is no longer available.</summary>
     public async Task<ClaimedJob?> ClaimByIdAsync(long id, string worker)
     {
         using var command = Command(Sql.ClaimById, Parameters.Bigint(id), Parameters.Text(worker));

@@ -53,6 +53,13 @@ internal sealed class FetchLoop
     private int _running;
     private long _hotUntil;
 
+    /// <summary>
+    /// The claim connection, held while the queue is busy or hot and returned to the pool when the loop goes idle: a
+    /// connection returned to the pool is reset at its next use (Npgsql prepends seven reset statements to it), which
+    /// measured 0.14 ms of each claim's 0.7 ms round trip.
+    /// </summary>
+    private NpgsqlConnection? _connection;
+
     /// <summary>How many jobs the buffer may hold now (<see cref="BufferTarget"/>); slots read it to ask for a refill.</summary>
     private int _target;
 
@@ -148,7 +155,8 @@ internal sealed class FetchLoop
                 {
                     WakeTimeline.Record(WakeStep.ClaimSent, Math.Min(free, MaxClaim));
                     var sent = Stopwatch.GetTimestamp();
-                    jobs = await _store.ClaimAsync(_queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
+                    _connection ??= await _store.DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+                    jobs = await _store.ClaimAsync(_connection, _queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
                     if (_claims++ > 0)
                     {
                         _claimTicks = Average(_claimTicks, Stopwatch.GetTimestamp() - sent); // The first also prepared the statement.
@@ -182,6 +190,11 @@ internal sealed class FetchLoop
                 }
 
                 var hot = Stopwatch.GetTimestamp() < Volatile.Read(ref _hotUntil);
+                if (!hot)
+                {
+                    await ReleaseConnectionAsync().ConfigureAwait(false); // Idle: give the connection back to the pool.
+                }
+
                 await _wake.WaitAsync(hot ? HotPollInterval : _pollInterval, stopClaiming).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopClaiming.IsCancellationRequested)
@@ -190,6 +203,8 @@ internal sealed class FetchLoop
             }
             catch (Exception exception)
             {
+                await ReleaseConnectionAsync().ConfigureAwait(false); // It may be broken: the next claim opens another.
+
                 // A claim that fails the same way twice, not because the server is unavailable, may be failing on one
                 // row: claim one at a time to find it and discard it, so one bad row cannot stall its whole queue.
                 if (exception is PostgresException { IsTransient: false } && failures > 0
@@ -205,6 +220,7 @@ internal sealed class FetchLoop
             }
         }
 
+        await ReleaseConnectionAsync().ConfigureAwait(false);
         await ReleaseBufferedAsync().ConfigureAwait(false);
 
         while (Volatile.Read(ref _running) > 0)
@@ -236,6 +252,23 @@ internal sealed class FetchLoop
     }
 
     private static double Average(double average, double sample) => average == 0 ? sample : average + (Smoothing * (sample - average));
+
+    /// <summary>Returns the claim connection to the pool (a broken one is discarded there); never throws.</summary>
+    private async ValueTask ReleaseConnectionAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            try
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Closing a broken connection can fail; the pool drops it either way.
+            }
+        }
+    }
 
     /// <summary>Jobs claimed ahead that never started go back, their attempt not counted (the completer never throws).</summary>
     private async Task ReleaseBufferedAsync()
