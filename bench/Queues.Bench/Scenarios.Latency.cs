@@ -42,12 +42,7 @@ internal sealed partial class Scenarios
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < Total; i++)
             {
-                var due = start + (long)(i * LatencySpacing.TotalSeconds * Stopwatch.Frequency);
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait);
-                }
+                await PaceAsync(start, i);
 
                 gcBefore[i] = GC.CollectionCount(0);
                 enqueuedAt[i] = Stopwatch.GetTimestamp();
@@ -160,12 +155,7 @@ internal sealed partial class Scenarios
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < Total; i++)
         {
-            var due = start + (long)(i * LatencySpacing.TotalSeconds * Stopwatch.Frequency);
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait);
-            }
+            await PaceAsync(start, i);
 
             enqueuedAt[i] = Stopwatch.GetTimestamp();
             await using var connection = await dataSource.OpenConnectionAsync();
@@ -186,6 +176,16 @@ internal sealed partial class Scenarios
         var claims = claimTimes.Order().ToArray();
         Console.Error.WriteLine(FormattableString.Invariant($"  raw claim statement alone (sent → first row read): p50 {Percentile(claims, 0.5):F2}, p99 {Percentile(claims, 0.99):F2} ms"));
         return Enumerable.Range(LatencyWarmup, LatencyJobs).Select(i => Stopwatch.GetElapsedTime(enqueuedAt[i], claimedAt[i]).TotalMilliseconds).Order().ToArray();
+    }
+
+    /// <summary>Waits until probe <paramref name="i"/> is due: <see cref="LatencySpacing"/> apart from <paramref name="start"/>.</summary>
+    private static async Task PaceAsync(long start, int i)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), start + (long)(i * LatencySpacing.TotalSeconds * Stopwatch.Frequency));
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(p * sorted.Length) - 1))];
