@@ -15,6 +15,16 @@ internal sealed partial class JobStore
         return await ClaimAsync(connection, queue, limit, worker).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Makes the claims committed so far durable (claims commit asynchronously): a job claimed ahead must not start after
+    /// a server crash that lost its claim, or the job would run again at the same attempt.
+    /// </summary>
+    public async Task FlushClaimsAsync(NpgsqlConnection connection)
+    {
+        using var command = Command(Sql.FlushClaims, connection, null);
+        await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary><see cref="ClaimAsync(string, int, string)"/> on a connection the caller holds open between claims.</summary>
     public async Task<List<ClaimedJob>> ClaimAsync(NpgsqlConnection connection, string queue, int limit, string worker)
     {

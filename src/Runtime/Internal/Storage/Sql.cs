@@ -412,6 +412,12 @@ internal sealed partial class Sql
 
     public string Listen { get; }
 
+    /// <summary>
+    /// A transaction with an id, committed synchronously: it waits for the WAL flush up to its commit, so every claim
+    /// committed asynchronously before it on this server is durable once it returns.
+    /// </summary>
+    public static string FlushClaims => "SELECT txid_current()";
+
     /// <summary>The LISTEN/NOTIFY channel of a schema: <c>queues_{schema}</c>, cut to PostgreSQL's 63-byte limit.</summary>
     public static string NotifyChannel(string schema)
     {

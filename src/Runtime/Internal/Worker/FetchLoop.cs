@@ -156,7 +156,15 @@ internal sealed class FetchLoop
                     WakeTimeline.Record(WakeStep.ClaimSent, Math.Min(free, MaxClaim));
                     var sent = Stopwatch.GetTimestamp();
                     _connection ??= await _store.DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+                    var slots = _concurrency - Volatile.Read(ref _running) - buffered;
                     jobs = await _store.ClaimAsync(_connection, _queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
+                    if (jobs.Count > slots)
+                    {
+                        // Some will wait in the buffer. Claims commit asynchronously: a server crash could lose this one
+                        // while they wait, and the rows would go back to be claimed again at the same attempt. Make it
+                        // durable first (one WAL flush per claim that buffers, none for an idle queue's claims).
+                        await _store.FlushClaimsAsync(_connection).ConfigureAwait(false);
+                    }
                     if (_claims++ > 0)
                     {
                         _claimTicks = Average(_claimTicks, Stopwatch.GetTimestamp() - sent); // The first also prepared the statement.
