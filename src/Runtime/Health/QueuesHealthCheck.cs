@@ -155,6 +155,8 @@ internal sealed class QueuesHealthCheck(QueuesHealthCheck.Kind kind, QueuesHealt
             data: data);
     }
 
+    private static string Describe(OldSnapshot session) => $"{session.User}, '{session.Application}', {session.State}, {session.AgeSeconds:0} s";
+
     private async Task<HealthCheckResult> SnapshotsAsync(JobStore store, CancellationToken cancellationToken)
     {
         if (options.MaxSnapshotAge is not { } limit)
@@ -171,13 +173,13 @@ internal sealed class QueuesHealthCheck(QueuesHealthCheck.Kind kind, QueuesHealt
         var data = new Dictionary<string, object>();
         foreach (var session in old)
         {
-            data[$"pid {session.Pid}"] = $"{session.AgeSeconds:0} s, {session.User}, '{session.Application}', {session.State}";
+            data[$"pid {session.Pid}"] = Describe(session);
         }
 
         // Degraded whatever the failure status: jobs still run, only slower, and restarting this process would not help.
         return HealthCheckResult.Degraded(
             $"Sessions have held a snapshot longer than {limit}, so vacuum cannot remove dead job rows and claims slow down: " +
-            string.Join(", ", old.Select(static s => $"pid {s.Pid} ({s.User}, '{s.Application}', {s.State}, {s.AgeSeconds:0} s)")) +
+            string.Join(", ", old.Select(static s => $"pid {s.Pid} ({Describe(s)})")) +
             ". End them (pg_terminate_backend) and set idle_in_transaction_session_timeout; see docs/operations.md.",
             data: data);
     }

@@ -5,17 +5,6 @@ namespace Queues.Internal;
 internal sealed partial class JobStore
 {
     /// <summary>
-    /// Claims up to <paramref name="limit"/> due jobs of <paramref name="queue"/> for <paramref name="worker"/> in one
-    /// statement. Not cancellable by design: a claim cancelled after PostgreSQL ran it would leave its rows running unseen.
-    /// </summary>
-    public async Task<List<ClaimedJob>> ClaimAsync(string queue, int limit, string worker)
-    {
-        var connection = await DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var connectionScope = connection.ConfigureAwait(false);
-        return await ClaimAsync(connection, queue, limit, worker).ConfigureAwait(false);
-    }
-
-    /// <summary>
     /// Makes the claims committed so far durable (claims commit asynchronously): a job claimed ahead must not start after
     /// a server crash that lost its claim, or the job would run again at the same attempt.
     /// </summary>
@@ -25,7 +14,11 @@ internal sealed partial class JobStore
         await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary><see cref="ClaimAsync(string, int, string)"/> on a connection the caller holds open between claims.</summary>
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due jobs of <paramref name="queue"/> for <paramref name="worker"/> in one
+    /// statement, on a connection the fetch loop holds open between claims. Not cancellable by design: a claim cancelled
+    /// after PostgreSQL ran it would leave its rows running unseen.
+    /// </summary>
     public async Task<List<ClaimedJob>> ClaimAsync(NpgsqlConnection connection, string queue, int limit, string worker)
     {
         using var command = Command(Sql.Claim, connection, null, Parameters.Text(queue), Parameters.Integer(limit), Parameters.Text(worker));
@@ -145,7 +138,7 @@ internal sealed partial class JobStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
     }
 
-    /// <summary>Claims one available job by id (see <see cref="ClaimAsync(string, int, string)"/>); null when it is no longer available.</summary>
+    /// <summary>Claims one available job by id (see <see cref="ClaimAsync"/>); null when it is no longer available.</summary>
     public async Task<ClaimedJob?> ClaimByIdAsync(long id, string worker)
     {
         using var command = Command(Sql.ClaimById, Parameters.Bigint(id), Parameters.Text(worker));

@@ -165,6 +165,8 @@ internal sealed class FetchLoop
                         // durable first (one WAL flush per claim that buffers, none for an idle queue's claims).
                         await _store.FlushClaimsAsync(_connection).ConfigureAwait(false);
                     }
+
+                    // Claim time as the buffer sees it: the round trip, and the flush when it buffers.
                     if (_claims++ > 0)
                     {
                         _claimTicks = Average(_claimTicks, Stopwatch.GetTimestamp() - sent); // The first also prepared the statement.
