@@ -2,52 +2,52 @@ namespace Queues.Internal;
 
 /// <summary>
 /// The one cancellation source of a running job, fired by a shutdown, the job's timeout, or the job being cancelled or rescued elsewhere, and
-/// able to tell them apart afterwards. One source and at most one registration per job: the linked sources, delay
-/// tasks and WhenAny this replaces cost more than a short handler.
+/// able to tell them apart afterwards: the first of them is the reason, recorded before the token fires. One source, one
+/// registration and, for a job with a timeout, one timer per job: the linked sources, delay tasks and WhenAny this
+/// replaces cost more than a short handler.
 /// </summary>
 internal sealed class JobCancellation : IDisposable
 {
+    private const int Running = 0, TimeoutReason = 1, ElsewhereReason = 2, StopReason = 3;
+
     private readonly CancellationTokenSource _source = new();
     private readonly CancellationToken _stopJobs;
+    private readonly TimeSpan? _timeout;
     private CancellationTokenRegistration _stopRegistration;
-    private CancellationTokenRegistration _timeoutRegistration;
-    private volatile bool _cancelledElsewhere;
-    private volatile bool _timedOut;
+    private Timer? _timer;
+    private int _reason;
 
+    /// <param name="stopJobs">Fires when the worker stops.</param>
+    /// <param name="timeout">The job's timeout, counted from <see cref="StartTimer"/>, not from here: a job that waits for a thread is not timed yet.</param>
     public JobCancellation(CancellationToken stopJobs, TimeSpan? timeout)
     {
         _stopJobs = stopJobs;
-        if (timeout is { } after)
-        {
-            // Whatever fires the token first is its reason: neither an operator nor a shutdown means the timer did.
-            _timeoutRegistration = _source.Token.UnsafeRegister(static state =>
-            {
-                var self = (JobCancellation)state!;
-                self._timedOut = !self._cancelledElsewhere && !self._stopJobs.IsCancellationRequested;
-            }, this);
-            _source.CancelAfter(after);
-        }
-
-        _stopRegistration = stopJobs.UnsafeRegister(static state => ((JobCancellation)state!).TryCancel(), this);
+        _timeout = timeout;
+        _stopRegistration = stopJobs.UnsafeRegister(static state => ((JobCancellation)state!).Fire(StopReason), this);
     }
 
     /// <summary>The handler's token.</summary>
     public CancellationToken Token => _source.Token;
 
     /// <summary>The token fired because the job's timeout elapsed (not a shutdown or an operator).</summary>
-    public bool TimedOut => _timedOut;
+    public bool TimedOut => Volatile.Read(ref _reason) == TimeoutReason;
 
     /// <summary>The token fired because the run is no longer this process's: an operator cancelled it, or it was rescued while this process was frozen.</summary>
-    public bool CancelledElsewhere => _cancelledElsewhere;
+    public bool CancelledElsewhere => Volatile.Read(ref _reason) == ElsewhereReason;
 
-    /// <summary>The token fired because the worker is stopping.</summary>
+    /// <summary>The worker is stopping.</summary>
     public bool Stopped => _stopJobs.IsCancellationRequested;
 
-    public void CancelElsewhere()
+    /// <summary>Starts the job's timeout, if it has one; called once, as its handler starts.</summary>
+    public void StartTimer()
     {
-        _cancelledElsewhere = true;
-        TryCancel();
+        if (_timeout is { } after && _timer is null)
+        {
+            _timer = new Timer(static state => ((JobCancellation)state!).Fire(TimeoutReason), this, after, Timeout.InfiniteTimeSpan);
+        }
     }
+
+    public void CancelElsewhere() => Fire(ElsewhereReason);
 
     /// <summary>
     /// Waits for <paramref name="run"/>; returns false if the token fired and the handler then ignored it for
@@ -70,12 +70,27 @@ internal sealed class JobCancellation : IDisposable
     public void Dispose()
     {
         _stopRegistration.Dispose();
-        _timeoutRegistration.Dispose();
+        _timer?.Dispose();
         _source.Dispose();
     }
 
-    private void TryCancel()
+    /// <summary>
+    /// Records why the token fires, then fires it. The first reason wins and is written before any callback of the token
+    /// runs: a handler's catch and the executor after it run inline on this thread and must read it. A timeout that
+    /// elapses once a shutdown has begun is the shutdown's.
+    /// </summary>
+    private void Fire(int reason)
     {
+        if (reason == TimeoutReason && _stopJobs.IsCancellationRequested)
+        {
+            reason = StopReason;
+        }
+
+        if (Interlocked.CompareExchange(ref _reason, reason, Running) != Running)
+        {
+            return;
+        }
+
         try
         {
             _source.Cancel();

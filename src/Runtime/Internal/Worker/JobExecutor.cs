@@ -39,6 +39,7 @@ internal sealed class JobExecutor(IServiceProvider services, JobRegistry registr
 
         var transaction = new HandlerTransaction(dataSource);
         var context = new JobContext(new JobId(job.Id), job.Name, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, transaction);
+        cancellation.StartTimer();
         var run = RunHandlerAsync(registration, job, context, transaction, cancellation.Token);
         try
         {
@@ -77,8 +78,8 @@ internal sealed class JobExecutor(IServiceProvider services, JobRegistry registr
     }
 
     /// <summary>
-    /// A run whose token fired, however the handler reported it: the timeout wins over a cancel or rescue elsewhere,
-    /// which wins over shutdown (whatever fired first is the reason; see <see cref="JobCancellation"/>).
+    /// A run whose token fired, however the handler reported it: whatever fired first is the reason (see
+    /// <see cref="JobCancellation"/>); a shutdown releases the job.
     /// </summary>
     private JobResult Interrupted(ClaimedJob job, JobCancellation cancellation, TimeSpan? timeout, bool abandoned, Exception? exception)
     {
