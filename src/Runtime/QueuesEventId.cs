@@ -57,6 +57,12 @@ public static class QueuesEventId
     /// <summary>Writing an outcome failed because the database was unavailable; it is retried and the job stays heartbeated.</summary>
     public const int OutcomeWriteFailed = 2104;
 
+    /// <summary>A job's completion was not written because another session holds its row locked; it is retried without holding up other completions.</summary>
+    public const int CompletionDeferred = 2105;
+
+    /// <summary>The worker stopped while rows it completed were still locked by another session; they stay running and are rescued.</summary>
+    public const int CompletionLeftLocked = 2106;
+
     public const int ListenFailed = 3000;
 
     public const int Promoted = 4000;

@@ -1,3 +1,4 @@
+using Npgsql;
 using Queues.IntegrationTests.Infrastructure;
 
 namespace Queues.IntegrationTests;
@@ -161,6 +162,80 @@ public sealed class HardeningTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task RunningRowLockedByAnotherSession_DelaysOnlyItsOwnCompletion()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var held = new JobDefinition("rt.held");
+        var (started, finish) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
+            new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var heldId = await EnqueueAsync(schema, held);
+        await using var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, _, ct) =>
+        {
+            started.TrySetResult();
+            await finish.Task.WaitAsync(ct);
+        }));
+        await started.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
+
+        // An operator's edit of the running row, its transaction left open.
+        await using var operatorConnection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var operatorEdit = await operatorConnection.BeginTransactionAsync(Ct);
+        await using (var edit = new NpgsqlCommand($"UPDATE \"{schema.Name}\".jobs SET priority = 3 WHERE id = {heldId.Value}", operatorConnection, operatorEdit))
+        {
+            Assert.Equal(1, await edit.ExecuteNonQueryAsync(Ct));
+        }
+
+        finish.TrySetResult();
+        await Eventually.TrueAsync(() => Task.FromResult(worker.Logs.Entries.Any(e => e.EventId.Id == QueuesEventId.CompletionDeferred
+            && e.Message.Contains($"Job {heldId.Value} ", StringComparison.Ordinal))), what: () => "the held job's completion to be deferred");
+
+        // Jobs finishing after it complete while the lock is held.
+        foreach (var id in await EnqueueCountsAsync(schema, 5))
+        {
+            await schema.WaitForStateAsync(id, JobState.Completed);
+        }
+
+        Assert.Equal(JobState.Running, (await schema.Client.GetJobAsync(heldId, Ct))!.State);
+
+        // Once the edit commits, the held job completes at its attempt, with the operator's change kept.
+        await operatorEdit.CommitAsync(Ct);
+        var job = await schema.WaitForStateAsync(heldId, JobState.Completed);
+        Assert.Equal(1, job.Attempt);
+        Assert.Equal(3, job.Priority);
+        Assert.Empty(job.Errors);
+    }
+
+    [Fact]
+    public async Task WorkerStoppingWhileACompletedRowIsLocked_StopsAndLeavesTheRowRunning()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var held = new JobDefinition("rt.heldAtStop");
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heldId = await EnqueueAsync(schema, held);
+        await using var operatorConnection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var operatorLock = await operatorConnection.BeginTransactionAsync(Ct);
+        var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, _, _) =>
+        {
+            // Lock the row while the job runs, as a report's SELECT … FOR UPDATE would.
+            await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{schema.Name}\".jobs WHERE id = {heldId.Value} FOR UPDATE", operatorConnection, operatorLock))
+            {
+                await lockRow.ExecuteScalarAsync(CancellationToken.None);
+            }
+
+            finished.TrySetResult();
+        }));
+        await using (worker)
+        {
+            await finished.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
+            await Eventually.TrueAsync(() => Task.FromResult(worker.Logs.Entries.Any(static e => e.EventId.Id == QueuesEventId.CompletionDeferred)));
+            await worker.StopAsync().WaitAsync(Eventually.DefaultTimeout, Ct);
+        }
+
+        Assert.Contains(worker.Logs.Entries, e => e.EventId.Id == QueuesEventId.CompletionLeftLocked && e.Message.Contains($"ids {heldId.Value}", StringComparison.Ordinal));
+        await operatorLock.RollbackAsync(Ct);
+        Assert.Equal(JobState.Running, (await schema.Client.GetJobAsync(heldId, Ct))!.State);
+    }
+
+    [Fact]
     public async Task LiveWorker_IsRecordedAsANode_AndRemovedWhenItStops()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -173,6 +248,18 @@ public sealed class HardeningTests(PostgresFixture fixture)
         }
 
         Assert.Equal(0L, await schema.ScalarAsync<long>($"SELECT count(*) FROM \"{schema.Name}\".nodes"));
+    }
+
+    private static Task<List<JobId>> EnqueueCountsAsync(TestSchema schema, int count)
+        => schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1), cancellationToken: Ct), count);
+
+    private static async Task<JobId> EnqueueAsync(TestSchema schema, JobDefinition job)
+    {
+        await using var connection = await schema.Fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        var (id, _) = await schema.Client.EnqueueAsync(transaction, job, "{}"u8.ToArray(), cancellationToken: Ct);
+        await transaction.CommitAsync(Ct);
+        return id;
     }
 
     [Fact]

@@ -119,6 +119,14 @@ internal static partial class LogMessages
         Message = "Gave up writing the completion of {Count} jobs after {Attempts} tries; they stay running and are rescued like a crashed worker's")]
     public static partial void CompletionGivenUp(ILogger logger, Exception exception, int count, int attempts);
 
+    [LoggerMessage(EventId = QueuesEventId.CompletionDeferred, Level = LogLevel.Warning,
+        Message = "Job {JobId} ({JobName}) attempt {Attempt} finished, but another session holds its row locked; its completion is retried every {RetryMs} ms without holding up other completions, and the job stays running until then")]
+    public static partial void CompletionDeferred(ILogger logger, long jobId, string jobName, short attempt, long retryMs);
+
+    [LoggerMessage(EventId = QueuesEventId.CompletionLeftLocked, Level = LogLevel.Error,
+        Message = "Stopped with the completion of {Count} jobs unwritten because another session still holds their rows locked (ids {JobIds}); they stay running and are rescued like a crashed worker's, so they run again")]
+    public static partial void CompletionLeftLocked(ILogger logger, int count, string jobIds);
+
     [LoggerMessage(EventId = QueuesEventId.HeartbeatFailed, Level = LogLevel.Warning,
         Message = "Heartbeat of {Count} running jobs failed; retrying in {DelayMs} ms")]
     public static partial void HeartbeatFailed(ILogger logger, Exception exception, int count, long delayMs);

@@ -26,14 +26,17 @@ internal sealed partial class JobStore
         return await ReadAllAsync(command, ReadClaimed, CancellationToken.None, limit).ConfigureAwait(false);
     }
 
-    /// <summary>Completes a batch of runs in one guarded UPDATE; <paramref name="ids"/> sorted, so rows are locked in id order.</summary>
-    public async Task CompleteManyAsync(long[] ids, short[] attempts)
+    /// <summary>
+    /// Completes a batch of runs in one guarded UPDATE that never waits for a row lock. Returns the ids of the runs it
+    /// skipped because another session holds their row locked (still running at their attempt): empty almost always.
+    /// </summary>
+    public async Task<List<long>> CompleteManyAsync(long[] ids, short[] attempts)
     {
         var connection = await DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         await using var connectionScope = connection.ConfigureAwait(false);
         using var command = Command(Sql.CompleteMany, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts));
         await PrepareAsync(command, CancellationToken.None).ConfigureAwait(false);
-        await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        return await ReadAllAsync(command, static reader => reader.GetInt64(0), CancellationToken.None, 0).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -180,10 +180,24 @@ internal sealed partial class Sql
         // One job finished in the handler's own transaction: committed with the handler's work, durably (no async commit).
         Complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now() WHERE id = $1 AND state = 'running' AND attempt = $2";
 
+        // Never waits for a row lock (SKIP LOCKED): a running row that another session holds locked (an operator's open
+        // UPDATE, a report's SELECT … FOR UPDATE) must not hold up the completions batched with it. Returns the ids it
+        // skipped that are still running at their attempt (locked), for the completer to retry; a run that was
+        // cancelled or rescued meanwhile is neither completed nor returned. The fences (MATERIALIZED) keep the second
+        // read of the table to the few rows skipped.
         CompleteMany = $"""
-            UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
-            FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) {asyncCommit}
-            WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
+            WITH c AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)),
+            mine AS MATERIALIZED (
+                SELECT j.id FROM {jobs} AS j JOIN c ON j.id = c.id AND j.attempt = c.attempt
+                WHERE j.state = 'running'
+                FOR UPDATE OF j SKIP LOCKED),
+            done AS (
+                UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
+                FROM mine {asyncCommit}
+                WHERE j.id = mine.id
+                RETURNING j.id),
+            skipped AS MATERIALIZED (SELECT c.id, c.attempt FROM c WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.id = c.id))
+            SELECT s.id FROM skipped AS s JOIN {jobs} AS j ON j.id = s.id AND j.attempt = s.attempt AND j.state = 'running'
             """;
 
         // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now misses one heartbeat, which

@@ -10,7 +10,8 @@ namespace Queues.Internal;
 /// The only writer of a job's outcome and the only owner of the set of running jobs. A run is tracked from the moment it
 /// is dispatched until its outcome is written, so the heartbeat keeps it alive all that time, including while a batched
 /// completion waits for a database that went away. Completions without a handler transaction are batched: one
-/// <c>UPDATE … FROM unnest(ids, attempts)</c> per flush; completions that arrive while a flush runs go into the next, so
+/// <c>UPDATE … FROM unnest(ids, attempts)</c> per flush, which skips a row another session holds locked and tries it
+/// again later; completions that arrive while a flush runs go into the next, so
 /// under load batches grow by themselves while an idle worker still completes a single job at once. Every other outcome
 /// is written at once, in the handler's transaction when it has one. Every write is guarded by state and attempt, so a
 /// late or duplicate outcome changes nothing.
@@ -22,6 +23,9 @@ internal sealed class Completer
     private const int MaxFlushAttempts = 12;
     private const int GatherTarget = 500;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>How often a completion whose row another session holds locked is tried again while no other completes.</summary>
+    private static readonly TimeSpan DeferredRetry = TimeSpan.FromSeconds(1);
 
     private readonly Channel<ClaimedJob> _completions =
         Channel.CreateUnbounded<ClaimedJob>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
@@ -70,7 +74,8 @@ internal sealed class Completer
                 batched = _completions.Writer.TryWrite(job);
                 if (!batched)
                 {
-                    await FlushAsync([job]).ConfigureAwait(false); // Closed for shutdown: write it alone.
+                    // Closed for shutdown: write it alone, once.
+                    GiveUpLocked(await FlushAsync([job]).ConfigureAwait(false));
                 }
             }
             else
@@ -268,12 +273,17 @@ internal sealed class Completer
     /// </summary>
     public void Stopping() => _stopping = true;
 
-    /// <summary>Writes batched completions until <see cref="Close"/>.</summary>
+    /// <summary>
+    /// Writes batched completions until <see cref="Close"/>. A completion whose row another session holds locked is kept
+    /// (running and heartbeated) and tried again with every batch, and alone every <see cref="DeferredRetry"/> while the
+    /// worker is idle, until the lock goes; the others never wait for it. At the stop it gets one more try.
+    /// </summary>
     public async Task RunAsync()
     {
         var reader = _completions.Reader;
         var batch = new List<ClaimedJob>(256);
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var deferred = new List<ClaimedJob>();
+        while (await WaitForWorkAsync(reader, deferred.Count > 0).ConfigureAwait(false))
         {
             // Under load, let a few more completions arrive: one UPDATE of a hundred rows costs PostgreSQL far less
             // than a hundred UPDATEs of one. An idle worker pays 2 ms before its completion is written.
@@ -282,18 +292,71 @@ internal sealed class Completer
                 await Task.Delay(GatherDelay).ConfigureAwait(false);
             }
 
+            var retried = deferred.Count;
+            batch.AddRange(deferred);
+            deferred.Clear();
             while (batch.Count < MaxBatch && reader.TryRead(out var job))
             {
                 batch.Add(job);
             }
 
-            await FlushAsync(batch).ConfigureAwait(false);
-            foreach (var job in batch)
+            var locked = await FlushAsync(batch).ConfigureAwait(false);
+            for (var i = 0; i < batch.Count; i++)
             {
-                Running.Remove(job.Key);
+                var job = batch[i];
+                if (locked?.Contains(job.Id) == true)
+                {
+                    deferred.Add(job);
+                    if (i >= retried)
+                    {
+                        LogMessages.CompletionDeferred(_logger, job.Id, job.Name, job.Attempt, (long)DeferredRetry.TotalMilliseconds);
+                    }
+                }
+                else
+                {
+                    Running.Remove(job.Key);
+                }
             }
 
             batch.Clear();
+        }
+
+        if (deferred.Count > 0)
+        {
+            var locked = await FlushAsync(deferred).ConfigureAwait(false);
+            GiveUpLocked(locked);
+            foreach (var job in deferred)
+            {
+                Running.Remove(job.Key);
+            }
+        }
+    }
+
+    /// <summary>Waits for completions; with completions deferred by a lock, at most <see cref="DeferredRetry"/>. False once closed and drained.</summary>
+    private static async ValueTask<bool> WaitForWorkAsync(ChannelReader<ClaimedJob> reader, bool retryDeferred)
+    {
+        if (!retryDeferred)
+        {
+            return await reader.WaitToReadAsync().ConfigureAwait(false);
+        }
+
+        using var retry = new CancellationTokenSource(DeferredRetry);
+        try
+        {
+            return await reader.WaitToReadAsync(retry.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return true; // Time to try the deferred ones again.
+        }
+    }
+
+    /// <summary>The worker stops with these completions still locked out: their rows stay running and are rescued.</summary>
+    private void GiveUpLocked(HashSet<long>? locked)
+    {
+        if (locked is not null)
+        {
+            LogMessages.CompletionLeftLocked(_logger, locked.Count, string.Join(", ", locked.Order()));
         }
     }
 
@@ -302,7 +365,8 @@ internal sealed class Completer
     /// stay tracked and heartbeated meanwhile); once the worker is stopping, gives up after a few tries, leaving them
     /// running to be rescued like a crashed worker's.
     /// </summary>
-    private async Task FlushAsync(IReadOnlyList<ClaimedJob> jobs)
+    /// <returns>The ids of the runs left out because another session holds their row locked, or null when there are none.</returns>
+    private async Task<HashSet<long>?> FlushAsync(IReadOnlyList<ClaimedJob> jobs)
     {
         var ids = new long[jobs.Count];
         var attempts = new short[jobs.Count];
@@ -311,13 +375,13 @@ internal sealed class Completer
             (ids[i], attempts[i]) = (jobs[i].Id, jobs[i].Attempt);
         }
 
-        Array.Sort(ids, attempts); // Lock rows in id order, as the heartbeat does.
+        HashSet<long>? locked = null;
         for (var failures = 0; ; failures++)
         {
             try
             {
-                await _store.CompleteManyAsync(ids, attempts).ConfigureAwait(false);
-                QueuesTelemetry.CountCompleted(jobs);
+                var skipped = await _store.CompleteManyAsync(ids, attempts).ConfigureAwait(false);
+                locked = skipped.Count == 0 ? null : [.. skipped];
                 break;
             }
             catch (Exception exception) when (failures < MaxFlushAttempts || !_stopping)
@@ -330,16 +394,20 @@ internal sealed class Completer
             {
                 // Given up: the rows stay running and are rescued like a crashed worker's; the handlers ran once.
                 LogMessages.CompletionGivenUp(_logger, exception, ids.Length, failures + 1);
-                return;
+                return null;
             }
         }
 
+        var written = locked is null ? jobs : [.. jobs.Where(job => !locked.Contains(job.Id))];
+        QueuesTelemetry.CountCompleted(written);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
-            foreach (var job in jobs)
+            foreach (var job in written)
             {
                 LogMessages.JobCompleted(_logger, job.Id, job.Name, job.Attempt);
             }
         }
+
+        return locked;
     }
 }

@@ -59,7 +59,7 @@ internal sealed class RunningJobs
     /// <summary>The ids of the runs tracked now.</summary>
     public long[] Ids() => [.. _jobs.Keys];
 
-    /// <summary>The runs, sorted by id: rows are locked in id order, as the completer does.</summary>
+    /// <summary>The runs, sorted by id (the heartbeat that reads them skips locked rows, so the order is for stable plans, not deadlocks).</summary>
     public (long[] Ids, short[] Attempts) Snapshot()
     {
         var pairs = _jobs.ToArray();
