@@ -95,6 +95,45 @@ public sealed class PrefetchTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task CompletionsSlowerThanTheJobs_HoldBackClaims_SoFinishedJobsDoNotPileUp()
+    {
+        const int count = 20_000;
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        await using (var connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await schema.Jobs.EnqueueItCountManyAsync(transaction, Enumerable.Range(0, count).Select(static i => new CountPayload(i)), cancellationToken: Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        // A database that writes completions slower than the handlers finish (a slow disk, a large table): 0.3 ms a row.
+        await schema.ScalarAsync<int>($"""
+            CREATE FUNCTION "{schema.Name}".slow_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_sleep(0.0003); RETURN NEW; END $$;
+            CREATE TRIGGER slow_completion BEFORE UPDATE ON {"{jobs}"} FOR EACH ROW
+                WHEN (OLD.state = 'running' AND NEW.state = 'completed') EXECUTE FUNCTION "{schema.Name}".slow_completion();
+            SELECT 1;
+            """);
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder, static o => o.Queues[JobDefinition.DefaultQueue] = 50);
+
+        // Every row in state running is claimed ahead, running, or finished with its completion not yet written. The
+        // completer holds at most a batch being written and a batch waiting (5,000 each) before it makes finished
+        // slots wait; with the 50 slots and the buffer (at most 500) that is 10,550. Without that, the fetch loop went on
+        // claiming no-op jobs far faster than completions were written, and nearly all 20,000 piled up running.
+        long mostRunning = 0;
+        await Eventually.TrueAsync(async () =>
+        {
+            mostRunning = Math.Max(mostRunning, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE state = 'running'"));
+            return await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE state = 'completed'") == count;
+        }, TimeSpan.FromMinutes(3));
+
+        Assert.InRange(mostRunning, 1, 10_550);
+        Assert.Equal(count, recorder.Runs.Select(static r => r.JobId).Distinct().Count());
+    }
+
+    [Fact]
     public async Task Shutdown_ReleasesPrefetchedJobsThatNeverStarted_WithoutUsingAnAttempt()
     {
         await using var schema = await fixture.CreateSchemaAsync();

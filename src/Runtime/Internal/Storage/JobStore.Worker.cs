@@ -105,11 +105,14 @@ internal sealed partial class JobStore
         command.ExecuteNonQuery();
     }
 
-    /// <summary>Marks these runs as alive; <paramref name="ids"/> sorted (see <see cref="Sql.Heartbeat"/>). Synchronous, as <see cref="TouchNode"/>.</summary>
-    public void Heartbeat(NpgsqlConnection connection, long[] ids, short[] attempts, bool claiming, string worker)
+    /// <summary>
+    /// Marks these runs as alive, those whose heartbeat is older than <paramref name="olderThan"/> (see <see cref="Sql.Heartbeat"/>).
+    /// Synchronous, as <see cref="TouchNode"/>.
+    /// </summary>
+    public void Heartbeat(NpgsqlConnection connection, long[] ids, short[] attempts, bool claiming, string worker, TimeSpan olderThan)
     {
         using var command = Command(Sql.Heartbeat, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts),
-            Parameters.Boolean(claiming), Parameters.Text(worker));
+            Parameters.Boolean(claiming), Parameters.Text(worker), Parameters.Interval(olderThan));
         command.ExecuteNonQuery();
     }
 

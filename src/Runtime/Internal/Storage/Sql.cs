@@ -204,12 +204,16 @@ internal sealed partial class Sql
         // is harmless, instead of deadlocking with the completion that locks the same rows in another order.
         // $3, $4: while a claim of this worker ($4) is in flight (run in the database, its rows not yet tracked: under a
         // starved thread pool that gap can outlast RescueAfter), every running row it claimed is kept alive too.
+        // $5: only rows whose heartbeat (set by the claim) is older than this are rewritten, a quarter of the interval:
+        // a heartbeat is then never older than 1.25 intervals plus a beat's delay (RescueAfter exceeds two), and short jobs,
+        // the bulk of a busy worker's running set, are never rewritten nor locked by it.
         Heartbeat = $"""
             WITH alive AS MATERIALIZED (
                 SELECT j.id FROM {jobs} AS j
                 WHERE j.state = 'running'
                   AND ((j.id, j.attempt) IN (SELECT c.id, c.attempt FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt))
                        OR ($3 AND j.attempted_by = $4))
+                  AND coalesce(j.heartbeat_at, '-infinity') < now() - $5
                 FOR UPDATE OF j SKIP LOCKED)
             UPDATE {jobs} AS j SET heartbeat_at = now()
             FROM alive {asyncCommit}

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Data;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -27,8 +28,14 @@ internal sealed class Completer
     /// <summary>How often a completion whose row another session holds locked is tried again while no other completes.</summary>
     private static readonly TimeSpan DeferredRetry = TimeSpan.FromSeconds(1);
 
-    private readonly Channel<ClaimedJob> _completions =
-        Channel.CreateUnbounded<ClaimedJob>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private const long Warned = -1;
+
+    // Bounded: when completions arrive faster than they are written, a slot that finished a job waits here before it
+    // takes the next, so the fetch loop stops claiming. Unbounded, a backlog of tens of thousands of finished jobs built up
+    // in front of a slow database (a large table, a slow disk), all of them rows still running that every heartbeat
+    // rewrote and locked, which slowed the completions further.
+    private readonly Channel<ClaimedJob> _completions = Channel.CreateBounded<ClaimedJob>(
+        new BoundedChannelOptions(MaxBatch) { SingleReader = true, AllowSynchronousContinuations = false, FullMode = BoundedChannelFullMode.Wait });
     private readonly JobStore _store;
     private readonly RetryDelays _retryDelays;
     private readonly TimeSpan _rescueAfter;
@@ -71,7 +78,11 @@ internal sealed class Completer
             }
             else if (result.Kind == JobResultKind.Completed)
             {
-                batched = _completions.Writer.TryWrite(job);
+                while (!(batched = _completions.Writer.TryWrite(job)) && await _completions.Writer.WaitToWriteAsync().ConfigureAwait(false))
+                {
+                    // Full: wait for the batch being written (the job stays tracked and heartbeated meanwhile).
+                }
+
                 if (!batched)
                 {
                     // Closed for shutdown: write it alone, once.
@@ -283,6 +294,7 @@ internal sealed class Completer
         var reader = _completions.Reader;
         var batch = new List<ClaimedJob>(256);
         var deferred = new List<ClaimedJob>();
+        var skippedSince = new Dictionary<long, long>(); // Deferred runs: when first skipped, or Warned.
         while (await WaitForWorkAsync(reader, deferred.Count > 0).ConfigureAwait(false))
         {
             // Under load, let a few more completions arrive: one UPDATE of a hundred rows costs PostgreSQL far less
@@ -306,14 +318,23 @@ internal sealed class Completer
                 var job = batch[i];
                 if (locked?.Contains(job.Id) == true)
                 {
+                    // This worker's own heartbeat locks rows for a moment too: only a row still locked a second later
+                    // is worth a warning, once.
                     deferred.Add(job);
-                    if (i >= retried)
+                    var since = skippedSince.TryGetValue(job.Id, out var first) ? first : skippedSince[job.Id] = Stopwatch.GetTimestamp();
+                    if (since != Warned && Stopwatch.GetElapsedTime(since) >= DeferredRetry)
                     {
+                        skippedSince[job.Id] = Warned;
                         LogMessages.CompletionDeferred(_logger, job.Id, job.Name, job.Attempt, (long)DeferredRetry.TotalMilliseconds);
                     }
                 }
                 else
                 {
+                    if (i < retried)
+                    {
+                        skippedSince.Remove(job.Id);
+                    }
+
                     Running.Remove(job.Key);
                 }
             }

@@ -75,7 +75,7 @@ internal sealed class Heartbeat : IDisposable
                     count = ids.Length;
                     if (ids.Length > 0 || claiming)
                     {
-                        _store.Heartbeat(connection, ids, attempts, claiming, _workerName);
+                        _store.Heartbeat(connection, ids, attempts, claiming, _workerName, _interval / 4);
                         _running.CancelLost(_store.LostAmong(connection, ids, attempts));
                     }
 
