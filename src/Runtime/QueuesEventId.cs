@@ -57,10 +57,10 @@ public static class QueuesEventId
     /// <summary>Writing an outcome failed because the database was unavailable; it is retried and the job stays heartbeated.</summary>
     public const int OutcomeWriteFailed = 2104;
 
-    /// <summary>A job's completion was not written because another session holds its row locked; it is retried without holding up other completions.</summary>
+    /// <summary>A finished job's outcome (completion, failure, snooze…) was not written because another session has held its row locked for a second; it is retried without holding up other jobs.</summary>
     public const int CompletionDeferred = 2105;
 
-    /// <summary>The worker stopped while rows it completed were still locked by another session; they stay running and are rescued.</summary>
+    /// <summary>The worker stopped while rows of finished jobs were still locked by another session, their outcomes unwritten; they stay running and are rescued.</summary>
     public const int CompletionLeftLocked = 2106;
 
     public const int ListenFailed = 3000;

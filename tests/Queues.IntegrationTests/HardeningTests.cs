@@ -161,19 +161,26 @@ public sealed class HardeningTests(PostgresFixture fixture)
         Assert.Contains("last heartbeat never", job.Errors[0].Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RunningRowLockedByAnotherSession_DelaysOnlyItsOwnCompletion()
+    [Theory]
+    [InlineData("complete", JobState.Completed)]
+    [InlineData("fail", JobState.Discarded)]
+    [InlineData("snooze", JobState.Scheduled)]
+    [InlineData("cancel", JobState.Cancelled)]
+    [InlineData("discard", JobState.Discarded)]
+    public async Task RunningRowLockedByAnotherSession_DelaysOnlyItsOwnOutcome(string outcome, JobState expected)
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        var held = new JobDefinition("rt.held");
+        var held = new JobDefinition("rt.held", maxAttempts: 1);
         var (started, finish) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously),
             new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var heldId = await EnqueueAsync(schema, held);
-        await using var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, _, ct) =>
-        {
-            started.TrySetResult();
-            await finish.Task.WaitAsync(ct);
-        }));
+        await using var worker = await TestWorker.StartAsync(schema, new Recorder(), static o => o.Queues[JobDefinition.DefaultQueue] = 2,
+            jobs: b => b.AddJob(held, async (_, _, context, ct) =>
+            {
+                started.TrySetResult();
+                await finish.Task.WaitAsync(ct);
+                EndAs(context, outcome);
+            }));
         await started.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
 
         // An operator's edit of the running row, its transaction left open.
@@ -186,9 +193,9 @@ public sealed class HardeningTests(PostgresFixture fixture)
 
         finish.TrySetResult();
         await Eventually.TrueAsync(() => Task.FromResult(worker.Logs.Entries.Any(e => e.EventId.Id == QueuesEventId.CompletionDeferred
-            && e.Message.Contains($"Job {heldId.Value} ", StringComparison.Ordinal))), what: () => "the held job's completion to be deferred");
+            && e.Message.Contains($"Job {heldId.Value} ", StringComparison.Ordinal))), what: () => "the held job's outcome to be deferred");
 
-        // Jobs finishing after it complete while the lock is held.
+        // Jobs finishing after it complete while the lock is held (on the other slot, when the held job keeps its own).
         foreach (var id in await EnqueueCountsAsync(schema, 5))
         {
             await schema.WaitForStateAsync(id, JobState.Completed);
@@ -196,24 +203,28 @@ public sealed class HardeningTests(PostgresFixture fixture)
 
         Assert.Equal(JobState.Running, (await schema.Client.GetJobAsync(heldId, Ct))!.State);
 
-        // Once the edit commits, the held job completes at its attempt, with the operator's change kept.
+        // Once the edit commits, the held job's outcome is written at its attempt, with the operator's change kept.
         await operatorEdit.CommitAsync(Ct);
-        var job = await schema.WaitForStateAsync(heldId, JobState.Completed);
-        Assert.Equal(1, job.Attempt);
+        var job = await schema.WaitForStateAsync(heldId, expected);
+        Assert.Equal(outcome == "snooze" ? 0 : 1, job.Attempt);
         Assert.Equal(3, job.Priority);
-        Assert.Empty(job.Errors);
+        Assert.Equal(outcome is "fail" or "cancel" or "discard" ? 1 : 0, job.Errors.Count);
+        Assert.Equal(1, worker.Logs.Entries.Count(e => e.EventId.Id == QueuesEventId.CompletionDeferred));
     }
 
-    [Fact]
-    public async Task WorkerStoppingWhileACompletedRowIsLocked_StopsAndLeavesTheRowRunning()
+    [Theory]
+    [InlineData("complete")]
+    [InlineData("fail")]
+    [InlineData("snooze")]
+    public async Task WorkerStoppingWhileAFinishedJobsRowIsLocked_StopsAndLeavesTheRowRunning(string outcome)
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        var held = new JobDefinition("rt.heldAtStop");
+        var held = new JobDefinition("rt.heldAtStop", maxAttempts: 1);
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var heldId = await EnqueueAsync(schema, held);
         await using var operatorConnection = await fixture.DataSource.OpenConnectionAsync(Ct);
         await using var operatorLock = await operatorConnection.BeginTransactionAsync(Ct);
-        var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, _, _) =>
+        var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, context, _) =>
         {
             // Lock the row while the job runs, as a report's SELECT … FOR UPDATE would.
             await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{schema.Name}\".jobs WHERE id = {heldId.Value} FOR UPDATE", operatorConnection, operatorLock))
@@ -222,17 +233,38 @@ public sealed class HardeningTests(PostgresFixture fixture)
             }
 
             finished.TrySetResult();
+            EndAs(context, outcome);
         }));
         await using (worker)
         {
             await finished.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
             await Eventually.TrueAsync(() => Task.FromResult(worker.Logs.Entries.Any(static e => e.EventId.Id == QueuesEventId.CompletionDeferred)));
+
+            // Before, the stop waited for the lock: 30 s command timeouts, retried, about 6 minutes.
             await worker.StopAsync().WaitAsync(Eventually.DefaultTimeout, Ct);
         }
 
         Assert.Contains(worker.Logs.Entries, e => e.EventId.Id == QueuesEventId.CompletionLeftLocked && e.Message.Contains($"ids {heldId.Value}", StringComparison.Ordinal));
         await operatorLock.RollbackAsync(Ct);
         Assert.Equal(JobState.Running, (await schema.Client.GetJobAsync(heldId, Ct))!.State);
+    }
+
+    private static void EndAs(JobContext context, string outcome)
+    {
+        switch (outcome)
+        {
+            case "fail":
+                throw new InvalidOperationException("the handler failed");
+            case "snooze":
+                context.Snooze(TimeSpan.FromHours(1));
+                break;
+            case "cancel":
+                context.Cancel("withdrawn");
+                break;
+            case "discard":
+                context.Discard("no such account");
+                break;
+        }
     }
 
     [Fact]

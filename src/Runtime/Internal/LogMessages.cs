@@ -120,11 +120,11 @@ internal static partial class LogMessages
     public static partial void CompletionGivenUp(ILogger logger, Exception exception, int count, int attempts);
 
     [LoggerMessage(EventId = QueuesEventId.CompletionDeferred, Level = LogLevel.Warning,
-        Message = "Job {JobId} ({JobName}) attempt {Attempt} finished, but another session holds its row locked; its completion is retried every {RetryMs} ms without holding up other completions, and the job stays running until then")]
+        Message = "Job {JobId} ({JobName}) attempt {Attempt} finished, but another session holds its row locked; writing its outcome is retried every {RetryMs} ms without holding up other jobs, and the job stays running until then")]
     public static partial void CompletionDeferred(ILogger logger, long jobId, string jobName, short attempt, long retryMs);
 
     [LoggerMessage(EventId = QueuesEventId.CompletionLeftLocked, Level = LogLevel.Error,
-        Message = "Stopped with the completion of {Count} jobs unwritten because another session still holds their rows locked (ids {JobIds}); they stay running and are rescued like a crashed worker's, so they run again")]
+        Message = "Stopped with the outcome of {Count} jobs unwritten because another session still holds their rows locked (ids {JobIds}); they stay running and are rescued like a crashed worker's, so they run again")]
     public static partial void CompletionLeftLocked(ILogger logger, int count, string jobIds);
 
     [LoggerMessage(EventId = QueuesEventId.HeartbeatFailed, Level = LogLevel.Warning,

@@ -52,7 +52,7 @@ internal sealed partial class JobStore
     /// <summary>Puts a snoozed run back as scheduled after <paramref name="delay"/>, its attempt not counted; false when the guard did not match.</summary>
     public async Task<bool> SnoozeAsync(RunKey run, TimeSpan delay, NpgsqlTransaction? transaction)
     {
-        using var command = Command(Sql.Snooze, transaction, Parameters.Bigint(run.Id), Parameters.Smallint(run.Attempt), Parameters.Interval(delay));
+        using var command = Command(transaction is null ? Sql.SnoozeAlone : Sql.Snooze, transaction, Parameters.Bigint(run.Id), Parameters.Smallint(run.Attempt), Parameters.Interval(delay));
         return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
     }
 
@@ -70,14 +70,14 @@ internal sealed partial class JobStore
     /// <summary>Discards a run with <paramref name="error"/>; false when the guard did not match.</summary>
     public async Task<bool> DiscardAsync(RunKey run, ErrorRecord error, NpgsqlTransaction? transaction)
     {
-        using var command = ErrorCommand(Sql.Discard, run, error, transaction);
+        using var command = ErrorCommand(transaction is null ? Sql.DiscardAlone : Sql.Discard, run, error, transaction);
         return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
     }
 
     /// <summary>Cancels a run at its handler's request; false when the guard did not match.</summary>
     public async Task<bool> CancelAsync(RunKey run, ErrorRecord error, NpgsqlTransaction? transaction)
     {
-        using var command = ErrorCommand(Sql.Cancel, run, error, transaction);
+        using var command = ErrorCommand(transaction is null ? Sql.CancelAlone : Sql.Cancel, run, error, transaction);
         return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
     }
 

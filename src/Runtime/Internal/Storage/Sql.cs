@@ -162,23 +162,30 @@ internal sealed partial class Sql
 
         const string error = "jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', $3::text, 'type', $4::text, 'message', $5::text, 'trace', $6::text))";
 
+        // The guard of every single outcome: this run, still running at this attempt. Written alone (outside a handler's
+        // transaction), an outcome never waits for a row lock: the row is locked first with NOWAIT, which fails at once
+        // (55P03) when another session holds it (an operator's open UPDATE, a report's SELECT … FOR UPDATE), and the
+        // completer tries again later, so neither the job's slot nor a stop waits on someone else's transaction. In the
+        // handler's transaction the outcome waits like the handler's own statements.
+        const string guard = "WHERE id = $1 AND state = 'running' AND attempt = $2";
+        var guardNoWait = $"WHERE id = (SELECT l.id FROM {jobs} AS l WHERE l.id = $1 FOR UPDATE NOWAIT) AND state = 'running' AND attempt = $2";
+
         Fail = $"""
             UPDATE {jobs} SET
                 state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
                 run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE now() + $7 END,
                 finalized_at = CASE WHEN attempt >= max_attempts THEN now() END,
                 errors = errors || {error}
-            WHERE id = $1 AND state = 'running' AND attempt = $2
+            {guardNoWait}
             RETURNING state
             """;
 
-        Discard = $"""
-            UPDATE {jobs} SET state = 'discarded', finalized_at = now(), errors = errors || {error}
-            WHERE id = $1 AND state = 'running' AND attempt = $2
-            """;
+        var discard = $"UPDATE {jobs} SET state = 'discarded', finalized_at = now(), errors = errors || {error}";
+        Discard = $"{discard} {guard}";
+        DiscardAlone = $"{discard} {guardNoWait}";
 
         // One job finished in the handler's own transaction: committed with the handler's work, durably (no async commit).
-        Complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now() WHERE id = $1 AND state = 'running' AND attempt = $2";
+        Complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now() {guard}";
 
         // Never waits for a row lock (SKIP LOCKED): a running row that another session holds locked (an operator's open
         // UPDATE, a report's SELECT … FOR UPDATE) must not hold up the completions batched with it. Returns the ids it
@@ -271,20 +278,15 @@ internal sealed partial class Sql
             WHERE j.id IS NULL OR j.state <> 'running' OR j.attempt <> c.attempt
             """;
 
-        Snooze = $"""
-            UPDATE {jobs} SET state = 'scheduled', run_at = now() + $3, attempt = GREATEST(attempt - 1, 0), attempted_by = NULL
-            WHERE id = $1 AND state = 'running' AND attempt = $2
-            """;
+        var snooze = $"UPDATE {jobs} SET state = 'scheduled', run_at = now() + $3, attempt = GREATEST(attempt - 1, 0), attempted_by = NULL";
+        Snooze = $"{snooze} {guard}";
+        SnoozeAlone = $"{snooze} {guardNoWait}";
 
-        Cancel = $"""
-            UPDATE {jobs} SET state = 'cancelled', finalized_at = now(), errors = errors || {error}
-            WHERE id = $1 AND state = 'running' AND attempt = $2
-            """;
+        var cancel = $"UPDATE {jobs} SET state = 'cancelled', finalized_at = now(), errors = errors || {error}";
+        Cancel = $"{cancel} {guard}";
+        CancelAlone = $"{cancel} {guardNoWait}";
 
-        Release = $"""
-            UPDATE {jobs} SET state = 'available', attempt = GREATEST(attempt - 1, 0), attempted_by = NULL
-            WHERE id = $1 AND state = 'running' AND attempt = $2
-            """;
+        Release = $"UPDATE {jobs} SET state = 'available', attempt = GREATEST(attempt - 1, 0), attempted_by = NULL {guardNoWait}";
 
 
         const string columns = """
@@ -382,6 +384,8 @@ internal sealed partial class Sql
 
     public string Discard { get; }
 
+    public string DiscardAlone { get; }
+
     public string Release { get; }
 
     public string Complete { get; }
@@ -389,6 +393,8 @@ internal sealed partial class Sql
     public string CompleteMany { get; }
 
     public string Snooze { get; }
+
+    public string SnoozeAlone { get; }
 
     public string Heartbeat { get; }
 
@@ -425,6 +431,8 @@ internal sealed partial class Sql
     public string Rescue { get; }
 
     public string Cancel { get; }
+
+    public string CancelAlone { get; }
 
     public string Notify { get; }
 

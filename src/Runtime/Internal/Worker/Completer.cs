@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using System.Data;
+using System.Diagnostics;
+using System.Globalization;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -27,6 +28,9 @@ internal sealed class Completer
 
     /// <summary>How often a completion whose row another session holds locked is tried again while no other completes.</summary>
     private static readonly TimeSpan DeferredRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>The first retry of an outcome whose row was locked: most such locks are this worker's own heartbeat, held for milliseconds.</summary>
+    private static readonly TimeSpan LockedRetryFirst = TimeSpan.FromMilliseconds(20);
 
     private const long Warned = -1;
 
@@ -134,16 +138,37 @@ internal sealed class Completer
     /// </summary>
     private async Task WriteUntilWrittenAsync(ClaimedJob job, JobResult result)
     {
-        for (var failures = 0; ; failures++)
+        var (failures, lockedTries, lockedSince) = (0, 0, 0L);
+        while (true)
         {
             try
             {
                 await WriteAsync(job, result, null).ConfigureAwait(false);
                 return;
             }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                // Another session holds the row locked: this worker's heartbeat for a moment, or an operator's open edit
+                // for as long as it stays open. Try again at once, then every DeferredRetry; warn once it has lasted that
+                // long. A stop gives up after the second try: the row stays running and is rescued (docs/guarantees.md).
+                lockedSince = lockedTries++ == 0 ? Stopwatch.GetTimestamp() : lockedSince;
+                if (_stopping && lockedTries >= 2)
+                {
+                    LogMessages.CompletionLeftLocked(_logger, 1, job.Id.ToString(CultureInfo.InvariantCulture));
+                    return;
+                }
+
+                if (lockedSince != Warned && lockedTries >= 2 && Stopwatch.GetElapsedTime(lockedSince) >= DeferredRetry)
+                {
+                    LogMessages.CompletionDeferred(_logger, job.Id, job.Name, job.Attempt, (long)DeferredRetry.TotalMilliseconds);
+                    lockedSince = Warned;
+                }
+
+                await Task.Delay(lockedTries == 1 ? LockedRetryFirst : DeferredRetry).ConfigureAwait(false);
+            }
             catch (NpgsqlException exception) when (exception.IsTransient && (failures < MaxFlushAttempts || !_stopping))
             {
-                var delay = Backoff.Delay(failures + 1);
+                var delay = Backoff.Delay(++failures);
                 LogMessages.OutcomeWriteFailed(_logger, exception, job.Id, job.Name, job.Attempt, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay).ConfigureAwait(false);
             }
@@ -172,13 +197,17 @@ internal sealed class Completer
                 }
 
                 return state is not null;
+            // Logged once written: a write retried (its row locked, the database away) does not log the outcome again.
             case JobResultKind.Snoozed:
+                var snoozed = await _store.SnoozeAsync(job.Key, result.Delay, transaction).ConfigureAwait(false);
                 LogMessages.JobSnoozed(_logger, job.Id, job.Name, (long)result.Delay.TotalMilliseconds, job.Attempt);
-                return await _store.SnoozeAsync(job.Key, result.Delay, transaction).ConfigureAwait(false);
+                return snoozed;
             case JobResultKind.Cancelled:
+                var cancelled = await _store.CancelAsync(job.Key, result.Error!, transaction).ConfigureAwait(false);
                 LogMessages.JobCancelled(_logger, job.Id, job.Name, job.Attempt, result.Error!.Message);
-                return await _store.CancelAsync(job.Key, result.Error, transaction).ConfigureAwait(false);
+                return cancelled;
             case JobResultKind.Discarded:
+                var discarded = await _store.DiscardAsync(job.Key, result.Error!, transaction).ConfigureAwait(false);
                 if (result.Error!.Kind == ErrorKinds.Payload)
                 {
                     LogMessages.BadPayload(_logger, job.Id, job.Name, result.Error.Message);
@@ -188,7 +217,7 @@ internal sealed class Completer
                     LogMessages.JobDiscarded(_logger, job.Id, job.Name, job.Attempt, result.Error.Message);
                 }
 
-                return QueuesTelemetry.Counted(job, result, await _store.DiscardAsync(job.Key, result.Error, transaction).ConfigureAwait(false));
+                return QueuesTelemetry.Counted(job, result, discarded);
             case JobResultKind.Released:
                 var released = await _store.ReleaseAsync(job.Key).ConfigureAwait(false);
                 LogMessages.JobReleased(_logger, job.Id, job.Name);
@@ -240,7 +269,7 @@ internal sealed class Completer
             // sent, with InvalidOperationException, while its connection stays open and idle.
             LogMessages.TransactionEndedByHandler(_logger, job.Id, job.Name);
             await EndQuietlyAsync(handlerTransaction, job).ConfigureAwait(false);
-            await WriteAsync(job, result, null).ConfigureAwait(false);
+            await WriteUntilWrittenAsync(job, result).ConfigureAwait(false);
             return;
         }
         catch (Exception exception)
