@@ -167,6 +167,7 @@ public sealed class HardeningTests(PostgresFixture fixture)
     [InlineData("snooze", JobState.Scheduled)]
     [InlineData("cancel", JobState.Cancelled)]
     [InlineData("discard", JobState.Discarded)]
+    [InlineData("commitOwnTransaction", JobState.Completed)]
     public async Task RunningRowLockedByAnotherSession_DelaysOnlyItsOwnOutcome(string outcome, JobState expected)
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -179,7 +180,7 @@ public sealed class HardeningTests(PostgresFixture fixture)
             {
                 started.TrySetResult();
                 await finish.Task.WaitAsync(ct);
-                EndAs(context, outcome);
+                await EndAsAsync(context, outcome, ct);
             }));
         await started.Task.WaitAsync(Eventually.DefaultTimeout, Ct);
 
@@ -216,6 +217,7 @@ public sealed class HardeningTests(PostgresFixture fixture)
     [InlineData("complete")]
     [InlineData("fail")]
     [InlineData("snooze")]
+    [InlineData("commitOwnTransaction")]
     public async Task WorkerStoppingWhileAFinishedJobsRowIsLocked_StopsAndLeavesTheRowRunning(string outcome)
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -224,7 +226,7 @@ public sealed class HardeningTests(PostgresFixture fixture)
         var heldId = await EnqueueAsync(schema, held);
         await using var operatorConnection = await fixture.DataSource.OpenConnectionAsync(Ct);
         await using var operatorLock = await operatorConnection.BeginTransactionAsync(Ct);
-        var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, context, _) =>
+        var worker = await TestWorker.StartAsync(schema, new Recorder(), jobs: b => b.AddJob(held, async (_, _, context, ct) =>
         {
             // Lock the row while the job runs, as a report's SELECT … FOR UPDATE would.
             await using (var lockRow = new NpgsqlCommand($"SELECT 1 FROM \"{schema.Name}\".jobs WHERE id = {heldId.Value} FOR UPDATE", operatorConnection, operatorLock))
@@ -233,7 +235,7 @@ public sealed class HardeningTests(PostgresFixture fixture)
             }
 
             finished.TrySetResult();
-            EndAs(context, outcome);
+            await EndAsAsync(context, outcome, ct);
         }));
         await using (worker)
         {
@@ -249,10 +251,14 @@ public sealed class HardeningTests(PostgresFixture fixture)
         Assert.Equal(JobState.Running, (await schema.Client.GetJobAsync(heldId, Ct))!.State);
     }
 
-    private static void EndAs(JobContext context, string outcome)
+    private static async ValueTask EndAsAsync(JobContext context, string outcome, CancellationToken cancellationToken)
     {
         switch (outcome)
         {
+            case "commitOwnTransaction":
+                // The handler ends the job's transaction itself: its completion is then written alone.
+                await (await context.GetTransactionAsync(cancellationToken)).CommitAsync(cancellationToken);
+                break;
             case "fail":
                 throw new InvalidOperationException("the handler failed");
             case "snooze":

@@ -45,7 +45,7 @@ internal sealed partial class JobStore
     /// </summary>
     public async Task<bool> CompleteAsync(RunKey run, NpgsqlTransaction? transaction)
     {
-        using var command = Command(Sql.Complete, transaction, Parameters.Bigint(run.Id), Parameters.Smallint(run.Attempt));
+        using var command = Command(transaction is null ? Sql.CompleteAlone : Sql.Complete, transaction, Parameters.Bigint(run.Id), Parameters.Smallint(run.Attempt));
         return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
     }
 

@@ -166,9 +166,13 @@ internal sealed partial class Sql
         // transaction), an outcome never waits for a row lock: the row is locked first with NOWAIT, which fails at once
         // (55P03) when another session holds it (an operator's open UPDATE, a report's SELECT … FOR UPDATE), and the
         // completer tries again later, so neither the job's slot nor a stop waits on someone else's transaction. In the
-        // handler's transaction the outcome waits like the handler's own statements.
+        // handler's transaction the outcome waits like the handler's own statements. The lock is the UPDATE's own (NO KEY
+        // UPDATE: a foreign key's KEY SHARE on the row does not conflict), taken only while the row is this run's.
         const string guard = "WHERE id = $1 AND state = 'running' AND attempt = $2";
-        var guardNoWait = $"WHERE id = (SELECT l.id FROM {jobs} AS l WHERE l.id = $1 FOR UPDATE NOWAIT) AND state = 'running' AND attempt = $2";
+        var guardNoWait = $"""
+            WHERE id = (SELECT l.id FROM {jobs} AS l WHERE l.id = $1 AND l.state = 'running' AND l.attempt = $2 FOR NO KEY UPDATE NOWAIT)
+              AND state = 'running' AND attempt = $2
+            """;
 
         Fail = $"""
             UPDATE {jobs} SET
@@ -185,7 +189,9 @@ internal sealed partial class Sql
         DiscardAlone = $"{discard} {guardNoWait}";
 
         // One job finished in the handler's own transaction: committed with the handler's work, durably (no async commit).
-        Complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now() {guard}";
+        var complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now()";
+        Complete = $"{complete} {guard}";
+        CompleteAlone = $"{complete} {guardNoWait}";
 
         // Never waits for a row lock (SKIP LOCKED): a running row that another session holds locked (an operator's open
         // UPDATE, a report's SELECT … FOR UPDATE) must not hold up the completions batched with it. Returns the ids it
@@ -197,7 +203,7 @@ internal sealed partial class Sql
             mine AS MATERIALIZED (
                 SELECT j.id FROM {jobs} AS j JOIN c ON j.id = c.id AND j.attempt = c.attempt
                 WHERE j.state = 'running'
-                FOR UPDATE OF j SKIP LOCKED),
+                FOR NO KEY UPDATE OF j SKIP LOCKED),
             done AS (
                 UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
                 FROM mine {asyncCommit}
@@ -221,7 +227,7 @@ internal sealed partial class Sql
                   AND ((j.id, j.attempt) IN (SELECT c.id, c.attempt FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt))
                        OR ($3 AND j.attempted_by = $4))
                   AND coalesce(j.heartbeat_at, '-infinity') < now() - $5
-                FOR UPDATE OF j SKIP LOCKED)
+                FOR NO KEY UPDATE OF j SKIP LOCKED)
             UPDATE {jobs} AS j SET heartbeat_at = now()
             FROM alive {asyncCommit}
             WHERE j.id = alive.id
@@ -389,6 +395,8 @@ internal sealed partial class Sql
     public string Release { get; }
 
     public string Complete { get; }
+
+    public string CompleteAlone { get; }
 
     public string CompleteMany { get; }
 

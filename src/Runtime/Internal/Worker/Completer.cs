@@ -24,13 +24,19 @@ internal sealed class Completer
     /// <summary>Tries of a batch once the worker is stopping (before that, it is retried until it lands).</summary>
     private const int MaxFlushAttempts = 12;
     private const int GatherTarget = 500;
+
+    /// <summary>New completions every batch takes, however many deferred ones it retries.</summary>
+    private const int MinNewPerBatch = 100;
     private static readonly TimeSpan GatherDelay = TimeSpan.FromMilliseconds(2);
 
     /// <summary>How often a completion whose row another session holds locked is tried again while no other completes.</summary>
     private static readonly TimeSpan DeferredRetry = TimeSpan.FromSeconds(1);
 
-    /// <summary>The first retry of an outcome whose row was locked: most such locks are this worker's own heartbeat, held for milliseconds.</summary>
+    /// <summary>The first retry of an outcome whose row was locked, and every retry at a stop: most such locks are this worker's own heartbeat, held for milliseconds.</summary>
     private static readonly TimeSpan LockedRetryFirst = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>At a stop, how long an outcome waits for its locked row (or the stop has gone on) before it is left for rescue.</summary>
+    private static readonly TimeSpan StopLockWait = TimeSpan.FromSeconds(2);
 
     private const long Warned = -1;
 
@@ -45,6 +51,7 @@ internal sealed class Completer
     private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
     private volatile bool _stopping;
+    private long _stoppingSince; // Stopwatch timestamp of Stopping(); 0 when closed without it (Queues.Testing's JobRunner).
 
     public Completer(JobStore store, RetryDelays retryDelays, TimeSpan rescueAfter, ILogger logger)
     {
@@ -124,7 +131,7 @@ internal sealed class Completer
         {
             var error = new ErrorRecord(ErrorKinds.Exception, problem.GetType().FullName,
                 $"The outcome '{result.Kind}' of this attempt could not be stored ({problem.SqlState}: {problem.MessageText}); it is recorded as a failure instead.", null);
-            await _store.FailAsync(job.Key, error, _retryDelays.For(job.Name, job.Attempt)).ConfigureAwait(false);
+            await WriteUntilWrittenAsync(job, JobResult.Failed(error, _retryDelays.For(job.Name, job.Attempt))).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -138,7 +145,7 @@ internal sealed class Completer
     /// </summary>
     private async Task WriteUntilWrittenAsync(ClaimedJob job, JobResult result)
     {
-        var (failures, lockedTries, lockedSince) = (0, 0, 0L);
+        var (failures, lockedTries, lockedSince, warned) = (0, 0, 0L, false);
         while (true)
         {
             try
@@ -148,23 +155,25 @@ internal sealed class Completer
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable)
             {
-                // Another session holds the row locked: this worker's heartbeat for a moment, or an operator's open edit
-                // for as long as it stays open. Try again at once, then every DeferredRetry; warn once it has lasted that
-                // long. A stop gives up after the second try: the row stays running and is rescued (docs/guarantees.md).
+                // Another session holds the row locked: this worker's heartbeat for a moment (it runs until the stop ends),
+                // or an operator's open edit for as long as it stays open. Try again soon, then every DeferredRetry while
+                // the worker runs, and warn once it has lasted that long. Stopping, try every LockedRetryFirst until the
+                // lock has lasted StopLockWait or the stop has, then give up: the row stays running and is rescued.
                 lockedSince = lockedTries++ == 0 ? Stopwatch.GetTimestamp() : lockedSince;
-                if (_stopping && lockedTries >= 2)
+                if (_stopping && lockedTries >= 2
+                    && (Stopwatch.GetElapsedTime(lockedSince) >= StopLockWait || (_stoppingSince != 0 && Stopwatch.GetElapsedTime(_stoppingSince) >= StopLockWait)))
                 {
                     LogMessages.CompletionLeftLocked(_logger, 1, job.Id.ToString(CultureInfo.InvariantCulture));
                     return;
                 }
 
-                if (lockedSince != Warned && lockedTries >= 2 && Stopwatch.GetElapsedTime(lockedSince) >= DeferredRetry)
+                if (!warned && Stopwatch.GetElapsedTime(lockedSince) >= DeferredRetry)
                 {
                     LogMessages.CompletionDeferred(_logger, job.Id, job.Name, job.Attempt, (long)DeferredRetry.TotalMilliseconds);
-                    lockedSince = Warned;
+                    warned = true;
                 }
 
-                await Task.Delay(lockedTries == 1 ? LockedRetryFirst : DeferredRetry).ConfigureAwait(false);
+                await Task.Delay(lockedTries == 1 || _stopping ? LockedRetryFirst : DeferredRetry).ConfigureAwait(false);
             }
             catch (NpgsqlException exception) when (exception.IsTransient && (failures < MaxFlushAttempts || !_stopping))
             {
@@ -311,7 +320,11 @@ internal sealed class Completer
     /// The worker is stopping: from now on an outcome that cannot be written is given up after a few tries (the row is
     /// rescued later) instead of retried until it lands, so a stop during an outage ends.
     /// </summary>
-    public void Stopping() => _stopping = true;
+    public void Stopping()
+    {
+        _stoppingSince = Stopwatch.GetTimestamp();
+        _stopping = true;
+    }
 
     /// <summary>
     /// Writes batched completions until <see cref="Close"/>. A completion whose row another session holds locked is kept
@@ -319,6 +332,19 @@ internal sealed class Completer
     /// worker is idle, until the lock goes; the others never wait for it. At the stop it gets one more try.
     /// </summary>
     public async Task RunAsync()
+    {
+        try
+        {
+            await RunBatchesAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Should the loop ever end early, slots waiting for room write their completions alone instead of hanging.
+            _completions.Writer.TryComplete();
+        }
+    }
+
+    private async Task RunBatchesAsync()
     {
         var reader = _completions.Reader;
         var batch = new List<ClaimedJob>(256);
@@ -336,7 +362,9 @@ internal sealed class Completer
             var retried = deferred.Count;
             batch.AddRange(deferred);
             deferred.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var job))
+            // Deferred ones count toward the batch (the channel's bound then bounds the finished jobs not yet written),
+            // but a batch always takes a few new ones, so thousands of locked rows cannot stop the channel draining.
+            while ((batch.Count < MaxBatch || batch.Count - retried < MinNewPerBatch) && reader.TryRead(out var job))
             {
                 batch.Add(job);
             }
