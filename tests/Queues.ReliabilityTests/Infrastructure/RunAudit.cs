@@ -23,7 +23,8 @@ public sealed partial record RunAudit(
     long Reattempted,
     Dictionary<string, long> ErrorKinds,
     IReadOnlyList<ExtraRun> ExtraRuns,
-    IReadOnlyList<Rescue> Rescues)
+    IReadOnlyList<Rescue> Rescues,
+    string TwiceExamples)
 {
     public static async Task<RunAudit> ReadAsync(ReliabilitySchema schema)
     {
@@ -83,7 +84,16 @@ public sealed partial record RunAudit(
             Reattempted: await schema.ScalarAsync<long>($"SELECT count(*) FROM {{jobs}} WHERE {work} AND attempt > 1"),
             ErrorKinds: errorKinds,
             ExtraRuns: extraRuns,
-            Rescues: rescues);
+            Rescues: rescues,
+            TwiceExamples: await schema.ScalarAsync<string>($$"""
+                SELECT coalesce(string_agg(x, E'\n'), '') FROM (
+                    SELECT 'job ' || r.job_id || ' attempt ' || r.attempt || ': runs ' || string_agg(r.worker || ' pid ' || r.pid || ' '
+                        || r.started_at::time || '-' || r.finished_at::time, '; ' ORDER BY r.started_at)
+                        || '; now ' || min(j.state) || ' at attempt ' || min(j.attempt) || ', errors ' || min(j.errors::text) AS x
+                    FROM {runs} r JOIN {jobs} j ON j.id = r.job_id
+                    GROUP BY r.job_id, r.attempt HAVING count(*) > 1
+                    ORDER BY r.job_id LIMIT 5) AS t
+                """));
     }
 
     public long State(string state) => States.GetValueOrDefault(state);
@@ -95,7 +105,7 @@ public sealed partial record RunAudit(
         Assert.True(State("completed") == expected, $"Not every job completed: {Describe(States)}. {context}");
         Assert.True(SequencesRun == expected, $"{SequencesRun} distinct sequence numbers ran, {expected} enqueued: jobs were lost. {context}");
         Assert.True(CompletedWithoutRun == 0, $"{CompletedWithoutRun} jobs completed at an attempt whose handler never finished. {context}");
-        Assert.True(AttemptsRunTwice == 0, $"{AttemptsRunTwice} (job, attempt) pairs ran twice: two workers ran the same attempt. {context}");
+        Assert.True(AttemptsRunTwice == 0, $"{AttemptsRunTwice} (job, attempt) pairs ran twice: two workers ran the same attempt. {context}\n{TwiceExamples}");
         Assert.True(OverlappingRuns == 0, $"{OverlappingRuns} pairs of runs of one job overlapped in time. {context}");
     }
 
