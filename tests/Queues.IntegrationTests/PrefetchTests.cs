@@ -1,3 +1,5 @@
+using Npgsql;
+using Queues.Internal;
 using Queues.IntegrationTests.Infrastructure;
 
 namespace Queues.IntegrationTests;
@@ -132,6 +134,34 @@ public sealed class PrefetchTests(PostgresFixture fixture)
 
         Assert.InRange(mostRunning, 1, 12_000);
         Assert.Equal(count, recorder.Runs.Select(static r => r.JobId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task FlushingClaims_MakesTheAsynchronousCommitsBeforeItDurable()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1), cancellationToken: Ct)))[0];
+        var store = new JobStore(fixture.DataSource, schema.Name, prepareStatements: false, useNotifications: false);
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+
+        // The suite's server commits asynchronously by default; a production server, as this session now, does not.
+        await Sql(connection, "SET synchronous_commit = on");
+
+        // Twenty times: the WAL writer flushes asynchronous commits on its own every 200 ms, so one try could pass by luck.
+        // (SELECT txid_current(), the flush this replaced, left the flush position where it was: it writes no WAL.)
+        for (var i = 0; i < 20; i++)
+        {
+            await Sql(connection, $"BEGIN; SET LOCAL synchronous_commit = off; UPDATE \"{schema.Name}\".jobs SET priority = priority WHERE id = {id.Value}; COMMIT");
+            var committedUpTo = await Sql(connection, "SELECT pg_current_wal_insert_lsn()::text");
+            await store.FlushClaimsAsync(connection, id.Value);
+            Assert.Equal("True", await Sql(connection, $"SELECT pg_current_wal_flush_lsn() >= '{committedUpTo}'::pg_lsn"));
+        }
+
+        static async Task<string> Sql(NpgsqlConnection connection, string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            return (await command.ExecuteScalarAsync(Ct))?.ToString() ?? "";
+        }
     }
 
     [Fact]

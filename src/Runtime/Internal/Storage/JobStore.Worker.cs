@@ -8,9 +8,11 @@ internal sealed partial class JobStore
     /// Makes the claims committed so far durable (claims commit asynchronously): a job claimed ahead must not start after
     /// a server crash that lost its claim, or the job would run again at the same attempt.
     /// </summary>
-    public async Task FlushClaimsAsync(NpgsqlConnection connection)
+    /// <param name="connection">The claim's connection.</param>
+    /// <param name="claimedId">A row the claim took, rewritten so that the commit writes WAL and therefore flushes it.</param>
+    public async Task FlushClaimsAsync(NpgsqlConnection connection, long claimedId)
     {
-        using var command = Command(Sql.FlushClaims, connection, null);
+        using var command = Command(Sql.FlushClaims, connection, null, Parameters.Bigint(claimedId));
         await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
     }
 

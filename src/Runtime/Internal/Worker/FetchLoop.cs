@@ -163,7 +163,7 @@ internal sealed class FetchLoop
                         // Some will wait in the buffer. Claims commit asynchronously: a server crash could lose this one
                         // while they wait, and the rows would go back to be claimed again at the same attempt. Make it
                         // durable first (one WAL flush per claim that buffers, none for an idle queue's claims).
-                        await _store.FlushClaimsAsync(_connection).ConfigureAwait(false);
+                        await _store.FlushClaimsAsync(_connection, jobs[^1].Id).ConfigureAwait(false);
                     }
 
                     // Claim time as the buffer sees it: the round trip, and the flush when it buffers.
