@@ -158,7 +158,7 @@ internal sealed class FetchLoop
                     _connection ??= await _store.DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
                     var slots = _concurrency - Volatile.Read(ref _running) - buffered;
                     jobs = await _store.ClaimAsync(_connection, _queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
-                    if (jobs.Count > slots)
+                    if (jobs.Count > Math.Max(slots, 0))
                     {
                         // Some will wait in the buffer. Claims commit asynchronously: a server crash could lose this one
                         // while they wait, and the rows would go back to be claimed again at the same attempt. Make it
