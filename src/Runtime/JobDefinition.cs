@@ -21,7 +21,7 @@ public sealed class JobDefinition
     /// <param name="name">The durable job name.</param>
     /// <param name="queue">The default queue.</param>
     /// <param name="priority">The default priority; lower runs first.</param>
-    /// <param name="maxAttempts">The default maximum number of attempts, 1 to 32767.</param>
+    /// <param name="maxAttempts">The default maximum number of attempts, 1 to 32766.</param>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
     public JobDefinition(string name, string queue = DefaultQueue, short priority = 0, int maxAttempts = DefaultMaxAttempts)
     {

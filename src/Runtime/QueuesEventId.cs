@@ -63,6 +63,15 @@ public static class QueuesEventId
     /// <summary>The worker stopped while rows of finished jobs were still locked by another session, their outcomes unwritten; they stay running and are rescued.</summary>
     public const int CompletionLeftLocked = 2106;
 
+    /// <summary>Running jobs under this worker's name that it was not running (a claim's lost reply, an earlier process of the same name) were rescued.</summary>
+    public const int UntrackedRescued = 2107;
+
+    /// <summary>Another live process writes this worker's node row: two processes share one WorkerName.</summary>
+    public const int WorkerNameShared = 2108;
+
+    /// <summary>No heartbeat reached the database for half of RescueAfter; claimed jobs do not start until one does.</summary>
+    public const int StartsHeld = 2109;
+
     public const int ListenFailed = 3000;
 
     public const int Promoted = 4000;

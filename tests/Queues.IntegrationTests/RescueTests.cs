@@ -149,11 +149,10 @@ public sealed class RescueTests(PostgresFixture fixture)
         return await rescue.ExecuteNonQueryAsync(Ct);
     }
 
-    /// <summary>The rescue's $1 (RescueAfter), $2 (jobs the rescuing process runs: none) and $3 (the orphan bound).</summary>
+    /// <summary>The rescue's $1 (RescueAfter) and $2 (jobs the rescuing process runs: none).</summary>
     private static void AddRescueParameters(Npgsql.NpgsqlCommand rescue)
     {
         rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromSeconds(30), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
         rescue.Parameters.Add(new Npgsql.NpgsqlParameter<long[]> { TypedValue = [] });
-        rescue.Parameters.Add(new Npgsql.NpgsqlParameter<TimeSpan> { TypedValue = TimeSpan.FromMinutes(5), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Interval });
     }
 }

@@ -86,7 +86,7 @@ public sealed class SetupTests(PostgresFixture fixture)
     [Fact]
     public void InvalidJobDefinition_FailsWithAMessageNamingTheValue()
     {
-        Assert.Contains("maxAttempts must be between 1 and 32767", Assert.ThrowsAny<ArgumentException>(() => new JobDefinition("x", maxAttempts: 0)).Message, StringComparison.Ordinal);
+        Assert.Contains("maxAttempts must be between 1 and 32766", Assert.ThrowsAny<ArgumentException>(() => new JobDefinition("x", maxAttempts: 0)).Message, StringComparison.Ordinal);
         Assert.Contains("not a valid job name", Assert.Throws<ArgumentException>(() => new JobDefinition(" ")).Message, StringComparison.Ordinal);
     }
 

@@ -15,7 +15,7 @@ namespace Queues.Generator.Parsing;
 /// </summary>
 internal static class JobParser
 {
-    private const int MaxAttemptsLimit = short.MaxValue;
+    private const int MaxAttemptsLimit = short.MaxValue - 1; // The runtime's Sql.AttemptCeiling: a claim never raises attempt past it.
 
     /// <summary>30 days: the runtime's limit for a job timeout (a cancellation timer cannot run much past 49 days).</summary>
     private const int MaxTimeoutSeconds = 2_592_000;

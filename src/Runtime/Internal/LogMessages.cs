@@ -135,6 +135,18 @@ internal static partial class LogMessages
         Message = "Writing the outcome of job {JobId} ({JobName}) attempt {Attempt} failed; retrying in {DelayMs} ms (it is heartbeated meanwhile)")]
     public static partial void OutcomeWriteFailed(ILogger logger, Exception exception, long jobId, string jobName, int attempt, long delayMs);
 
+    [LoggerMessage(EventId = QueuesEventId.UntrackedRescued, Level = LogLevel.Warning,
+        Message = "Rescued {Count} running jobs under this worker's name ({WorkerName}) that it was not running: the reply to their claim was lost, or an earlier process of the same name claimed them; they are retried or, out of attempts, discarded")]
+    public static partial void UntrackedRescued(ILogger logger, int count, string workerName);
+
+    [LoggerMessage(EventId = QueuesEventId.WorkerNameShared, Level = LogLevel.Warning,
+        Message = "Another live process also runs as worker {WorkerName}; give each process a unique QueuesOptions.WorkerName. Until then this process leaves running jobs under the name that it does not track alone (a lost claim's jobs wait until one process remains)")]
+    public static partial void WorkerNameShared(ILogger logger, string workerName);
+
+    [LoggerMessage(EventId = QueuesEventId.StartsHeld, Level = LogLevel.Warning,
+        Message = "No heartbeat has reached the database for {SinceMs} ms (the process was frozen, starved or cut off); queue {Queue} starts none of its {Buffered} claimed jobs until one has found out which are still its own")]
+    public static partial void StartsHeld(ILogger logger, string queue, long sinceMs, int buffered);
+
     #endregion
 
     #region Queues.Notifications

@@ -74,10 +74,11 @@ internal static class Validate
 
     public static void MaxAttempts(int maxAttempts, string what)
     {
-        if (maxAttempts is < 1 or > short.MaxValue)
+        // The highest attempt a claim gives (Sql.AttemptCeiling): a larger cap could never be reached.
+        if (maxAttempts is < 1 or > Sql.AttemptCeiling)
         {
             throw new ArgumentOutOfRangeException(what, maxAttempts,
-                string.Create(CultureInfo.InvariantCulture, $"{what} must be between 1 and {short.MaxValue}; it was {maxAttempts}."));
+                string.Create(CultureInfo.InvariantCulture, $"{what} must be between 1 and {Sql.AttemptCeiling}; it was {maxAttempts}."));
         }
     }
 

@@ -26,8 +26,8 @@ internal sealed partial class JobStore
     /// Retries (or discards, when out of attempts) running jobs whose runner is gone (see <see cref="Sql.Rescue"/>),
     /// never one of <paramref name="runningHere"/>; returns how many.
     /// </summary>
-    public Task<int> RescueAsync(TimeSpan rescueAfter, long[] runningHere, TimeSpan orphanAfter, CancellationToken cancellationToken)
-        => ExecuteAsync(Sql.Rescue, cancellationToken, Parameters.Interval(rescueAfter), Parameters.BigintArray(runningHere), Parameters.Interval(orphanAfter));
+    public Task<int> RescueAsync(TimeSpan rescueAfter, long[] runningHere, CancellationToken cancellationToken)
+        => ExecuteAsync(Sql.Rescue, cancellationToken, Parameters.Interval(rescueAfter), Parameters.BigintArray(runningHere));
 
     /// <summary>Deletes up to <paramref name="limit"/> finished jobs past their retention; returns how many.</summary>
     public Task<int> RetainAsync(TimeSpan completedFor, TimeSpan discardedFor, int limit, CancellationToken cancellationToken)

@@ -99,23 +99,59 @@ internal sealed partial class JobStore
     /// <summary>
     /// Records this worker process as alive (with the queues it serves) on the heartbeat's own connection. Synchronous
     /// on purpose: the heartbeat runs on a dedicated thread, so handlers that block every thread-pool thread cannot
-    /// delay it.
+    /// delay it. Returns whether another process (another <paramref name="instance"/>) wrote the row under this name
+    /// within <paramref name="sharedWithin"/>.
     /// </summary>
-    public void TouchNode(NpgsqlConnection connection, string name, string[] queues)
+    public bool TouchNode(NpgsqlConnection connection, string name, string[] queues, Guid instance, TimeSpan sharedWithin)
     {
-        using var command = Command(Sql.TouchNode, connection, null, Parameters.Text(name), Parameters.TextArray(queues));
-        command.ExecuteNonQuery();
+        using var command = Command(Sql.TouchNode, connection, null, Parameters.Text(name), Parameters.TextArray(queues), Parameters.Uuid(instance),
+            Parameters.Interval(sharedWithin));
+        return command.ExecuteScalar() is true;
     }
 
     /// <summary>
     /// Marks these runs as alive, those whose heartbeat is older than <paramref name="olderThan"/> (see <see cref="Sql.Heartbeat"/>).
     /// Synchronous, as <see cref="TouchNode"/>.
     /// </summary>
-    public void Heartbeat(NpgsqlConnection connection, long[] ids, short[] attempts, bool claiming, string worker, TimeSpan olderThan)
+    public void Heartbeat(NpgsqlConnection connection, long[] ids, short[] attempts, TimeSpan olderThan)
     {
         using var command = Command(Sql.Heartbeat, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts),
-            Parameters.Boolean(claiming), Parameters.Text(worker), Parameters.Interval(olderThan));
+            Parameters.Interval(olderThan));
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Running rows under <paramref name="worker"/>'s name that are not among <paramref name="tracked"/> (see
+    /// <see cref="Sql.FindUntracked"/>). Synchronous, as <see cref="TouchNode"/>.
+    /// </summary>
+    public List<UntrackedRun> FindUntracked(NpgsqlConnection connection, string worker, long[] tracked)
+    {
+        using var command = Command(Sql.FindUntracked, connection, null, Parameters.Text(worker), Parameters.BigintArray(tracked));
+        using var reader = command.ExecuteReader();
+        var runs = new List<UntrackedRun>();
+        while (reader.Read())
+        {
+            runs.Add(new UntrackedRun(reader.GetInt64(0), reader.GetInt16(1), reader.GetFieldValue<DateTime>(2)));
+        }
+
+        return runs;
+    }
+
+    /// <summary>
+    /// Rescues these runs, found untracked a heartbeat ago, if each is still the same claim's under <paramref name="worker"/>
+    /// (see <see cref="Sql.RescueUntracked"/>); returns how many. Synchronous, as <see cref="TouchNode"/>.
+    /// </summary>
+    public int RescueUntracked(NpgsqlConnection connection, IReadOnlyList<UntrackedRun> runs, string worker)
+    {
+        var (ids, attempts, claimedAt) = (new long[runs.Count], new short[runs.Count], new DateTime[runs.Count]);
+        for (var i = 0; i < runs.Count; i++)
+        {
+            (ids[i], attempts[i], claimedAt[i]) = (runs[i].Id, runs[i].Attempt, runs[i].AttemptedAt);
+        }
+
+        using var command = Command(Sql.RescueUntracked, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts),
+            Parameters.TimestampTzArray(claimedAt), Parameters.Text(worker));
+        return command.ExecuteNonQuery();
     }
 
     /// <summary>Which of these runs are no longer running at that attempt (rescued, cancelled or finished elsewhere). Synchronous, as <see cref="TouchNode"/>.</summary>
@@ -133,9 +169,9 @@ internal sealed partial class JobStore
     }
 
     /// <summary>Removes this worker's node row: it stopped, so its jobs (if any were left) need not wait for it.</summary>
-    public void RemoveNode(NpgsqlConnection connection, string name)
+    public void RemoveNode(NpgsqlConnection connection, string name, Guid instance)
     {
-        using var command = Command(Sql.RemoveNode, connection, null, Parameters.Text(name));
+        using var command = Command(Sql.RemoveNode, connection, null, Parameters.Text(name), Parameters.Uuid(instance));
         command.ExecuteNonQuery();
     }
 

@@ -47,6 +47,10 @@ internal static class Parameters
 
     public static NpgsqlParameter<byte[][]> ByteaArray(byte[][] value) => new() { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea };
 
+    public static NpgsqlParameter<Guid> Uuid(Guid value) => new() { TypedValue = value };
+
+    public static NpgsqlParameter<DateTime[]> TimestampTzArray(DateTime[] utc) => new() { TypedValue = utc, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz };
+
     public static NpgsqlParameter<long[]> BigintArray(long[] value) => new() { TypedValue = value };
 
     public static NpgsqlParameter<short[]> SmallintArray(short[] value) => new() { TypedValue = value };

@@ -15,6 +15,12 @@ internal sealed record ClaimedJob(long Id, string Name, string Queue, byte[] Pay
 /// <summary>One attempt of one job: what the guarded outcome statements match on.</summary>
 internal readonly record struct RunKey(long Id, short Attempt);
 
+/// <summary>
+/// A running row under this worker's name that the worker does not track, as read: its run is identified by the claim
+/// that made it (attempt and attempted_at), so a later claim of the same row is never taken for it.
+/// </summary>
+internal readonly record struct UntrackedRun(long Id, short Attempt, DateTime AttemptedAt);
+
 /// <summary>An error appended to a job's <c>errors</c>: kind (<see cref="ErrorKinds"/>), exception type, message and stack trace.</summary>
 internal sealed record ErrorRecord(string Kind, string? Type, string Message, string? Trace)
 {

@@ -121,8 +121,7 @@ internal sealed partial class Sql
             FOR UPDATE SKIP LOCKED),
         done AS (
             UPDATE {JobsTable} AS j
-            SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL,
-                max_attempts = GREATEST(j.max_attempts, j.attempt + 1)
+            SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL, {RetryAttempts}
             FROM target WHERE j.id = target.id
             RETURNING j.id, j.queue)
         SELECT count(*)::int, min(id), array_agg(DISTINCT queue) FROM done

@@ -6,6 +6,23 @@ namespace Queues.Internal;
 /// </summary>
 internal sealed partial class Sql
 {
+    /// <summary>
+    /// The highest attempt a claim gives a run (attempt is a smallint, and a claim adds one). It is also the last attempt
+    /// whatever max_attempts says: a failure or rescue at it discards the job, so a cap at the column's maximum cannot make
+    /// a job retry forever with every run at the same attempt number, which the guard on outcomes needs unique.
+    /// </summary>
+    public const short AttemptCeiling = 32766;
+
+    /// <summary>
+    /// The attempt columns of a job retried by hand: one more attempt than it has used. A job at the ceiling starts its
+    /// count again from 0 (one more at 32766 would repeat the attempt number of its last run, whose handler may still be
+    /// running somewhere after a rescue).
+    /// </summary>
+    private const string RetryAttempts = """
+        attempt = CASE WHEN attempt >= 32766 THEN 0 ELSE attempt END,
+                max_attempts = CASE WHEN attempt >= 32766 THEN LEAST(max_attempts, 32766) ELSE GREATEST(max_attempts, attempt + 1) END
+        """;
+
     public Sql(string schema)
     {
         Validate.SchemaName(schema, nameof(schema));
@@ -183,9 +200,9 @@ internal sealed partial class Sql
 
         Fail = $"""
             UPDATE {jobs} SET
-                state = CASE WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
-                run_at = CASE WHEN attempt >= max_attempts THEN run_at ELSE now() + $7 END,
-                finalized_at = CASE WHEN attempt >= max_attempts THEN now() END,
+                state = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN 'discarded' ELSE 'retryable' END,
+                run_at = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN run_at ELSE now() + $7 END,
+                finalized_at = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN now() END,
                 errors = errors || {error}
             {guardNoWait}
             RETURNING state
@@ -220,20 +237,18 @@ internal sealed partial class Sql
             SELECT s.id FROM skipped AS s JOIN {jobs} AS j ON j.id = s.id AND j.attempt = s.attempt AND j.state = 'running'
             """;
 
-        // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now misses one heartbeat, which
-        // is harmless, instead of deadlocking with the completion that locks the same rows in another order.
-        // $3, $4: while a claim of this worker ($4) is in flight (run in the database, its rows not yet tracked: under a
-        // starved thread pool that gap can outlast RescueAfter), every running row it claimed is kept alive too.
-        // $5: only rows whose heartbeat (set by the claim) is older than this are rewritten, a quarter of the interval:
-        // a heartbeat is then never older than 1.25 intervals plus a beat's delay (RescueAfter exceeds two), and short jobs,
-        // the bulk of a busy worker's running set, are never rewritten nor locked by it.
+        // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now, or held by another
+        // session, misses a heartbeat, which is harmless: the rescue takes a job only from a worker whose node row is
+        // stale, never for a row's heartbeat alone. The runs are exactly those the worker tracks ($1, $2): a row it
+        // claimed and does not track is found by FindUntracked and settled by RescueUntracked, never kept alive here.
+        // $3: only rows whose heartbeat (set by the claim) is older than this are rewritten, a quarter of the interval,
+        // so short jobs, the bulk of a busy worker's running set, are never rewritten nor locked by it.
         Heartbeat = $"""
             WITH alive AS MATERIALIZED (
                 SELECT j.id FROM {jobs} AS j
                 WHERE j.state = 'running'
-                  AND ((j.id, j.attempt) IN (SELECT c.id, c.attempt FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt))
-                       OR ($3 AND j.attempted_by = $4))
-                  AND coalesce(j.heartbeat_at, '-infinity') < now() - $5
+                  AND (j.id, j.attempt) IN (SELECT c.id, c.attempt FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt))
+                  AND coalesce(j.heartbeat_at, '-infinity') < now() - $3
                 FOR NO KEY UPDATE OF j SKIP LOCKED)
             UPDATE {jobs} AS j SET heartbeat_at = now()
             FROM alive {asyncCommit}
@@ -245,16 +260,27 @@ internal sealed partial class Sql
         PausedQueues = $"SELECT queue FROM \"{schema}\".paused_queues ORDER BY queue";
 
 
-        // A running job whose runner is gone: its heartbeat (a missing one counts as stale) is older than $1 and its
-        // worker's node row is missing or as old, or its heartbeat is older than $3 whatever the node says (a worker
-        // that lost track of it). $2: the jobs the rescuing process runs itself, never rescued. Retried, or discarded
-        // when out of attempts. The condition is checked again on the row being updated, so a job that completed or was
-        // heartbeated meanwhile is left alone.
+        // What a rescue does to a run: retried now, or discarded when out of attempts. The last attempt is the smaller of
+        // max_attempts and 32766 (attempt is a smallint the claim never raises past 32766), so a cap at the column's
+        // maximum still ends, and no two runs of a job share an attempt number.
+        string RescueSet(string message) => $"""
+            state = CASE WHEN j.attempt >= LEAST(j.max_attempts, {AttemptCeiling}) THEN 'discarded' ELSE 'retryable' END,
+                finalized_at = CASE WHEN j.attempt >= LEAST(j.max_attempts, {AttemptCeiling}) THEN now() END,
+                run_at = now(),
+                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', '{ErrorKinds.Rescued}',
+                    'message', {message}))
+            """;
+
+        // A running job whose runner is gone: its worker's node row is missing or has not been seen for $1, and the
+        // job's own heartbeat (a missing one counts as stale) is as old. The node decides: a live worker's rows are never
+        // taken, even when their heartbeat is old (another session held the row locked, so the heartbeat skipped it);
+        // rows a live worker claimed and does not track are its own to settle (RescueUntracked). $2: the jobs the
+        // rescuing process runs itself, never rescued. The condition is checked again on the row being updated, so a job
+        // that completed or was heartbeated meanwhile is left alone.
         var stale = $"""
             coalesce(j.heartbeat_at, '-infinity') < now() - $1
             AND NOT (j.id = ANY ($2))
-            AND (coalesce(j.heartbeat_at, '-infinity') < now() - $3
-                 OR NOT EXISTS (SELECT 1 FROM "{schema}".nodes AS n WHERE n.name = j.attempted_by AND n.seen_at >= now() - $1))
+            AND NOT EXISTS (SELECT 1 FROM "{schema}".nodes AS n WHERE n.name = j.attempted_by AND n.seen_at >= now() - $1)
             """;
         Rescue = $"""
             WITH stale AS (
@@ -264,24 +290,51 @@ internal sealed partial class Sql
                 LIMIT 1000
                 FOR UPDATE SKIP LOCKED)
             UPDATE {jobs} AS j SET
-                state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
-                finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
-                run_at = now(),
-                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', '{ErrorKinds.Rescued}',
-                    'message', 'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat '
-                        || coalesce(j.heartbeat_at::text, 'never') || ')'))
+                {RescueSet("'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat ' || coalesce(j.heartbeat_at::text, 'never') || ')'")}
             FROM stale
             WHERE j.id = stale.id AND j.state = 'running' AND {stale}
             RETURNING j.id
             """;
 
-        // Node liveness: upserted every heartbeat by each worker process, removed when it stops.
+        // Node liveness: upserted every heartbeat by each worker process ($1 name, $2 queues, $3 this process's
+        // instance), removed when it stops. Returns whether another instance wrote the row within $4: two live
+        // processes share the name (or this one restarted under it), so rows under the name are not all this
+        // process's to judge (FindUntracked is skipped). prev reads the row as it was before this statement.
         var nodes = $"\"{schema}\".nodes";
         TouchNode = $"""
-            INSERT INTO {nodes} AS n (name, queues, seen_at) VALUES ($1, $2, now())
-            ON CONFLICT (name) DO UPDATE SET seen_at = now(), queues = EXCLUDED.queues
+            WITH prev AS (SELECT instance, seen_at FROM {nodes} WHERE name = $1)
+            INSERT INTO {nodes} AS n (name, queues, seen_at, instance) VALUES ($1, $2, now(), $3)
+            ON CONFLICT (name) DO UPDATE SET seen_at = now(), queues = EXCLUDED.queues, instance = EXCLUDED.instance
+            RETURNING coalesce((SELECT p.instance IS DISTINCT FROM $3 AND p.seen_at >= now() - $4 FROM prev AS p), false)
             """;
-        RemoveNode = $"DELETE FROM {nodes} WHERE name = $1";
+        RemoveNode = $"DELETE FROM {nodes} WHERE name = $1 AND instance IS NOT DISTINCT FROM $2";
+
+        // Running rows under this worker's name ($1) that it does not track ($2): a claim whose reply never arrived
+        // (its connection broke after PostgreSQL committed it), or the runs of an earlier process under the same name.
+        // Read one heartbeat, settled at the next once every claim sent before the read has ended (see Heartbeat).
+        // The partial running index bounds the read to running rows.
+        FindUntracked = $"""
+            SELECT j.id, j.attempt, j.attempted_at FROM {jobs} AS j
+            WHERE j.state = 'running' AND j.attempted_by = $1 AND NOT (j.id = ANY ($2))
+            LIMIT 10000
+            """;
+
+        // Settles the rows FindUntracked found a heartbeat ago, as the rescue would: nobody runs them. Guarded by the
+        // claim that made each run ($2 attempt and $3 attempted_at, which every claim sets anew) and by the worker ($4),
+        // so a row re-claimed meanwhile, even at the same attempt after a snooze, is left alone. Skips locked rows.
+        RescueUntracked = $"""
+            WITH lost AS MATERIALIZED (
+                SELECT j.id FROM {jobs} AS j
+                JOIN unnest($1::bigint[], $2::smallint[], $3::timestamptz[]) AS c(id, attempt, attempted_at)
+                  ON j.id = c.id AND j.attempt = c.attempt AND j.attempted_at = c.attempted_at
+                WHERE j.state = 'running' AND j.attempted_by = $4
+                FOR UPDATE OF j SKIP LOCKED)
+            UPDATE {jobs} AS j SET
+                {RescueSet("'worker ' || j.attempted_by || ' was not running this job (the reply to its claim was lost, or an earlier process of the same name claimed it)'")}
+            FROM lost
+            WHERE j.id = lost.id
+            RETURNING j.id
+            """;
 
         // Runs this worker tracks that are no longer running at that attempt here: rescued, cancelled or finished
         // elsewhere. Their handlers' tokens are fired; their late outcomes are no-ops (every outcome is guarded).
@@ -332,8 +385,7 @@ internal sealed partial class Sql
 
         RetryJob = $"""
             UPDATE {jobs}
-            SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL,
-                max_attempts = GREATEST(max_attempts, LEAST(attempt, 32766) + 1)
+            SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL, {RetryAttempts}
             WHERE id = $1 AND state IN ('discarded', 'cancelled')
             """;
 
@@ -416,6 +468,10 @@ internal sealed partial class Sql
     public string LostAmong { get; }
 
     public string TouchNode { get; }
+
+    public string FindUntracked { get; }
+
+    public string RescueUntracked { get; }
 
     public string RemoveNode { get; }
 

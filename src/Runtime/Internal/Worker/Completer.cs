@@ -58,11 +58,12 @@ internal sealed class Completer
         _store = store;
         _retryDelays = retryDelays;
         _rescueAfter = rescueAfter;
+        Running = new RunningJobs(rescueAfter / 2);
         _logger = logger;
     }
 
     /// <summary>The runs of this process whose outcome is not written yet; the heartbeat reads it.</summary>
-    public RunningJobs Running { get; } = new();
+    public RunningJobs Running { get; }
 
     /// <summary>Starts tracking a claimed run: heartbeated from now on, even while it waits for a thread.</summary>
     public void Track(ClaimedJob job) => Running.Add(job.Key);

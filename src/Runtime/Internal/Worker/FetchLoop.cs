@@ -27,6 +27,9 @@ internal sealed class FetchLoop
     /// <summary>With fewer than half the slots free, wait this long for more to free up before claiming a small batch.</summary>
     private static readonly TimeSpan ClaimCooldown = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>How often a slot held back by a stale heartbeat looks again.</summary>
+    private static readonly TimeSpan StartsHeldPoll = TimeSpan.FromMilliseconds(20);
+
     /// <summary>The most rows one claim statement takes.</summary>
     private const int MaxClaim = 1_000;
 
@@ -150,7 +153,7 @@ internal sealed class FetchLoop
                 }
 
                 List<ClaimedJob> jobs;
-                _completer.Running.BeginClaim();
+                var claim = _completer.Running.BeginClaim();
                 try
                 {
                     WakeTimeline.Record(WakeStep.ClaimSent, Math.Min(free, MaxClaim));
@@ -182,7 +185,7 @@ internal sealed class FetchLoop
                 }
                 finally
                 {
-                    _completer.Running.EndClaim();
+                    _completer.Running.EndClaim(claim);
                 }
 
                 StartBuffered(stopClaiming, stopJobs);
@@ -325,7 +328,7 @@ internal sealed class FetchLoop
                 return false;
             }
 
-            _completer.Running.BeginClaim();
+            var claim = _completer.Running.BeginClaim();
             try
             {
                 if (await _store.ClaimByIdAsync(id, _workerName).ConfigureAwait(false) is { } job)
@@ -347,7 +350,7 @@ internal sealed class FetchLoop
             }
             finally
             {
-                _completer.Running.EndClaim();
+                _completer.Running.EndClaim(claim);
             }
         }
 
@@ -374,7 +377,7 @@ internal sealed class FetchLoop
         WakeTimeline.Record(WakeStep.SlotStarted);
         try
         {
-            while (!stopClaiming.IsCancellationRequested && _buffer.TryDequeue(out var job))
+            while (!stopClaiming.IsCancellationRequested && await HeartbeatFreshAsync(stopClaiming).ConfigureAwait(false) && _buffer.TryDequeue(out var job))
             {
                 await DispatchAsync(job, stopJobs).ConfigureAwait(false);
                 if (_buffer.Count * 2 < Volatile.Read(ref _target))
@@ -388,6 +391,34 @@ internal sealed class FetchLoop
             Interlocked.Decrement(ref _running);
             Wake(jobsAvailable: false);
         }
+    }
+
+    /// <summary>
+    /// Waits, before a job starts, until a heartbeat has reached the database within half of RescueAfter: a process that
+    /// could not heartbeat for that long (frozen, starved, cut off from the database) may have had its claimed jobs
+    /// rescued, run and finished elsewhere, so it starts none until a heartbeat has found out which are still its own
+    /// (those that are not are cancelled before they start). Returns false when the worker stops claiming meanwhile.
+    /// Normally one timestamp read.
+    /// </summary>
+    private async ValueTask<bool> HeartbeatFreshAsync(CancellationToken stopClaiming)
+    {
+        var running = _completer.Running;
+        if (running.HeartbeatFresh)
+        {
+            return true;
+        }
+
+        LogMessages.StartsHeld(_logger, _queue, (long)running.SinceLastBeat.TotalMilliseconds, _buffer.Count);
+        while (!running.HeartbeatFresh)
+        {
+            await Backoff.WaitAsync(StartsHeldPoll, stopClaiming).ConfigureAwait(false);
+            if (stopClaiming.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Runs one job and hands its result to the completer. An abandoned handler frees its slot here while it runs on.</summary>

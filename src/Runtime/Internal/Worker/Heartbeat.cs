@@ -1,17 +1,27 @@
 using Microsoft.Extensions.Logging;
+using System.Diagnostics;
 using Npgsql;
+using Queues.Internal.Telemetry;
 
 namespace Queues.Internal;
 
 /// <summary>
 /// Keeps this worker process and its runs alive in the database, on a dedicated thread with a connection of its own and
 /// synchronous I/O: handlers that block every thread-pool thread (synchronous I/O, CPU-bound loops, locks) cannot delay
-/// it, so a healthy but busy worker is never mistaken for a dead one. Every interval it upserts the node row, marks every
-/// tracked run as heartbeated, and finds the runs that are no longer this attempt's (rescued while this process was
-/// frozen, or cancelled by an operator), whose handlers' tokens it fires at once; their late outcomes are no-ops. It
-/// runs until every run's outcome is written, so a slow shutdown is not mistaken for a dead worker, and removes the node
-/// row when it stops.
+/// it, so a healthy but busy worker is never mistaken for a dead one. Every interval it upserts the node row (the
+/// evidence the rescue goes by), marks every tracked run as heartbeated, finds the runs that are no longer this attempt's
+/// (rescued while this process was frozen, or cancelled by an operator), whose handlers' tokens it fires at once (their
+/// late outcomes are no-ops), and settles running rows under its name that it does not track. It runs until every run's
+/// outcome is written, so a slow shutdown is not mistaken for a dead worker, and removes the node row when it stops.
 /// </summary>
+/// <remarks>
+/// Untracked rows are settled in two beats. A beat reads the running rows under this worker's name that it does not
+/// track, noting how many claims had been sent before the read; a row a claim took is tracked by the time that claim
+/// ends. At a later beat, once every one of those claims has ended, the rows read then that are still running under the
+/// same claim (attempt and claim time) and still untracked are nobody's: a claim whose reply never arrived, or runs of an
+/// earlier process under the same name. They are rescued as a dead worker's would be. Not while another live process
+/// writes the node row under the same name: rows under the name are then not all this process's to judge.
+/// </remarks>
 internal sealed class Heartbeat : IDisposable
 {
     private readonly JobStore _store;
@@ -19,14 +29,22 @@ internal sealed class Heartbeat : IDisposable
     private readonly string _workerName;
     private readonly string[] _queues;
     private readonly TimeSpan _interval;
+    private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
     private readonly WorkerLiveness.Loop? _liveness;
+    private readonly Guid _instance = Guid.NewGuid();
     private readonly ManualResetEventSlim _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _firstBeat = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, ILogger logger,
-        WorkerLiveness.Loop? liveness = null)
+    /// <summary>Untracked rows read at an earlier beat, and how many claims had been sent before that read; null when none.</summary>
+    private (List<UntrackedRun> Runs, long ClaimsSent)? _untracked;
+
+    /// <summary>Whether the last beat found another live process under this worker's name (logged once per episode).</summary>
+    private bool _shared;
+
+    public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, TimeSpan rescueAfter,
+        ILogger logger, WorkerLiveness.Loop? liveness = null)
     {
         _liveness = liveness;
         _store = store;
@@ -34,6 +52,7 @@ internal sealed class Heartbeat : IDisposable
         _workerName = workerName;
         _queues = [.. queues];
         _interval = interval;
+        _rescueAfter = rescueAfter;
         _logger = logger;
     }
 
@@ -56,6 +75,46 @@ internal sealed class Heartbeat : IDisposable
     /// </summary>
     public void Dispose() => _stop.Set();
 
+    /// <summary>One beat's part in settling untracked rows (see the remarks): rescue what an earlier read found, then read again.</summary>
+    private void SettleUntracked(NpgsqlConnection connection, bool shared)
+    {
+        if (shared)
+        {
+            if (!_shared)
+            {
+                LogMessages.WorkerNameShared(_logger, _workerName);
+            }
+
+            (_shared, _untracked) = (true, null);
+            return;
+        }
+
+        _shared = false;
+        if (_untracked is { } earlier)
+        {
+            if (!_running.ClaimsEndedUpTo(earlier.ClaimsSent))
+            {
+                return; // A claim sent before that read is still on its way; its rows may yet be tracked.
+            }
+
+            _untracked = null;
+            var (ids, _) = _running.Snapshot();
+            var tracked = new HashSet<long>(ids);
+            var lost = earlier.Runs.FindAll(run => !tracked.Contains(run.Id));
+            if (lost.Count > 0 && _store.RescueUntracked(connection, lost, _workerName) is var rescued and > 0)
+            {
+                QueuesTelemetry.CountRescued(rescued);
+                LogMessages.UntrackedRescued(_logger, rescued, _workerName);
+            }
+        }
+
+        // The count is read after the rows: a claim whose rows the read saw committed before the read, so it was sent
+        // (and numbered) before the read returned.
+        var untracked = _store.FindUntracked(connection, _workerName, _running.Ids());
+        var claimsSent = _running.ClaimsSent;
+        _untracked = untracked.Count > 0 ? (untracked, claimsSent) : null;
+    }
+
     private void Run()
     {
         NpgsqlConnection? connection = null;
@@ -68,17 +127,18 @@ internal sealed class Heartbeat : IDisposable
                 try
                 {
                     connection ??= _store.DataSource.OpenConnection();
-                    _store.TouchNode(connection, _workerName, _queues);
-                    // Read before the snapshot: a claim that ends in between has tracked its rows by then.
-                    var claiming = _running.ClaimsInFlight > 0;
+                    var sent = Stopwatch.GetTimestamp();
+                    var shared = _store.TouchNode(connection, _workerName, _queues, _instance, _rescueAfter);
                     var (ids, attempts) = _running.Snapshot();
                     count = ids.Length;
-                    if (ids.Length > 0 || claiming)
+                    if (ids.Length > 0)
                     {
-                        _store.Heartbeat(connection, ids, attempts, claiming, _workerName, _interval / 4);
+                        _store.Heartbeat(connection, ids, attempts, _interval / 4);
                         _running.CancelLost(_store.LostAmong(connection, ids, attempts));
                     }
 
+                    SettleUntracked(connection, shared);
+                    _running.Beaten(sent);
                     failures = 0;
                 }
                 catch (Exception exception)
@@ -104,7 +164,7 @@ internal sealed class Heartbeat : IDisposable
             try
             {
                 connection ??= _store.DataSource.OpenConnection();
-                _store.RemoveNode(connection, _workerName);
+                _store.RemoveNode(connection, _workerName, _instance);
             }
             catch (Exception)
             {

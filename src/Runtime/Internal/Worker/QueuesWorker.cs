@@ -155,7 +155,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
 
         // The heartbeat registers this node before the first claim and goes on until every job has finished and its
         // outcome is written, so a slow shutdown is not mistaken for a dead worker.
-        _heartbeat = new Heartbeat(_store, running, _options.WorkerName, queues.Keys, _options.HeartbeatInterval, _workerLogger,
+        _heartbeat = new Heartbeat(_store, running, _options.WorkerName, queues.Keys, _options.HeartbeatInterval, _options.RescueAfter, _workerLogger,
             _liveness.Register("heartbeat", _options.HeartbeatInterval));
         _heartbeat.Start();
         foreach (var (queue, concurrency) in queues)

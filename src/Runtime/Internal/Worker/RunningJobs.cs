@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace Queues.Internal;
 
@@ -7,21 +8,60 @@ namespace Queues.Internal;
 /// cancels the handler. Written only by the <see cref="Completer"/>; read by the heartbeat and the rescuer (which never
 /// rescues a job its own process runs).
 /// </summary>
-internal sealed class RunningJobs
+internal sealed class RunningJobs(TimeSpan startWithin)
 {
     private readonly ConcurrentDictionary<long, Entry> _jobs = new();
 
-    private int _claimsInFlight;
+    /// <summary>Claims sent so far, numbered from 1; and those of them not ended yet.</summary>
+    private long _claimsSent;
+    private readonly ConcurrentDictionary<long, byte> _claimsInFlight = new();
+
+    /// <summary>When a heartbeat last reached the database (a <see cref="Stopwatch"/> timestamp taken as it was sent).</summary>
+    private long _lastBeat = Stopwatch.GetTimestamp();
 
     public int Count => _jobs.Count;
 
-    /// <summary>Claims sent whose rows are not all tracked yet; while any is, the heartbeat keeps every row this worker claimed alive.</summary>
-    public int ClaimsInFlight => Volatile.Read(ref _claimsInFlight);
+    /// <summary>How many claims have been sent so far (see <see cref="ClaimsEndedUpTo"/>).</summary>
+    public long ClaimsSent => Interlocked.Read(ref _claimsSent);
 
-    /// <summary>A claim is about to be sent; pair with <see cref="EndClaim"/> once its rows are tracked.</summary>
-    public void BeginClaim() => Interlocked.Increment(ref _claimsInFlight);
+    /// <summary>A claim is about to be sent: returns its number, to pass to <see cref="EndClaim"/> once its rows are tracked (or it failed).</summary>
+    public long BeginClaim()
+    {
+        var claim = Interlocked.Increment(ref _claimsSent);
+        _claimsInFlight[claim] = 0;
+        return claim;
+    }
 
-    public void EndClaim() => Interlocked.Decrement(ref _claimsInFlight);
+    public void EndClaim(long claim) => _claimsInFlight.TryRemove(claim, out _);
+
+    /// <summary>
+    /// Whether every claim numbered up to <paramref name="claim"/> has ended: a row one of them took is tracked by now,
+    /// unless its reply never arrived.
+    /// </summary>
+    public bool ClaimsEndedUpTo(long claim)
+    {
+        foreach (var inFlight in _claimsInFlight.Keys)
+        {
+            if (inFlight <= claim)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A heartbeat sent at <paramref name="sent"/> (a <see cref="Stopwatch"/> timestamp) reached the database.</summary>
+    public void Beaten(long sent) => Volatile.Write(ref _lastBeat, Math.Max(sent, Volatile.Read(ref _lastBeat)));
+
+    /// <summary>
+    /// Whether a heartbeat reached the database within the start window (half of RescueAfter): until one has, no job
+    /// starts, since the rescue may have taken this process's claims while it could not heartbeat.
+    /// </summary>
+    public bool HeartbeatFresh => SinceLastBeat < startWithin;
+
+    /// <summary>Time since the last heartbeat that reached the database was sent.</summary>
+    public TimeSpan SinceLastBeat => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastBeat));
 
     /// <summary>Tracks a run from its claim on, before it is dispatched: heartbeated (and never rescued by this process) while it waits.</summary>
     public void Add(RunKey run) => _jobs[run.Id] = new Entry(run.Attempt);

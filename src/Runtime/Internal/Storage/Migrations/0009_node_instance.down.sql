@@ -1,0 +1,1 @@
+ALTER TABLE {schema}.nodes DROP COLUMN instance;
