@@ -137,6 +137,17 @@ public sealed class ReliabilityJobs(RunLog log)
     /// Waits <see cref="WorkItem.DelayMs"/> on its first attempt (honouring its token), then writes its effect in the job's
     /// own transaction: exactly once, even when a frozen worker wakes up still holding a rescued attempt.
     /// </summary>
+    /// <summary>
+    /// An external effect first (a start recorded with this process's id, outside any transaction), then
+    /// <see cref="WorkItem.DelayMs"/> on the first attempt: a start that should not have happened shows.
+    /// </summary>
+    [Job("rel.startEffect", MaxAttempts = 25)]
+    public async Task StartEffectAsync(WorkItem item, JobContext context, CancellationToken cancellationToken)
+    {
+        await log.RecordEffectRunAsync(context);
+        await Task.Delay(context.Attempt == 1 ? item.DelayMs : 1, cancellationToken);
+    }
+
     [Job("rel.slowEffect", MaxAttempts = 25)]
     public async Task SlowEffectAsync(WorkItem item, JobContext context, CancellationToken cancellationToken)
     {

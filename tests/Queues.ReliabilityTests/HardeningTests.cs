@@ -107,6 +107,97 @@ public sealed class HardeningTests(ReliabilityServer server) : IClassFixture<Rel
     }
 
     [Fact(Timeout = 240_000)]
+    public async Task RunningRowsLockedByAnotherSessionForThreeRescueIntervals_AreNeverRescued()
+    {
+        const int jobCount = 8;
+        var schema = await server.CreateSchemaAsync("lockedrows");
+        await schema.EnqueueAsync(async (jobs, tx) =>
+        {
+            await jobs.EnqueueRelStartEffectManyAsync(tx, Enumerable.Range(0, jobCount).Select(static i => new WorkItem(i, DelayMs: 9_000)),
+                cancellationToken: TestContext.Current.CancellationToken);
+            return default;
+        });
+
+        // Two workers, so whichever leads maintenance looks at the other's rows too; heartbeat 0.2 s, rescue after 1.5 s.
+        await using var workers = new WorkerGroup(schema, 2);
+        workers.StartAll();
+        await Wait.UntilAsync(async () => await schema.CountInStateAsync("running", "rel.startEffect") == jobCount, "every job to run", workers);
+
+        // A report's SELECT … FOR UPDATE over the running rows, held for three rescue intervals.
+        await using (var connection = await schema.Server.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken))
+        await using (var report = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
+        {
+            await using (var hold = new Npgsql.NpgsqlCommand($"SELECT id FROM \"{schema.Name}\".jobs WHERE state = 'running' FOR UPDATE", connection, report))
+            {
+                await hold.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(4.5), TestContext.Current.CancellationToken);
+            await report.CommitAsync(TestContext.Current.CancellationToken);
+        }
+
+        await Wait.UntilAsync(async () => await schema.CountUnfinishedAsync("rel.startEffect") == 0, "the jobs to finish", workers);
+        var rescued = await schema.ScalarAsync<long>(
+            "SELECT count(*) FROM {jobs}, jsonb_array_elements(errors) AS e WHERE name = 'rel.startEffect' AND e->>'kind' = 'rescued'");
+        Assert.True(rescued == 0, $"{rescued} live jobs were rescued. {workers.Logs()}");
+        Assert.Equal((long)jobCount, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs} WHERE name = 'rel.startEffect' AND state = 'completed' AND attempt = 1"));
+        Assert.Equal((long)jobCount, await schema.ScalarAsync<long>("SELECT count(*) FROM {effect_runs}"));
+        Assert.Equal(0, (await workers.StopAllAsync(TimeSpan.FromSeconds(60))).Values.Sum());
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task FrozenWorker_WhenResumed_StartsNoneOfItsBufferedJobsThatCompletedElsewhere()
+    {
+        var schema = await server.CreateSchemaAsync("frozenbuffer");
+        // Twenty run at once and twenty wait in the prefetch buffer (before a job finishes, the buffer holds one round of
+        // slots). On resume the running handlers' delays have passed: twenty slots look for their next job at once.
+        const int slots = 20;
+        await schema.EnqueueAsync(async (jobs, tx) =>
+        {
+            await jobs.EnqueueRelStartEffectManyAsync(tx, Enumerable.Range(0, 2 * slots).Select(static i => new WorkItem(i, DelayMs: 2_000)),
+                cancellationToken: TestContext.Current.CancellationToken);
+            return default;
+        });
+
+        await using var workers = new WorkerGroup(schema, 2, new Dictionary<string, string> { ["QUEUES_CONCURRENCY"] = $"{slots}" });
+        var frozen = workers.Start(0);
+        await Wait.UntilAsync(async () => await schema.CountInStateAsync("running", "rel.startEffect") == 2 * slots
+            && await schema.ScalarAsync<long>("SELECT count(*) FROM {effect_runs} WHERE pid = $1", frozen.Pid) == slots, "half the jobs to start and half to wait", workers);
+        var healthy = workers.Start(1);
+        await healthy.WaitReadyAsync(TimeSpan.FromSeconds(60));
+
+        Signal("STOP", frozen.Pid);
+        var stoppedAt = Stopwatch.StartNew();
+        try
+        {
+            await Wait.UntilAsync(async () => await schema.ScalarAsync<long>(
+                    "SELECT count(*) FROM {jobs} WHERE name = 'rel.startEffect' AND state = 'completed' AND attempted_by = $1", healthy.Name) == 2 * slots,
+                "the frozen worker's jobs to complete on the other worker", workers);
+
+            // Past the running handlers' delay: resumed, they return at once and their slots look for the next job.
+            while (stoppedAt.Elapsed < TimeSpan.FromSeconds(3))
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+        finally
+        {
+            Signal("CONT", frozen.Pid);
+        }
+
+        // Once a heartbeat of the resumed worker has landed, it knows the buffered jobs are not its own any more.
+        var resumedAt = await schema.ScalarAsync<DateTime>("SELECT now()");
+        await Wait.UntilAsync(async () => await schema.ScalarAsync<bool>(
+                "SELECT coalesce((SELECT seen_at > $2::timestamptz FROM {nodes} WHERE name = $1), false)", frozen.Name, resumedAt),
+            "a heartbeat of the resumed worker", workers, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, (await workers.StopAllAsync(TimeSpan.FromSeconds(60))).Values.Sum());
+        var starts = await schema.ScalarAsync<string>(
+            "SELECT coalesce(string_agg(job_id || '@' || attempt, ', ' ORDER BY job_id), '') FROM {effect_runs} WHERE pid = $1", frozen.Pid);
+        Assert.True(starts.Split(", ").Length == slots, $"The resumed worker started jobs completed elsewhere: its starts were {starts}. {workers.Logs()}");
+        Assert.Equal(2L * slots, await schema.ScalarAsync<long>("SELECT count(*) FROM {effect_runs} WHERE pid = $1", healthy.Pid));
+    }
+
+    [Fact(Timeout = 240_000)]
     public async Task WorkersStartedWhilePostgreSqlIsDown_WaitAndProcessOnceItIsBack()
     {
         const int jobCount = 200;

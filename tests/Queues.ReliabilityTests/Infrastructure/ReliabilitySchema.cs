@@ -44,14 +44,15 @@ public sealed class ReliabilitySchema(ReliabilityServer server, string name)
         return id;
     }
 
-    /// <summary>Runs <paramref name="sql"/> with <c>{jobs}</c>, <c>{runs}</c>, <c>{effects}</c> and <c>{effect_runs}</c> standing for this schema's tables.</summary>
+    /// <summary>Runs <paramref name="sql"/> with <c>{jobs}</c>, <c>{runs}</c>, <c>{effects}</c>, <c>{effect_runs}</c> and <c>{nodes}</c> standing for this schema's tables.</summary>
     public NpgsqlCommand Command(string sql, params object[] parameters)
     {
         var command = Server.DataSource.CreateCommand(sql
             .Replace("{jobs}", $"\"{Name}\".jobs", StringComparison.Ordinal)
             .Replace("{runs}", $"\"{Name}\".runs", StringComparison.Ordinal)
             .Replace("{effects}", $"\"{Name}\".effects", StringComparison.Ordinal)
-            .Replace("{effect_runs}", $"\"{Name}\".effect_runs", StringComparison.Ordinal));
+            .Replace("{effect_runs}", $"\"{Name}\".effect_runs", StringComparison.Ordinal)
+            .Replace("{nodes}", $"\"{Name}\".nodes", StringComparison.Ordinal));
         foreach (var parameter in parameters)
         {
             command.Parameters.Add(new NpgsqlParameter { Value = parameter });
