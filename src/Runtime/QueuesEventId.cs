@@ -72,6 +72,9 @@ public static class QueuesEventId
     /// <summary>No heartbeat reached the database for half of RescueAfter; claimed jobs do not start until one does.</summary>
     public const int StartsHeld = 2109;
 
+    /// <summary>The worker's one poll for due jobs across its queues failed; it is retried with backoff.</summary>
+    public const int PollFailed = 2110;
+
     public const int ListenFailed = 3000;
 
     public const int Promoted = 4000;

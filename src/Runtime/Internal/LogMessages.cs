@@ -135,6 +135,10 @@ internal static partial class LogMessages
         Message = "Writing the outcome of job {JobId} ({JobName}) attempt {Attempt} failed; retrying in {DelayMs} ms (it is heartbeated meanwhile)")]
     public static partial void OutcomeWriteFailed(ILogger logger, Exception exception, long jobId, string jobName, int attempt, long delayMs);
 
+    [LoggerMessage(EventId = QueuesEventId.PollFailed, Level = LogLevel.Warning,
+        Message = "The poll for due jobs across this worker's queues failed; retrying in {DelayMs} ms (NOTIFY still wakes the queues meanwhile)")]
+    public static partial void PollFailed(ILogger logger, Exception exception, long delayMs);
+
     [LoggerMessage(EventId = QueuesEventId.UntrackedRescued, Level = LogLevel.Warning,
         Message = "Rescued {Count} running jobs under this worker's name ({WorkerName}) that it was not running: the reply to their claim was lost, or an earlier process of the same name claimed them; they are retried or, out of attempts, discarded")]
     public static partial void UntrackedRescued(ILogger logger, int count, string workerName);

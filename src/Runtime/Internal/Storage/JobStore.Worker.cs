@@ -175,6 +175,13 @@ internal sealed partial class JobStore
         command.ExecuteNonQuery();
     }
 
+    /// <summary>The queues that have due, claimable work now (see <see cref="Sql.QueuesWithWork"/>).</summary>
+    public async Task<List<string>> QueuesWithWorkAsync(CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.QueuesWithWork);
+        return await ReadAllAsync(command, static r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The id of the next available job of <paramref name="queue"/> in claim order, or null.</summary>
     public async Task<long?> NextAvailableAsync(string queue, CancellationToken cancellationToken)
     {

@@ -255,6 +255,21 @@ internal sealed partial class Sql
             WHERE j.id = alive.id
             """;
 
+        // The queues that have due work, for the worker's one poll across all its queues (so an idle worker's cost does
+        // not grow with the number of queues it serves): a skip scan of the available-rows index, one probe per queue
+        // that holds available rows (none serves no queue), then a probe for a due row. Paused queues are left out.
+        QueuesWithWork = $"""
+            WITH RECURSIVE q AS (
+                (SELECT queue FROM {jobs} WHERE state = 'available' ORDER BY queue LIMIT 1)
+                UNION ALL
+                SELECT (SELECT j.queue FROM {jobs} AS j WHERE j.state = 'available' AND j.queue > q.queue ORDER BY j.queue LIMIT 1)
+                FROM q WHERE q.queue IS NOT NULL)
+            SELECT q.queue FROM q
+            WHERE q.queue IS NOT NULL
+              AND EXISTS (SELECT 1 FROM {jobs} AS j WHERE j.state = 'available' AND j.queue = q.queue AND j.run_at <= now())
+              AND NOT EXISTS (SELECT 1 FROM "{schema}".paused_queues AS p WHERE p.queue = q.queue)
+            """;
+
         PauseQueue = $"INSERT INTO \"{schema}\".paused_queues (queue) VALUES ($1) ON CONFLICT DO NOTHING";
         ResumeQueue = $"DELETE FROM \"{schema}\".paused_queues WHERE queue = $1";
         PausedQueues = $"SELECT queue FROM \"{schema}\".paused_queues ORDER BY queue";
@@ -470,6 +485,8 @@ internal sealed partial class Sql
     public string TouchNode { get; }
 
     public string FindUntracked { get; }
+
+    public string QueuesWithWork { get; }
 
     public string RescueUntracked { get; }
 

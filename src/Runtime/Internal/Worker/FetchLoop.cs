@@ -55,6 +55,7 @@ internal sealed class FetchLoop
     private readonly WorkerLiveness.Loop? _liveness;
     private int _running;
     private long _hotUntil;
+    private volatile bool _idle;
 
     /// <summary>
     /// The claim connection, held while the queue is busy or hot and returned to the pool when the loop goes idle: a
@@ -93,6 +94,17 @@ internal sealed class FetchLoop
 
     public string Queue => _queue;
 
+    /// <summary>
+    /// The worker's poll across queues succeeded: an idle loop (which does not reach the database itself) counts as alive.
+    /// </summary>
+    public void Polled()
+    {
+        if (_idle)
+        {
+            _liveness?.Beat();
+        }
+    }
+
     /// <summary>Wakes the loop: jobs may be available (a NOTIFY, a promotion) or a slot was freed.</summary>
     public void Wake(bool jobsAvailable = true)
     {
@@ -124,10 +136,27 @@ internal sealed class FetchLoop
         await ready.WaitAsync(stopClaiming).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
         var failures = 0;
         var lastClaim = Stopwatch.GetTimestamp();
+        var idle = true; // Until the worker's poll (at once) or a NOTIFY says this queue has work.
         while (!stopClaiming.IsCancellationRequested)
         {
             try
             {
+                if (idle)
+                {
+                    // Idle: no poll of its own (the WorkPoller polls every queue in one statement) and no connection held.
+                    _idle = true;
+                    try
+                    {
+                        await _wake.WaitAsync(Timeout.InfiniteTimeSpan, stopClaiming).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _idle = false;
+                    }
+
+                    idle = false;
+                }
+
                 if (failures == 0)
                 {
                     _liveness?.Beat(); // The last claim reached the database (or none was needed).
@@ -202,13 +231,15 @@ internal sealed class FetchLoop
                     }
                 }
 
-                var hot = Stopwatch.GetTimestamp() < Volatile.Read(ref _hotUntil);
-                if (!hot)
+                if (Stopwatch.GetTimestamp() >= Volatile.Read(ref _hotUntil) && Volatile.Read(ref _running) == 0 && _buffer.IsEmpty)
                 {
                     await ReleaseConnectionAsync().ConfigureAwait(false); // Idle: give the connection back to the pool.
+                    idle = true;
+                    continue;
                 }
 
-                await _wake.WaitAsync(hot ? HotPollInterval : _pollInterval, stopClaiming).ConfigureAwait(false);
+                await _wake.WaitAsync(Stopwatch.GetTimestamp() < Volatile.Read(ref _hotUntil) ? HotPollInterval : _pollInterval, stopClaiming)
+                    .ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopClaiming.IsCancellationRequested)
             {
