@@ -193,7 +193,8 @@ internal static class Commands
         var id = new Argument<long?>("id") { Description = "The job to retry (discarded or cancelled).", Arity = ArgumentArity.ZeroOrOne };
         var discarded = new Option<bool>("--discarded") { Description = "Retry every discarded job (with --queue: of that queue), in batches." };
         var queue = new Option<string?>("--queue", "-q") { Description = "With --discarded: only this queue." };
-        var command = new Command("retry", "Make a discarded or cancelled job run again: one by id, or every discarded one.") { id, discarded, queue };
+        var yes = Yes();
+        var command = new Command("retry", "Make a discarded or cancelled job run again: one by id, or every discarded one.") { id, discarded, queue, yes };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
             var one = result.GetValue(id);
@@ -216,8 +217,16 @@ internal static class Commands
                 return Cli.Ok;
             }
 
+            var filter = new JobFilter { States = [JobState.Discarded], Queue = result.GetValue(queue) };
+            var matching = await context.Admin.CountJobsAsync(filter, BulkAction.Retry, ct).ConfigureAwait(false);
+            var scope = filter.Queue is { } q ? $" in queue '{q}'" : "";
+            if (!Confirm(matching, $"Retry {Cli.Format(matching)} discarded job(s){scope}?", result.GetValue(yes)))
+            {
+                return Cli.Failure;
+            }
+
             var progress = new Progress("Retried");
-            var count = await context.Admin.RetryJobsAsync(new JobFilter { States = [JobState.Discarded], Queue = result.GetValue(queue) }, progress, ct).ConfigureAwait(false);
+            var count = matching == 0 ? 0 : await context.Admin.RetryJobsAsync(filter, progress, ct).ConfigureAwait(false);
             progress.Done();
             Report(context, new ResultDto("retry", count, $"Retried {Cli.Format(count)} discarded job(s)."));
             return Cli.Ok;
@@ -248,12 +257,20 @@ internal static class Commands
     private static Command Purge()
     {
         var olderThan = new Option<string>("--older-than") { Description = "Delete finished jobs that finished longer ago than this (30m, 12h, 7d, or d.hh:mm:ss).", Required = true };
-        var command = new Command("purge", "Delete completed, cancelled and discarded jobs past an age, in batches.") { olderThan };
+        var yes = Yes();
+        var command = new Command("purge", "Delete completed, cancelled and discarded jobs past an age, in batches.") { olderThan, yes };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
             var age = Duration(result.GetValue(olderThan)!, "--older-than");
+            var cutoff = DateTimeOffset.UtcNow - age;
+            var matching = await context.Admin.CountFinishedJobsAsync(cutoff, ct).ConfigureAwait(false);
+            if (!Confirm(matching, $"Delete {Cli.Format(matching)} finished job(s) older than {result.GetValue(olderThan)}?", result.GetValue(yes)))
+            {
+                return Cli.Failure;
+            }
+
             var progress = new Progress("Deleted");
-            var count = await context.Admin.DeleteFinishedJobsAsync(DateTimeOffset.UtcNow - age, progress, 10_000, ct).ConfigureAwait(false);
+            var count = matching == 0 ? 0 : await context.Admin.DeleteFinishedJobsAsync(cutoff, progress, 10_000, ct).ConfigureAwait(false);
             progress.Done();
             Report(context, new ResultDto("purge", count, $"Deleted {Cli.Format(count)} finished job(s) older than {result.GetValue(olderThan)}."));
             return Cli.Ok;
@@ -278,6 +295,40 @@ internal static class Commands
             return Cli.Ok;
         }));
         return command;
+    }
+
+    private static Option<bool> Yes() => new("--yes", "-y")
+    {
+        Description = "Act without asking. Required when the input is not a terminal (a script, CI): the count is printed, nothing is asked.",
+    };
+
+    /// <summary>
+    /// States how many jobs a bulk command will touch (on stderr, so stdout stays the result), then asks on a terminal;
+    /// without one (input redirected, or CI set) only <c>--yes</c> goes ahead. False when the operator says no.
+    /// Nothing to do (<paramref name="count"/> 0) needs no confirmation.
+    /// </summary>
+    private static bool Confirm(long count, string question, bool yes)
+    {
+        Console.Error.WriteLine(question);
+        if (yes || count == 0)
+        {
+            return true;
+        }
+
+        if (Console.IsInputRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
+        {
+            throw new UsageException($"Not confirmed: the input is not a terminal, so nothing is asked. Pass --yes to act on these {Cli.Format(count)} job(s).");
+        }
+
+        Console.Error.Write("Proceed? [y/N] ");
+        var answer = Console.ReadLine()?.Trim();
+        if (string.Equals(answer, "y", StringComparison.OrdinalIgnoreCase) || string.Equals(answer, "yes", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine("Nothing was done.");
+        return false;
     }
 
     private static void Report(CommandContext context, ResultDto result)

@@ -45,6 +45,8 @@ public sealed class QueuesAdmin
             throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"JobQuery.Limit must be between 1 and {MaxPageSize}; it was {query.Limit}.");
         }
 
+        Validate.FilterText(query.Queue, "JobQuery.Queue");
+        Validate.FilterText(query.Name, "JobQuery.Name");
         var jobs = await _store.ListJobsAsync(query, query.Limit + 1, cancellationToken).ConfigureAwait(false);
         JobId? next = null;
         if (jobs.Count > query.Limit)
@@ -268,19 +270,47 @@ public sealed class QueuesAdmin
     }
 
     /// <summary>
+    /// How many jobs <paramref name="action"/> would touch with <paramref name="filter"/> now: the jobs matching it in
+    /// the states the action applies to (for a retry, without the unique jobs whose key another job holds). Show it
+    /// before asking an operator to confirm a bulk action; jobs that change state in between are acted on as they are
+    /// then, and never beyond the filter.
+    /// </summary>
+    /// <param name="filter">Which jobs, as for the action; an empty filter is refused, pass <see cref="JobFilter.All"/>.</param>
+    /// <param name="action">The bulk action to count for.</param>
+    /// <param name="cancellationToken">Cancels the count.</param>
+    /// <exception cref="ArgumentException">The filter is empty (and not <see cref="JobFilter.All"/>) or holds text no job can have.</exception>
+    public async Task<long> CountJobsAsync(JobFilter filter, BulkAction action, CancellationToken cancellationToken = default)
+    {
+        var states = CheckBulk(filter, action);
+        return states is null ? 0 : await _store.CountMatchingAsync(action, filter, states, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// How many completed, cancelled and discarded jobs finished before <paramref name="finishedBefore"/>: what
+    /// <see cref="DeleteFinishedJobsAsync(DateTimeOffset, int, CancellationToken)"/> would delete now.
+    /// </summary>
+    /// <param name="finishedBefore">The cutoff.</param>
+    /// <param name="cancellationToken">Cancels the count.</param>
+    public Task<long> CountFinishedJobsAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken = default)
+        => _store.CountFinishedAsync(finishedBefore, cancellationToken);
+
+    /// <summary>
     /// Makes every discarded or cancelled job matching <paramref name="filter"/> available again (see
     /// <see cref="RetryJobAsync"/>), in batches of <see cref="BulkBatchSize"/>, newest first. A unique job whose key
     /// another job holds now is skipped.
     /// </summary>
-    /// <param name="filter">Which jobs; states outside discarded and cancelled are ignored.</param>
+    /// <param name="filter">
+    /// Which jobs; states outside discarded and cancelled are ignored. An empty filter is refused: pass
+    /// <see cref="JobFilter.All"/> to retry every job.
+    /// </param>
     /// <param name="progress">Told the running total after each batch, or null.</param>
     /// <param name="cancellationToken">Stops between batches; what was done stays done.</param>
     /// <returns>The number of jobs retried.</returns>
+    /// <exception cref="ArgumentException">The filter is empty (and not <see cref="JobFilter.All"/>) or holds text no job can have.</exception>
     public async Task<long> RetryJobsAsync(JobFilter filter, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var queues = new HashSet<string>(StringComparer.Ordinal);
-        var total = await ActAsync(JobStore.BulkAction.Retry, filter, [JobState.Discarded, JobState.Cancelled], null, progress, queues, cancellationToken)
-            .ConfigureAwait(false);
+        var total = await ActAsync(BulkAction.Retry, filter, null, progress, queues, cancellationToken).ConfigureAwait(false);
         foreach (var queue in queues)
         {
             await _store.NotifyAsync(queue, cancellationToken).ConfigureAwait(false);
@@ -293,53 +323,86 @@ public sealed class QueuesAdmin
     /// Cancels every unfinished job matching <paramref name="filter"/> (see <see cref="CancelJobAsync"/>), in batches
     /// of <see cref="BulkBatchSize"/>, newest first.
     /// </summary>
-    /// <param name="filter">Which jobs; finished states are ignored.</param>
+    /// <param name="filter">
+    /// Which jobs; finished states are ignored. An empty filter is refused: pass <see cref="JobFilter.All"/> to cancel
+    /// every job.
+    /// </param>
     /// <param name="reason">Recorded on each row.</param>
     /// <param name="progress">Told the running total after each batch, or null.</param>
     /// <param name="cancellationToken">Stops between batches; what was done stays done.</param>
     /// <returns>The number of jobs cancelled.</returns>
+    /// <exception cref="ArgumentException">The filter is empty (and not <see cref="JobFilter.All"/>) or holds text no job can have.</exception>
     public Task<long> CancelJobsAsync(JobFilter filter, string reason = "cancelled by an administrator", IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        return ActAsync(JobStore.BulkAction.Cancel, filter, [JobState.Scheduled, JobState.Available, JobState.Running, JobState.Retryable], reason,
-            progress, null, cancellationToken);
+        return ActAsync(BulkAction.Cancel, filter, reason, progress, null, cancellationToken);
     }
 
     /// <summary>
     /// Deletes every job matching <paramref name="filter"/> that is not running (cancel a running job first), in
     /// batches of <see cref="BulkBatchSize"/>, newest first. The rows and their history are gone.
     /// </summary>
-    /// <param name="filter">Which jobs; the running state is ignored.</param>
+    /// <param name="filter">
+    /// Which jobs; the running state is ignored. An empty filter is refused: pass <see cref="JobFilter.All"/> to delete
+    /// every job.
+    /// </param>
     /// <param name="progress">Told the running total after each batch, or null.</param>
     /// <param name="cancellationToken">Stops between batches; what was deleted stays deleted.</param>
     /// <returns>The number of jobs deleted.</returns>
+    /// <exception cref="ArgumentException">The filter is empty (and not <see cref="JobFilter.All"/>) or holds text no job can have.</exception>
     public Task<long> DeleteJobsAsync(JobFilter filter, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
-        => ActAsync(JobStore.BulkAction.Delete, filter,
-            [JobState.Scheduled, JobState.Available, JobState.Retryable, JobState.Completed, JobState.Cancelled, JobState.Discarded],
-            null, progress, null, cancellationToken);
+        => ActAsync(BulkAction.Delete, filter, null, progress, null, cancellationToken);
 
-    private async Task<long> ActAsync(JobStore.BulkAction action, JobFilter filter, JobState[] applicable, string? reason, IProgress<long>? progress,
-        HashSet<string>? queues, CancellationToken cancellationToken)
+    /// <summary>The states each bulk action applies to; a filter's states are intersected with these.</summary>
+    private static JobState[] ApplicableStates(BulkAction action) => action switch
+    {
+        BulkAction.Retry => [JobState.Discarded, JobState.Cancelled],
+        BulkAction.Cancel => [JobState.Scheduled, JobState.Available, JobState.Running, JobState.Retryable],
+        BulkAction.Delete => [JobState.Scheduled, JobState.Available, JobState.Retryable, JobState.Completed, JobState.Cancelled, JobState.Discarded],
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Use BulkAction.Retry, Cancel or Delete."),
+    };
+
+    /// <summary>
+    /// Checks a bulk action's filter and returns the states (as stored text) it acts on, or null when it can match
+    /// nothing. An empty filter is refused: it matched every job in the schema where a caller had dropped a filter
+    /// field on its way (issue 21), so acting on everything must be asked for with <see cref="JobFilter.All"/>.
+    /// </summary>
+    private static string[]? CheckBulk(JobFilter filter, BulkAction action)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        if (filter.Queue is not null)
+        var applicable = ApplicableStates(action);
+        if (filter.IsEmpty && !filter.MatchesAll)
         {
-            Validate.QueueName(filter.Queue, nameof(filter));
+            throw new ArgumentException(
+                "The filter is empty, so it would match every job in the schema. Set at least one filter, or pass JobFilter.All to act on every job deliberately.",
+                nameof(filter));
         }
 
+        if (filter.Queue is not null)
+        {
+            Validate.QueueName(filter.Queue, "JobFilter.Queue");
+        }
+
+        Validate.FilterText(filter.Name, "JobFilter.Name");
         if (filter.Ids is { Count: > MaxPageSize })
         {
             throw new ArgumentOutOfRangeException(nameof(filter), filter.Ids.Count, $"JobFilter.Ids may hold at most {MaxPageSize} ids; it held {filter.Ids.Count}.");
         }
 
         var states = filter.States is { Count: > 0 } wanted ? applicable.Where(wanted.Contains).ToArray() : applicable;
-        if (states.Length == 0 || filter.Ids is { Count: 0 })
+        return states.Length == 0 || filter.Ids is { Count: 0 } ? null : [.. states.Select(JobStates.ToText)];
+    }
+
+    private async Task<long> ActAsync(BulkAction action, JobFilter filter, string? reason, IProgress<long>? progress,
+        HashSet<string>? queues, CancellationToken cancellationToken)
+    {
+        var texts = CheckBulk(filter, action);
+        if (texts is null)
         {
             return 0;
         }
 
-        var texts = states.Select(JobStates.ToText).ToArray();
         long total = 0;
         long? cursor = null;
         while (true)
@@ -442,9 +505,31 @@ public sealed record JobCount(string Queue, JobState State, long Count);
 /// <param name="Count">How many.</param>
 public sealed record JobTimeCount(DateTimeOffset BucketStart, JobState State, long Count);
 
-/// <summary>Which jobs a bulk action applies to; every filter is optional and they combine with AND.</summary>
+/// <summary>The bulk actions of <see cref="QueuesAdmin"/>, for <see cref="QueuesAdmin.CountJobsAsync(JobFilter, BulkAction, CancellationToken)"/>.</summary>
+public enum BulkAction
+{
+    /// <summary><see cref="QueuesAdmin.RetryJobsAsync"/>: discarded and cancelled jobs.</summary>
+    Retry,
+
+    /// <summary><see cref="QueuesAdmin.CancelJobsAsync"/>: scheduled, available, running and retryable jobs.</summary>
+    Cancel,
+
+    /// <summary><see cref="QueuesAdmin.DeleteJobsAsync"/>: every job that is not running.</summary>
+    Delete,
+}
+
+/// <summary>
+/// Which jobs a bulk action applies to; the filters combine with AND. At least one must be set: a bulk action refuses
+/// an empty filter, and acts on every job only when given <see cref="All"/>.
+/// </summary>
 public sealed class JobFilter
 {
+    /// <summary>
+    /// Every job in the schema (within the states the action applies to): the one way to ask a bulk action for
+    /// everything, so a filter that lost its fields on the way is refused rather than taken for "all".
+    /// </summary>
+    public static JobFilter All { get; } = new() { MatchesAll = true };
+
     /// <summary>Only jobs in this queue.</summary>
     public string? Queue { get; init; }
 
@@ -462,6 +547,12 @@ public sealed class JobFilter
 
     /// <summary>Only these jobs (at most <see cref="QueuesAdmin.MaxPageSize"/>): a selection.</summary>
     public IReadOnlyList<JobId>? Ids { get; init; }
+
+    /// <summary>True only for <see cref="All"/>.</summary>
+    internal bool MatchesAll { get; private init; }
+
+    /// <summary>No filter is set: on its own this would match every job.</summary>
+    internal bool IsEmpty => Queue is null && Name is null && States is not { Count: > 0 } && CreatedFrom is null && CreatedBefore is null && Ids is null;
 }
 
 /// <summary>One queue's unfinished jobs.</summary>

@@ -162,7 +162,8 @@ public sealed class CliTests(PostgresFixture fixture)
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("is available: only a discarded or cancelled job can be retried", again.Error, StringComparison.Ordinal);
 
-        var bulk = (await RunAsync(schema, "retry", "--discarded", "--queue", "payments")).ShouldSucceed();
+        var bulk = (await RunAsync(schema, "retry", "--discarded", "--queue", "payments", "--yes")).ShouldSucceed();
+        Assert.Contains("Retry 3 discarded job(s) in queue 'payments'?", bulk.Error, StringComparison.Ordinal);
         Assert.Contains("Retried 3 discarded job(s).", bulk.Output, StringComparison.Ordinal);
         Assert.Contains("Retried 3 jobs...", bulk.Error, StringComparison.Ordinal);
         Assert.Equal(JobState.Discarded, (await schema.Client.GetJobAsync(other, Ct))!.State);
@@ -195,7 +196,8 @@ public sealed class CliTests(PostgresFixture fixture)
         await schema.SetFinishedAsync(recent, "completed");
         var waiting = await schema.EnqueueAsync(Report);
 
-        var result = (await RunAsync(schema, "purge", "--older-than", "7d")).ShouldSucceed();
+        var result = (await RunAsync(schema, "purge", "--older-than", "7d", "--yes")).ShouldSucceed();
+        Assert.Contains("Delete 25,000 finished job(s) older than 7d?", result.Error, StringComparison.Ordinal);
         Assert.Contains("Deleted 25,000 finished job(s) older than 7d.", result.Output, StringComparison.Ordinal);
         Assert.Contains("Deleted ", result.Error, StringComparison.Ordinal);
         Assert.Equal(2, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
@@ -206,6 +208,42 @@ public sealed class CliTests(PostgresFixture fixture)
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("is not a duration", bad.Error, StringComparison.Ordinal);
         Assert.Equal(2, (await RunAsync(schema, "purge")).ExitCode);
+    }
+
+    [Fact]
+    public async Task BulkCommands_StateTheCount_AndWithoutATerminalActOnlyWithYes()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await schema.SetFinishedAsync(await schema.EnqueueAsync(Charge), "discarded");
+        }
+
+        await schema.ScalarAsync<int>(
+            "WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at) SELECT 'cli.report', 'completed', now() - interval '10 days' FROM generate_series(1, 5) RETURNING 1) SELECT count(*)::int FROM i");
+
+        var retry = await RunAsync(schema, "retry", "--discarded");
+        Assert.Equal(2, retry.ExitCode);
+        Assert.Contains("Retry 3 discarded job(s)?", retry.Error, StringComparison.Ordinal);
+        Assert.Contains("--yes", retry.Error, StringComparison.Ordinal);
+        var purge = await RunAsync(schema, "purge", "--older-than", "7d", "--json");
+        Assert.Equal(2, purge.ExitCode);
+        Assert.Contains("Delete 5 finished job(s) older than 7d?", purge.Error, StringComparison.Ordinal);
+        Assert.Equal("", purge.Output);
+        var inCi = await QueuesTool.RunAsync(["purge", "--older-than", "7d", "--connection", fixture.ConnectionString, "--schema", schema.Name],
+            environment: new Dictionary<string, string?> { ["CI"] = "true" });
+        Assert.Equal(2, inCi.ExitCode);
+        Assert.Equal(3, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs WHERE state = 'discarded'"));
+        Assert.Equal(5, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs WHERE state = 'completed'"));
+
+        Assert.Contains("Retried 3 discarded job(s).", (await RunAsync(schema, "retry", "--discarded", "-y")).ShouldSucceed().Output, StringComparison.Ordinal);
+        var purged = JsonDocument.Parse((await RunAsync(schema, "purge", "--older-than", "7d", "--yes", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.Equal(5, purged.GetProperty("count").GetInt64());
+
+        // Nothing to do asks nothing.
+        var nothing = (await RunAsync(schema, "purge", "--older-than", "7d")).ShouldSucceed();
+        Assert.Contains("Delete 0 finished job(s) older than 7d?", nothing.Error, StringComparison.Ordinal);
+        Assert.Contains("Deleted 0 finished job(s)", nothing.Output, StringComparison.Ordinal);
     }
 
     [Fact]

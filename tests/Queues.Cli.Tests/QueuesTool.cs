@@ -13,6 +13,8 @@ public static class QueuesTool
         Assert.True(File.Exists(Path), $"The queues tool was not built at {Path}.");
         var start = new ProcessStartInfo("dotnet")
         {
+            // Input redirected (and closed at once): the tool runs as in a script or CI, never waiting for an answer.
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("queues-cli-").FullName,
@@ -24,12 +26,14 @@ public static class QueuesTool
         }
 
         start.Environment.Remove("QUEUES_CONNECTION_STRING");
+        start.Environment.Remove("CI");
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
             start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);

@@ -100,6 +100,78 @@ public sealed class AdminTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task BulkActions_RefuseAnEmptyFilter_AndTakeEveryJobOnlyFromJobFilterAll()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await schema.EnqueueAsync(DemoJobs.Ok);
+        }
+
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Flaky), "discarded");
+        var admin = schema.Admin;
+
+        foreach (var empty in (JobFilter[])[new JobFilter(), new JobFilter { States = [] }])
+        {
+            var exception = await Assert.ThrowsAsync<ArgumentException>(() => admin.DeleteJobsAsync(empty, cancellationToken: Ct));
+            Assert.Contains("JobFilter.All", exception.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAsync<ArgumentException>(() => admin.CancelJobsAsync(empty, cancellationToken: Ct));
+            await Assert.ThrowsAsync<ArgumentException>(() => admin.RetryJobsAsync(empty, cancellationToken: Ct));
+            await Assert.ThrowsAsync<ArgumentException>(() => admin.CountJobsAsync(empty, BulkAction.Delete, Ct));
+        }
+
+        Assert.Equal(4, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+        Assert.Equal(1, await admin.CountJobsAsync(JobFilter.All, BulkAction.Retry, Ct));
+        Assert.Equal(3, await admin.CountJobsAsync(JobFilter.All, BulkAction.Cancel, Ct));
+        Assert.Equal(4, await admin.CountJobsAsync(JobFilter.All, BulkAction.Delete, Ct));
+        Assert.Equal(4, await admin.DeleteJobsAsync(JobFilter.All, cancellationToken: Ct));
+        Assert.Equal(0, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+    }
+
+    [Fact]
+    public async Task CountJobs_CountsWhatTheActionWouldTake_LessUniqueJobsARetrySkips()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var unique = new JobDefinition("demo.unique") { UniqueBy = ["k"] };
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(unique, """{"k":1}"""), "discarded");
+        await schema.EnqueueAsync(unique, """{"k":1}""");
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(unique, """{"k":2}"""), "discarded");
+        var filter = new JobFilter { Name = "demo.unique" };
+
+        Assert.Equal(1, await schema.Admin.CountJobsAsync(filter, BulkAction.Retry, Ct));
+        Assert.Equal(1, await schema.Admin.CountJobsAsync(filter, BulkAction.Cancel, Ct));
+        Assert.Equal(3, await schema.Admin.CountJobsAsync(filter, BulkAction.Delete, Ct));
+        Assert.Equal(0, await schema.Admin.CountJobsAsync(new JobFilter { Name = "demo.unique", Ids = [] }, BulkAction.Delete, Ct));
+        Assert.Equal(1, await schema.Admin.RetryJobsAsync(filter, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task CountFinishedJobs_CountsWhatAPurgeWouldDelete()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>(
+            "WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at) SELECT 'demo.ok', 'completed', now() - interval '10 days' FROM generate_series(1, 12) RETURNING 1) SELECT count(*)::int FROM i");
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Ok), "completed");
+        await schema.EnqueueAsync(DemoJobs.Ok);
+        var cutoff = DateTimeOffset.UtcNow.AddDays(-7);
+
+        Assert.Equal(12, await schema.Admin.CountFinishedJobsAsync(cutoff, Ct));
+        Assert.Equal(12, await schema.Admin.DeleteFinishedJobsAsync(cutoff, cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task Filters_WithANulCharacter_AreRefusedWithAMessage()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+
+        var list = await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.ListJobsAsync(new JobQuery { Name = "demo\0ok" }, Ct));
+        Assert.Contains("NUL", list.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.ListJobsAsync(new JobQuery { Queue = "\0" }, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.DeleteJobsAsync(new JobFilter { Name = "demo\0ok" }, cancellationToken: Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.CountJobsAsync(new JobFilter { Queue = "de\0fault" }, BulkAction.Cancel, Ct));
+    }
+
+    [Fact]
     public async Task MigrationScript_FromAVersion_HoldsOnlyTheLaterMigrations()
     {
         await using var schema = await fixture.CreateSchemaAsync();

@@ -122,6 +122,72 @@ public sealed class BrowserTests(PostgresFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Operator_DeletesAllJobsFilteredById_TypingTheCount_AndOnlyThatJobGoes()
+    {
+        var chromium = FindChromium();
+        await using var schema = await fixture.CreateSchemaAsync();
+        var ids = new List<JobId>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add(await schema.EnqueueAsync(DemoJobs.Ok, $$"""{"order":{{i}}}"""));
+        }
+
+        var target = ids[11];
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AllowActions = true; o.RefreshInterval = TimeSpan.FromMilliseconds(500); }, realPort: true);
+        using var playwright = await Playwright.CreateAsync();
+        var profile = Directory.CreateTempSubdirectory("queues-chromium-");
+        try
+        {
+            await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new BrowserTypeLaunchPersistentContextOptions
+            {
+                ExecutablePath = chromium,
+                Headless = true,
+                Args = LaunchArgs,
+                ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+            });
+            Assertions.SetDefaultExpectTimeout(30_000);
+            browser.SetDefaultTimeout(30_000);
+            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
+            var pageErrors = new List<string>();
+            page.PageError += (_, error) => pageErrors.Add(error);
+
+            // Unfiltered, "Delete all" names the whole schema and its count; cancelled, nothing goes.
+            await page.GotoAsync(host.Address + "/queues/#/jobs");
+            await Assertions.Expect(page.Locator("#job-table tr[data-job]")).ToHaveCountAsync(20);
+            await page.ClickAsync("button[data-bulk=delete][data-scope=filter]");
+            await Assertions.Expect(page.Locator("#confirm-text")).ToHaveTextAsync("Delete 20 jobs in the whole schema (no filter is set)?");
+            await page.ClickAsync("#confirm-no");
+            await Assertions.Expect(page.Locator("#confirm")).ToBeHiddenAsync();
+
+            // Filtered by id to one job: the confirmation counts one and wants it typed.
+            await page.FillAsync("#filters input[name=id]", target.ToString());
+            await page.ClickAsync("#filters button[type=submit]");
+            await Assertions.Expect(page.Locator("#job-table tr[data-job]")).ToHaveCountAsync(1);
+            await page.ClickAsync("button[data-bulk=delete][data-scope=filter]");
+            await Assertions.Expect(page.Locator("#confirm-text")).ToHaveTextAsync($"Delete 1 job matching id = {target}?");
+            await Assertions.Expect(page.Locator("#confirm-expected")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.Locator("#confirm-yes")).ToBeDisabledAsync();
+            await page.FillAsync("#confirm-input", "20");
+            await Assertions.Expect(page.Locator("#confirm-yes")).ToBeDisabledAsync();
+            await page.FillAsync("#confirm-input", "1");
+            await Assertions.Expect(page.Locator("#confirm-yes")).ToBeEnabledAsync();
+            Directory.CreateDirectory(ScreenshotDirectory);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "jobs-delete-confirm.png") });
+            await page.ClickAsync("#confirm-yes");
+            await Assertions.Expect(page.Locator("#toast")).ToHaveTextAsync("delete: 1 job(s).");
+            await Assertions.Expect(page.Locator("#jobs")).ToContainTextAsync("No job matches.");
+
+            Assert.Null(await schema.Client.GetJobAsync(target, Ct));
+            Assert.Equal(19, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+            Assert.Empty(pageErrors);
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The Chromium to drive: <c>QUEUES_CHROMIUM</c>, else <c>chromium</c> on the PATH. Missing fails the test with the fix.</summary>
     private static string FindChromium()
     {

@@ -91,16 +91,36 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
         var client = await host.CreateClientAsync();
 
-        await JsonAsync(await client.PostAsync("/queues/api/queues/mail/pause"));
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
         var queues = await JsonAsync(await client.GetAsync("/queues/api/queues"));
         var mail = Assert.Single(queues.EnumerateArray());
         Assert.True(mail.GetProperty("paused").GetBoolean());
         Assert.Equal(1, mail.GetProperty("available").GetInt64());
         Assert.Equal(["mail"], await schema.Admin.GetPausedQueuesAsync(Ct));
 
-        await JsonAsync(await client.PostAsync("/queues/api/queues/mail/resume"));
+        await JsonAsync(await client.PostAsync("/queues/api/queues/resume", """{"queue":"mail"}"""));
         Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
-        await JsonAsync(await client.PostAsync($"/queues/api/queues/{new string('q', 200)}/pause"), HttpStatusCode.BadRequest);
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", $$"""{"queue":"{{new string('q', 200)}}"}"""), HttpStatusCode.BadRequest);
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", "{}"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task PauseAndResume_TakeTheQueueFromTheBody_SoASlashInItsNameSurvives()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "tenant/eu" });
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        var paused = await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"tenant/eu"}"""));
+        Assert.Equal("Queue 'tenant/eu' paused.", paused.GetProperty("message").GetString());
+        Assert.Equal(["tenant/eu"], await schema.Admin.GetPausedQueuesAsync(Ct));
+        var queue = Assert.Single((await JsonAsync(await client.GetAsync("/queues/api/queues"))).EnumerateArray());
+        Assert.Equal("tenant/eu", queue.GetProperty("queue").GetString());
+        Assert.True(queue.GetProperty("paused").GetBoolean());
+
+        await JsonAsync(await client.PostAsync("/queues/api/queues/resume", """{"queue":"tenant/eu"}"""));
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
     }
 
     [Fact]
@@ -139,6 +159,20 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         Assert.Empty((await JsonAsync(await client.GetAsync("/queues/api/jobs?queue=x'%3B%20DROP%20TABLE%20jobs%3B--"))).GetProperty("jobs").EnumerateArray());
     }
 
+    [Fact]
+    public async Task Jobs_ById_AppliesTheOtherFiltersToo_AsABulkActionWould()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+
+        Assert.Single((await JsonAsync(await client.GetAsync($"/queues/api/jobs?id={id}&queue=mail&state=available"))).GetProperty("jobs").EnumerateArray());
+        Assert.Empty((await JsonAsync(await client.GetAsync($"/queues/api/jobs?id={id}&queue=other"))).GetProperty("jobs").EnumerateArray());
+        Assert.Empty((await JsonAsync(await client.GetAsync($"/queues/api/jobs?id={id}&state=discarded"))).GetProperty("jobs").EnumerateArray());
+        Assert.Empty((await JsonAsync(await client.GetAsync($"/queues/api/jobs?id={id}&to=2001-01-01T00:00:00Z"))).GetProperty("jobs").EnumerateArray());
+    }
+
     [Theory]
     [InlineData("state=exploded")]
     [InlineData("state=1")]
@@ -146,6 +180,10 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
     [InlineData("limit=5000")]
     [InlineData("before=abc")]
     [InlineData("from=yesterday")]
+    [InlineData("tenant=eu")]
+    [InlineData("queue=mail%00")]
+    [InlineData("name=demo.ok%00%27")]
+    [InlineData("id=1&queue=%00")]
     public async Task Jobs_RejectBadFiltersWith400AndAMessage(string query)
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -225,7 +263,7 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
 
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{id}/cancel"), HttpStatusCode.Forbidden);
         await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","filter":{}}"""), HttpStatusCode.Forbidden);
-        await JsonAsync(await client.PostAsync("/queues/api/queues/default/pause"), HttpStatusCode.Forbidden);
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"default"}"""), HttpStatusCode.Forbidden);
         Assert.Equal(JobState.Available, (await schema.Client.GetJobAsync(id, Ct))!.State);
         Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
     }
@@ -309,9 +347,136 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         Assert.Equal(3, deleted.GetProperty("count").GetInt64());
         Assert.Equal(5, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
 
-        await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"explode","filter":{}}"""), HttpStatusCode.BadRequest);
+        await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"explode","filter":{"queue":"mail"}}"""), HttpStatusCode.BadRequest);
         await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"delete"}"""), HttpStatusCode.BadRequest);
         await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", "not json"), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task BulkDelete_WithAnIdFilter_DeletesOnlyThatJob()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var ids = new List<JobId>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add(await schema.EnqueueAsync(DemoJobs.Ok));
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+        var body = $$"""{"action":"delete","filter":{"id":{{ids[7]}}} }""";
+
+        Assert.Equal(1, (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count", body))).GetProperty("count").GetInt64());
+        Assert.Equal(1, (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", body))).GetProperty("count").GetInt64());
+        Assert.Null(await schema.Client.GetJobAsync(ids[7], Ct));
+        Assert.Equal(19, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+
+        // The id combines with the other filters, as in the list: a job outside them is not touched.
+        var elsewhere = $$"""{"action":"delete","filter":{"id":{{ids[8]}},"queue":"mail"} }""";
+        Assert.Equal(0, (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", elsewhere))).GetProperty("count").GetInt64());
+        Assert.NotNull(await schema.Client.GetJobAsync(ids[8], Ct));
+    }
+
+    [Fact]
+    public async Task BulkActions_RefuseAnEmptyFilter_AndActOnEverythingOnlyWithAll()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await schema.EnqueueAsync(DemoJobs.Ok);
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        foreach (var path in (string[])["/queues/api/jobs/bulk", "/queues/api/jobs/bulk/count"])
+        {
+            foreach (var body in (string[])[
+                """{"action":"delete","filter":{}}""",
+                """{"action":"delete","filter":{"queue":"  ","name":"","states":[]}}""",
+                """{"action":"delete"}""",
+                """{"action":"delete","all":false,"filter":{}}"""])
+            {
+                var error = await JsonAsync(await client.PostAsync(path, body), HttpStatusCode.BadRequest);
+                Assert.Contains("all: true", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+            }
+
+            // A member the server does not know is refused rather than ignored: ignoring it would widen the action.
+            await JsonAsync(await client.PostAsync(path, """{"action":"delete","filter":{"queue":"default","tenant":"eu"}}"""), HttpStatusCode.BadRequest);
+            await JsonAsync(await client.PostAsync(path, """{"action":"delete","filter":{"queue":"default"},"all":true}"""), HttpStatusCode.BadRequest);
+            await JsonAsync(await client.PostAsync(path, """{"action":"delete","ids":[1],"all":true}"""), HttpStatusCode.BadRequest);
+        }
+
+        Assert.Equal(4, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+        Assert.Equal(4, (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count", """{"action":"delete","all":true}"""))).GetProperty("count").GetInt64());
+        Assert.Equal(4, (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","all":true,"filter":{}}"""))).GetProperty("count").GetInt64());
+        Assert.Equal(0, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+    }
+
+    [Fact]
+    public async Task BulkCount_IsTheExactNumberTheActionTouches_AndNeedsNoActionRights()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Flaky), "discarded");
+        }
+
+        await schema.SetFinishedAsync(await schema.EnqueueAsync(DemoJobs.Ok), "completed");
+        var waiting = new List<JobId>();
+        for (var i = 0; i < 5; i++)
+        {
+            waiting.Add(await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" }));
+        }
+
+        var running = waiting[0];
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1 WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u", running.Value);
+        await using (var readOnly = await DashboardHost.StartAsync(schema))
+        {
+            var reader = await readOnly.CreateClientAsync();
+            Assert.Equal(3, (await JsonAsync(await reader.PostAsync("/queues/api/jobs/bulk/count", """{"action":"retry","all":true}"""))).GetProperty("count").GetInt64());
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        async Task<long> CountAsync(string body) => (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count", body))).GetProperty("count").GetInt64();
+        async Task<long> ActAsync(string body) => (await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk", body))).GetProperty("count").GetInt64();
+
+        // Counted in the states the action applies to: the running job is cancelled but never deleted.
+        Assert.Equal(4, await CountAsync("""{"action":"delete","filter":{"queue":"mail"}}"""));
+        Assert.Equal(5, await CountAsync("""{"action":"cancel","filter":{"queue":"mail"}}"""));
+        Assert.Equal(0, await CountAsync("""{"action":"retry","filter":{"queue":"mail"}}"""));
+        Assert.Equal(2, await CountAsync($$"""{"action":"delete","ids":[{{waiting[0]}},{{waiting[1]}},{{waiting[2]}}]}"""));
+        Assert.Equal(8, await CountAsync("""{"action":"delete","all":true}"""));
+        Assert.Equal(1, await CountAsync("""{"action":"delete","filter":{"name":"demo.ok","states":["completed"]}}"""));
+
+        var body = """{"action":"retry","filter":{"states":["discarded"],"name":"demo.flaky"}}""";
+        var counted = await CountAsync(body);
+        Assert.Equal(3, counted);
+        Assert.Equal(counted, await ActAsync(body));
+        Assert.Equal(0, await CountAsync(body));
+    }
+
+    [Fact]
+    public async Task BulkActions_AnswerANulInAFilterWith400()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok);
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        foreach (var path in (string[])["/queues/api/jobs/bulk", "/queues/api/jobs/bulk/count"])
+        {
+            foreach (var filter in (string[])["""{"name":"demo\u0000"}""", """{"queue":"de\u0000fault"}""", """{"states":["available\u0000"]}"""])
+            {
+                var error = await JsonAsync(await client.PostAsync(path, $$"""{"action":"delete","filter":{{filter}} }"""), HttpStatusCode.BadRequest);
+                Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("error").GetString()));
+            }
+        }
+
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"de\u0000fault"}"""), HttpStatusCode.BadRequest);
+        Assert.Equal(1, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
     }
 
     [Fact]
@@ -323,7 +488,8 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         var anonymous = await host.CreateClientAsync(loadPage: false);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/queues/")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/queues/api/overview")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/queues/api/queues/default/pause")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/queues/api/queues/pause", """{"queue":"default"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/queues/api/jobs/bulk/count", """{"action":"delete","all":true}""")).StatusCode);
         var stranger = await host.CreateClientAsync(user: "mallory", loadPage: false);
         Assert.Equal(HttpStatusCode.Forbidden, (await stranger.GetAsync("/queues/api/jobs")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await stranger.GetAsync("/queues/assets/app.js")).StatusCode);
@@ -331,7 +497,7 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         var ops = await host.CreateClientAsync(user: "ops");
         Assert.False(string.IsNullOrEmpty(ops.Token));
         await JsonAsync(await ops.GetAsync("/queues/api/overview"));
-        await JsonAsync(await ops.PostAsync("/queues/api/queues/default/pause"));
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"default"}"""));
     }
 
     [Theory]

@@ -47,19 +47,32 @@
     toast.timer = setTimeout(() => { t.hidden = true; }, 4000);
   }
 
-  function confirmAction(text) {
+  // Asks before an action; with `typed`, the operator must type that text (the number of jobs) to enable Confirm.
+  function confirmAction(text, typed) {
     const dialog = document.getElementById("confirm");
+    const label = document.getElementById("confirm-typed"), input = document.getElementById("confirm-input"), yes = document.getElementById("confirm-yes");
     document.getElementById("confirm-text").textContent = text;
+    label.hidden = typed == null;
+    document.getElementById("confirm-expected").textContent = typed ?? "";
+    input.value = "";
+    yes.disabled = typed != null;
+    input.oninput = () => { yes.disabled = input.value.trim() !== typed; };
+    // Enter would submit with the dialog's first button (Cancel); with the right count typed it confirms instead.
+    input.onkeydown = e => { if (e.key === "Enter") { e.preventDefault(); if (input.value.trim() === typed) dialog.close("ok"); } };
     paused = true;
     return new Promise(resolve => {
-      dialog.addEventListener("close", () => { paused = false; resolve(dialog.returnValue === "ok"); }, { once: true });
+      dialog.addEventListener("close", () => {
+        paused = false;
+        resolve(dialog.returnValue === "ok" && (typed == null || input.value.trim() === typed));
+      }, { once: true });
       dialog.returnValue = "";
       dialog.showModal();
+      if (typed != null) input.focus();
     });
   }
 
-  async function act(text, run) {
-    if (!await confirmAction(text)) return;
+  async function act(text, run, typed) {
+    if (!await confirmAction(text, typed)) return;
     try {
       const result = await run();
       toast(result.message || "Done.");
@@ -166,25 +179,53 @@
     const b = e.target.closest("button[data-queue-action]");
     if (!b) return;
     const q = b.dataset.queue, a = b.dataset.queueAction;
-    act(`${a === "pause" ? "Pause" : "Resume"} queue '${q}' on every node?`, () => post(`queues/${encodeURIComponent(q)}/${a}`));
+    // The queue goes in the body: a name such as "tenant/eu" cannot survive a path segment.
+    act(`${a === "pause" ? "Pause" : "Resume"} queue '${q}' on every node?`, () => post(`queues/${a}`, { queue: q }));
   });
 
   function jobsView(params) {
     const selected = new Set();
     let cursors = [];       // the "before" of each page shown so far
     let next = null;
-    const filter = () => ({
-      queue: params.get("queue") || null, name: params.get("name") || null,
-      states: params.get("state") ? params.get("state").split(",") : null,
-      from: params.get("from") ? new Date(params.get("from")).toISOString() : null,
-      to: params.get("to") ? new Date(params.get("to")).toISOString() : null,
-    });
+    // Every filter the page offers, in one table: the list's query and a bulk action's filter are both built from it,
+    // so "Delete all" touches exactly what the list shows (issue 21: the bulk filter once left out the id).
+    const filterFields = {
+      queue: { bulk: "queue", value: v => v },
+      name: { bulk: "name", value: v => v },
+      state: { bulk: "states", value: v => v.split(",") },
+      from: { bulk: "from", value: v => new Date(v).toISOString() },
+      to: { bulk: "to", value: v => new Date(v).toISOString() },
+      id: { bulk: "id", value: v => Number(v) },
+    };
+    const filter = () => {
+      const f = {};
+      for (const [k, field] of Object.entries(filterFields)) if (params.get(k)) f[field.bulk] = field.value(params.get(k));
+      return f;
+    };
+    // "All" only when the page shows no filter at all: any parameter the table above does not know leaves the bulk
+    // filter empty without `all`, which the server refuses, rather than widening the action to every job.
+    const unfiltered = () => [...params.values()].every(v => !v);
+    const describe = () => Object.keys(filterFields).filter(k => params.get(k)).map(k => `${k} = ${params.get(k)}`).join(", ");
     const query = () => {
       const q = new URLSearchParams();
-      for (const k of ["queue", "name", "state", "from", "to", "id"]) if (params.get(k)) q.set(k, k === "from" || k === "to" ? new Date(params.get(k)).toISOString() : params.get(k));
+      for (const k of Object.keys(filterFields)) if (params.get(k)) q.set(k, k === "from" || k === "to" ? filterFields[k].value(params.get(k)) : params.get(k));
       if (cursors.length && cursors[cursors.length - 1] != null) q.set("before", cursors[cursors.length - 1]);
       return q.toString();
     };
+    // Counts first with the very body the action will send, then asks; a delete must be confirmed by typing the count.
+    async function bulkAct(action, body, scope) {
+      let counted;
+      try {
+        counted = await post("jobs/bulk/count", body);
+      } catch (e) {
+        toast(e.message, true);
+        return;
+      }
+      const n = counted.count, verb = action[0].toUpperCase() + action.slice(1);
+      if (!n) { toast(`Nothing to ${action}: no job ${scope} is in a state that can be ${action === "retry" ? "retried" : action === "cancel" ? "cancelled" : "deleted"}.`); return; }
+      const text = `${verb} ${num(n)} job${n === 1 ? "" : "s"} ${scope}?`;
+      await act(text, async () => { const r = await post("jobs/bulk", body); selected.clear(); return r; }, action === "delete" ? String(n) : null);
+    }
     const bulk = allowActions ? `<div class="actions" id="bulk">
         <button data-bulk="retry" data-scope="selection">Retry selected</button><button data-bulk="cancel" data-scope="selection">Cancel selected</button>
         <button data-bulk="delete" data-scope="selection" class="danger">Delete selected</button>
@@ -227,9 +268,11 @@
           const action = b.dataset.bulk;
           if (b.dataset.scope === "selection") {
             if (!selected.size) { toast("Select jobs first.", true); return; }
-            act(`${action} ${selected.size} selected job(s)?`, async () => { const r = await post("jobs/bulk", { action, ids: [...selected].map(Number) }); selected.clear(); return r; });
+            bulkAct(action, { action, ids: [...selected].map(Number) }, `of the ${selected.size} selected`);
+          } else if (unfiltered()) {
+            bulkAct(action, { action, all: true }, "in the whole schema (no filter is set)");
           } else {
-            act(`${action} EVERY job matching the current filter (in batches)?`, () => post("jobs/bulk", { action, filter: filter() }));
+            bulkAct(action, { action, filter: filter() }, `matching ${describe()}`);
           }
         });
       },

@@ -20,6 +20,9 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 {
     private const int DefaultPageSize = 50;
 
+    /// <summary>The parameters <c>GET api/jobs</c> takes: the Jobs page's filters, its cursor and the page size.</summary>
+    private static readonly string[] JobsParameters = ["queue", "name", "state", "from", "to", "id", "before", "limit"];
+
     private readonly string _page = Assets.Text("index.html");
     private readonly byte[] _script = Assets.Bytes("app.js");
     private readonly byte[] _styles = Assets.Bytes("app.css");
@@ -39,6 +42,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         group.MapGet("/api/cron", (RequestDelegate)(context => ReadAsync(context, CronAsync)));
 
         group.MapPost("/api/jobs/bulk", (RequestDelegate)(context => ActAsync(context, BulkAsync)));
+        // A read with the bulk action's own body, so the count the confirmation shows is of the very filter it sends.
+        group.MapPost("/api/jobs/bulk/count", (RequestDelegate)(context => ReadAsync(context, BulkCountAsync)));
         // Literal segments rather than a regex constraint: CreateSlimBuilder apps do not register the regex constraint.
         foreach (var action in (string[])["retry", "cancel", "delete"])
         {
@@ -46,10 +51,12 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             group.MapPost("/api/jobs/{id:long}/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
         }
 
+        // The queue travels in the body, never in the path: routing does not unescape %2F, so a queue named
+        // "tenant/eu" reached the handler as "tenant%2Feu" and a phantom queue was paused (issue 21).
         foreach (var action in (string[])["pause", "resume"])
         {
             Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> handler = (c, a, ct) => QueueActionAsync(c, a, action == "pause", ct);
-            group.MapPost("/api/queues/{queue}/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
+            group.MapPost("/api/queues/" + action, (RequestDelegate)(context => ActAsync(context, handler)));
         }
     }
 
@@ -179,10 +186,23 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
     private static async Task<IResult> JobsAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
     {
         var query = context.Request.Query;
+        // A parameter the server does not know is refused, not ignored: an ignored filter widens what the page shows
+        // (and what a bulk action built from the same page would touch) without anyone noticing.
+        if (query.Keys.FirstOrDefault(static k => !JobsParameters.Contains(k, StringComparer.Ordinal)) is { } unknown)
+        {
+            throw new BadRequestException($"Unknown parameter '{unknown}': use {string.Join(", ", JobsParameters)}.");
+        }
+
         if (OptionalLong(query, "id") is { } id)
         {
+            // The other filters apply as well, as they do to a bulk action with this id: what the page lists is what
+            // "Delete all" deletes.
             var job = await admin.GetJobAsync(new JobId(id), cancellationToken).ConfigureAwait(false);
-            return TypedResults.Json(new JobListDto(job is null ? [] : [ToRow(job)], null), DashboardJson.Default.JobListDto);
+            var (queue, name, states) = (OptionalText(query, "queue"), OptionalText(query, "name"), States(query["state"]));
+            var (from, to) = (OptionalTime(query, "from"), OptionalTime(query, "to"));
+            var shown = job is not null && (queue is null || job.Queue == queue) && (name is null || job.Name == name)
+                && (states is null || states.Contains(job.State)) && (from is null || job.CreatedAt >= from) && (to is null || job.CreatedAt < to);
+            return TypedResults.Json(new JobListDto(shown ? [ToRow(job!)] : [], null), DashboardJson.Default.JobListDto);
         }
 
         var limit = (int)(OptionalLong(query, "limit") ?? DefaultPageSize);
@@ -271,6 +291,30 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
     private static async Task<IResult> BulkAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
     {
+        var (action, text, filter) = await ReadBulkAsync(context, cancellationToken).ConfigureAwait(false);
+        var count = action switch
+        {
+            BulkAction.Retry => await admin.RetryJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
+            BulkAction.Cancel => await admin.CancelJobsAsync(filter, "cancelled from the dashboard", null, cancellationToken).ConfigureAwait(false),
+            _ => await admin.DeleteJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
+        };
+        return TypedResults.Json(new ActionResultDto(true, count, $"{text}: {count} job(s)."), DashboardJson.Default.ActionResultDto);
+    }
+
+    private static async Task<IResult> BulkCountAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var (action, text, filter) = await ReadBulkAsync(context, cancellationToken).ConfigureAwait(false);
+        var count = await admin.CountJobsAsync(filter, action, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new BulkCountDto(text, count), DashboardJson.Default.BulkCountDto);
+    }
+
+    /// <summary>
+    /// The body of a bulk action or its count: <c>ids</c> (a selection), a non-empty <c>filter</c>, or <c>all: true</c>.
+    /// An empty filter is refused: it once stood for "everything" when the page had dropped the id it filtered by
+    /// (issue 21), so everything has to be asked for by name.
+    /// </summary>
+    private static async Task<(BulkAction Action, string Text, JobFilter Filter)> ReadBulkAsync(HttpContext context, CancellationToken cancellationToken)
+    {
         BulkRequestDto? request;
         try
         {
@@ -278,37 +322,64 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         }
         catch (JsonException exception)
         {
-            throw new BadRequestException("The request body is not valid JSON: " + exception.Message);
+            throw new BadRequestException("The request body is not valid JSON for a bulk action: " + exception.Message);
         }
 
-        if (request is null || (request.Ids is null) == (request.Filter is null))
+        if (request is null)
         {
-            throw new BadRequestException("Send either ids (a selection) or filter (everything it matches), not both.");
+            throw new BadRequestException("Send a JSON object with action and one of ids, filter or all.");
         }
 
-        var filter = request.Ids is { } ids
-            ? new JobFilter { Ids = [.. ids.Select(static i => new JobId(i))] }
-            : new JobFilter
-            {
-                Queue = Blank(request.Filter!.Queue),
-                Name = Blank(request.Filter.Name),
-                States = request.Filter.States is { Length: > 0 } states ? [.. states.Select(ParseState)] : null,
-                CreatedFrom = request.Filter.From,
-                CreatedBefore = request.Filter.To,
-            };
-        var count = request.Action switch
+        var action = request.Action switch
         {
-            "retry" => await admin.RetryJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
-            "cancel" => await admin.CancelJobsAsync(filter, "cancelled from the dashboard", null, cancellationToken).ConfigureAwait(false),
-            "delete" => await admin.DeleteJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
+            "retry" => BulkAction.Retry,
+            "cancel" => BulkAction.Cancel,
+            "delete" => BulkAction.Delete,
             _ => throw new BadRequestException($"Unknown action '{request.Action}': use retry, cancel or delete."),
         };
-        return TypedResults.Json(new ActionResultDto(true, count, $"{request.Action}: {count} job(s)."), DashboardJson.Default.ActionResultDto);
+        var all = request.All == true;
+        if (request.Ids is { } ids)
+        {
+            return request.Filter is null && !all
+                ? (action, request.Action!, new JobFilter { Ids = [.. ids.Select(static i => new JobId(i))] })
+                : throw new BadRequestException("Send either ids (a selection), filter (everything it matches) or all: true, not more than one.");
+        }
+
+        var f = request.Filter;
+        var filter = f is null ? null : new JobFilter
+        {
+            Queue = Text(f.Queue, "filter.queue"),
+            Name = Text(f.Name, "filter.name"),
+            States = f.States is { Length: > 0 } states ? [.. states.Select(ParseState).Distinct()] : null,
+            CreatedFrom = f.From,
+            CreatedBefore = f.To,
+            Ids = f.Id is { } id ? [new JobId(id)] : null,
+        };
+        var empty = filter is null || (filter.Queue is null && filter.Name is null && filter.States is null && filter.CreatedFrom is null
+            && filter.CreatedBefore is null && filter.Ids is null);
+        return (empty, all) switch
+        {
+            (false, false) => (action, request.Action!, filter!),
+            (true, true) => (action, request.Action!, JobFilter.All),
+            (true, false) => throw new BadRequestException(
+                "The filter is empty, so it would match every job in the schema. Set a filter, or send all: true to act on every job deliberately."),
+            (false, true) => throw new BadRequestException("all: true acts on every job; send it without a filter, or drop it to act on what the filter matches."),
+        };
     }
 
     private static async Task<IResult> QueueActionAsync(HttpContext context, QueuesAdmin admin, bool pause, CancellationToken cancellationToken)
     {
-        var queue = (string)context.Request.RouteValues["queue"]!;
+        QueueActionDto? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync(context.Request.Body, DashboardJson.Default.QueueActionDto, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException exception)
+        {
+            throw new BadRequestException("The request body is not valid JSON for a queue action: " + exception.Message);
+        }
+
+        var queue = request?.Queue is { Length: > 0 } name ? name : throw new BadRequestException("Send the queue in the body: {\"queue\": \"name\"}.");
         var changed = pause
             ? await admin.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false)
             : await admin.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
@@ -387,7 +458,13 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static string? OptionalText(IQueryCollection query, string name) => Blank(query[name].ToString());
+    /// <summary>A text filter, trimmed, null when blank; a NUL (which PostgreSQL refuses as text) is a bad request, not a 500.</summary>
+    private static string? Text(string? value, string name)
+        => Blank(value) is { } text && text.Contains('\0', StringComparison.Ordinal)
+            ? throw new BadRequestException($"{name} holds a NUL character, which no queue or job name can hold; remove it.")
+            : Blank(value);
+
+    private static string? OptionalText(IQueryCollection query, string name) => Text(query[name].ToString(), name);
 
     private static long? OptionalLong(IQueryCollection query, string name)
         => OptionalText(query, name) is { } text

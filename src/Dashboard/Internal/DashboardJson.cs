@@ -35,21 +35,29 @@ internal sealed record JobDetailDto(
 
 internal sealed record PeriodicJobDto(string Name, string Queue, string Cron, DateTimeOffset? LastRun, long? LastJobId, DateTimeOffset? NextRun);
 
-internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To);
+// Every filter the Jobs page offers (app.js builds it from the same list as the page's query); an unknown member is
+// refused (UnmappedMemberHandling below), so a filter the page sends and the server does not know cannot widen an action.
+internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To, long? Id);
 
-internal sealed record BulkRequestDto(string? Action, long[]? Ids, BulkFilterDto? Filter);
+internal sealed record BulkRequestDto(string? Action, long[]? Ids, BulkFilterDto? Filter, bool? All);
+
+internal sealed record BulkCountDto(string Action, long Count);
+
+internal sealed record QueueActionDto(string? Queue);
 
 internal sealed record ActionResultDto(bool Ok, long Count, string Message);
 
 internal sealed record ErrorResultDto(string Error);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 [JsonSerializable(typeof(OverviewDto))]
 [JsonSerializable(typeof(IReadOnlyList<QueueDto>))]
 [JsonSerializable(typeof(JobListDto))]
 [JsonSerializable(typeof(JobDetailDto))]
 [JsonSerializable(typeof(IReadOnlyList<PeriodicJobDto>))]
 [JsonSerializable(typeof(BulkRequestDto))]
+[JsonSerializable(typeof(BulkCountDto))]
+[JsonSerializable(typeof(QueueActionDto))]
 [JsonSerializable(typeof(ActionResultDto))]
 [JsonSerializable(typeof(ErrorResultDto))]
 internal sealed partial class DashboardJson : JsonSerializerContext;

@@ -35,6 +35,19 @@ internal static class Validate
     }
 
     /// <summary>
+    /// A filter's text (queue, name): PostgreSQL cannot take a NUL or a lone surrogate as a parameter, so such text
+    /// would fail in the database rather than match nothing; refused here with a message instead.
+    /// </summary>
+    public static void FilterText(string? text, string what)
+    {
+        if (text is not null && !IsStorable(text))
+        {
+            throw new ArgumentException(
+                $"{what} '{text.Replace('\0', '\uFFFD')}' holds a NUL character or a broken surrogate pair, which no stored job can have; remove it.", what);
+        }
+    }
+
+    /// <summary>
     /// A run-at or delay PostgreSQL can store and that makes the job due some day: DateTimeOffset.MinValue and MaxValue
     /// are sent as -infinity and infinity, and a delay that moves now past year 1 or 9999 overflows the server's range.
     /// </summary>

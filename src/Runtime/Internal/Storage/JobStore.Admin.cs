@@ -130,14 +130,6 @@ internal sealed partial class JobStore
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The bulk actions of <see cref="QueuesAdmin"/>, one statement each, run one batch at a time.</summary>
-    public enum BulkAction
-    {
-        Retry,
-        Cancel,
-        Delete,
-    }
-
     /// <summary>
     /// Acts on one batch of jobs matching <paramref name="filter"/> in <paramref name="states"/> with ids below
     /// <paramref name="before"/>; returns how many, the lowest id (the next cursor) and, for a retry, the queues touched.
@@ -151,17 +143,7 @@ internal sealed partial class JobStore
             BulkAction.Cancel => Sql.CancelMatching,
             _ => Sql.DeleteMatching,
         };
-        using var command = Command(sql,
-            Parameters.NullableText(filter.Queue),
-            Parameters.NullableText(filter.Name),
-            Parameters.TextArray(states),
-            Parameters.TimestampTz(filter.CreatedFrom),
-            Parameters.TimestampTz(filter.CreatedBefore),
-            filter.Ids is { } ids
-                ? Parameters.BigintArray([.. ids.Select(static i => i.Value)])
-                : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint },
-            Parameters.Bigint(before),
-            Parameters.Integer(limit));
+        using var command = Command(sql, [.. FilterParameters(filter, states, before), Parameters.Integer(limit)]);
         if (action == BulkAction.Cancel)
         {
             // $9, the reason, exists only in the cancel statement.
@@ -172,6 +154,34 @@ internal sealed partial class JobStore
             cancellationToken).ConfigureAwait(false);
         return rows[0];
     }
+
+    /// <summary>How many jobs <paramref name="action"/> would take with <paramref name="filter"/> in <paramref name="states"/> now.</summary>
+    public async Task<long> CountMatchingAsync(BulkAction action, JobFilter filter, string[] states, CancellationToken cancellationToken)
+    {
+        using var command = Command(action == BulkAction.Retry ? Sql.CountRetryMatching : Sql.CountMatching, FilterParameters(filter, states, null));
+        return (await ReadAllAsync(command, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>Finished jobs that finished before <paramref name="finishedBefore"/>: what <see cref="DeleteFinishedAsync"/> would take.</summary>
+    public async Task<long> CountFinishedAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.CountFinishedBefore, Parameters.TimestampTz(finishedBefore.UtcDateTime));
+        return (await ReadAllAsync(command, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>$1 to $7 of the bulk statements (<c>Sql.MatchingFilter</c>): the filter, the states and the keyset cursor.</summary>
+    private static NpgsqlParameter[] FilterParameters(JobFilter filter, string[] states, long? before) =>
+    [
+        Parameters.NullableText(filter.Queue),
+        Parameters.NullableText(filter.Name),
+        Parameters.TextArray(states),
+        Parameters.TimestampTz(filter.CreatedFrom),
+        Parameters.TimestampTz(filter.CreatedBefore),
+        filter.Ids is { } ids
+            ? Parameters.BigintArray([.. ids.Select(static i => i.Value)])
+            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint },
+        Parameters.Bigint(before),
+    ];
 
     /// <summary>Maps a row of <see cref="Sql.GetJob"/> and <see cref="Sql.ListJobs"/> (their shared column list).</summary>
     private static JobInfo ReadJob(NpgsqlDataReader reader) => new()

@@ -106,6 +106,23 @@ internal sealed partial class Sql
           AND ($7::bigint IS NULL OR id < $7)
         """;
 
+    /// <summary>A retry may take a row (alias <c>t</c>) only when no other job holds its unique key now.</summary>
+    private string UniqueKeyFree => $"""
+        NOT (t.unique_key IS NOT NULL AND EXISTS (
+                  SELECT 1 FROM {JobsTable} AS o WHERE o.unique_key = t.unique_key AND o.id <> t.id AND o.state = ANY (o.unique_states)))
+        """;
+
+    /// <summary>How many jobs a cancel or delete would take now: the filter with no cursor ($7 null).</summary>
+    public string CountMatching => field ??= $"SELECT count(*) FROM {JobsTable} AS t WHERE {MatchingFilter}";
+
+    /// <summary>How many jobs a retry would take now: as <see cref="CountMatching"/>, less the unique jobs it would skip.</summary>
+    public string CountRetryMatching => field ??= $"SELECT count(*) FROM {JobsTable} AS t WHERE {MatchingFilter} AND {UniqueKeyFree}";
+
+    /// <summary>How many finished jobs finished before $1: what <c>DeleteFinished</c> batches would take.</summary>
+    public string CountFinishedBefore => field ??= $"""
+        SELECT count(*) FROM {JobsTable} WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at < $1
+        """;
+
     /// <summary>
     /// Retries a batch of discarded or cancelled jobs matching the filter; a unique job whose key another job holds now
     /// is skipped (retrying it alone reports the holder). Returns the batch's size and lowest id.
@@ -114,8 +131,7 @@ internal sealed partial class Sql
         WITH target AS (
             SELECT id FROM {JobsTable} AS t
             WHERE {MatchingFilter}
-              AND NOT (t.unique_key IS NOT NULL AND EXISTS (
-                  SELECT 1 FROM {JobsTable} AS o WHERE o.unique_key = t.unique_key AND o.id <> t.id AND o.state = ANY (o.unique_states)))
+              AND {UniqueKeyFree}
             ORDER BY id DESC
             LIMIT $8
             FOR UPDATE SKIP LOCKED),
