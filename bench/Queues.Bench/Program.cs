@@ -1,7 +1,7 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard|startup] [--hold-seconds N] [--prefetch N] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard|startup|idle] [--hold-seconds N] [--prefetch N] [--fast] [--listen]
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
-// ("dashboard" and "history" fill 5 million rows, "snapshot" holds a snapshot for minutes and "startup" publishes a
+// ("dashboard" and "history" fill 5 million rows, "idle" samples an idle worker for two minutes, "snapshot" holds a snapshot for minutes and "startup" publishes a
 // native AOT worker: they run only when named, not under "all".)
 // Starts its own durable throwaway PostgreSQL (or uses QUEUES_BENCH_DB), measures each scenario and, in the same run on
 // the same server, the raw PostgreSQL limit it is compared with. Prints one JSON line per scenario, then a table.
@@ -12,7 +12,7 @@ using Queues.Testing;
 
 var scenarios = args.Where(static a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, CultureInfo.InvariantCulture, out _))
     .DefaultIfEmpty("all").ToArray();
-var known = new[] { "all", "single", "single-ff", "bulk", "bulk-calls", "processing", "processing16", "history", "snapshot", "latency", "latency-tx", "dashboard", "startup" };
+var known = new[] { "all", "single", "single-ff", "bulk", "bulk-calls", "processing", "processing16", "history", "snapshot", "latency", "latency-tx", "dashboard", "startup", "idle" };
 if (scenarios.Except(known).FirstOrDefault() is { } unknown)
 {
     Console.Error.WriteLine($"Unknown scenario '{unknown}'. Use one or more of: {string.Join(", ", known)}.");
@@ -84,6 +84,11 @@ try
     if (scenarios.Contains("history"))
     {
         results.Add(await bench.ProcessingWithHistoryAsync());
+    }
+
+    if (scenarios.Contains("idle"))
+    {
+        results.AddRange(await bench.IdleAsync());
     }
 
     if (scenarios.Contains("startup"))
