@@ -408,7 +408,8 @@ internal sealed class FetchLoop
         WakeTimeline.Record(WakeStep.SlotStarted);
         try
         {
-            while (!stopClaiming.IsCancellationRequested && await HeartbeatFreshAsync(stopClaiming).ConfigureAwait(false) && _buffer.TryDequeue(out var job))
+            while (!stopClaiming.IsCancellationRequested && !_buffer.IsEmpty && await HeartbeatFreshAsync(stopClaiming).ConfigureAwait(false)
+                && _buffer.TryDequeue(out var job))
             {
                 await DispatchAsync(job, stopJobs).ConfigureAwait(false);
                 if (_buffer.Count * 2 < Volatile.Read(ref _target))
