@@ -111,7 +111,7 @@ internal sealed partial class Scenarios
     {
         const int history = 5_000_000;
         await FreshSchemaAsync("bench_empty");
-        var (empty, _, _) = await DrainNoopsAsync("bench_empty", ProcessingConcurrency);
+        var (empty, _, _, _) = await DrainNoopsAsync("bench_empty", ProcessingConcurrency);
 
         await FreshSchemaAsync("bench_history");
         var fill = Stopwatch.StartNew();
@@ -123,7 +123,7 @@ internal sealed partial class Scenarios
             """);
         await ExecuteUnboundedAsync("VACUUM ANALYZE bench_history.jobs");
         var filled = fill.Elapsed;
-        var (withHistory, _, _) = await DrainNoopsAsync("bench_history", ProcessingConcurrency);
+        var (withHistory, _, _, _) = await DrainNoopsAsync("bench_history", ProcessingConcurrency);
         var size = await ScalarAsync<string>("SELECT pg_size_pretty(pg_total_relation_size('bench_history.jobs'))");
         return new BenchResult("history-5m", "jobs/s", withHistory, "the same drain on an empty jobs table, jobs/s", empty,
             FormattableString.Invariant($"100,000 no-op jobs at concurrency {ProcessingConcurrency} with {history:N0} finished jobs kept in the table ({size} with indexes, filled in {filled.TotalSeconds:F0} s); ratio = with history / empty"));

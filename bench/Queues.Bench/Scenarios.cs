@@ -129,14 +129,8 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     {
         var schema = concurrency == ProcessingConcurrency ? "bench_processing" : $"bench_processing{concurrency}";
         await FreshSchemaAsync(schema);
-        var (queues, withStartup, startup) = await DrainNoopsAsync(schema, concurrency);
+        var queues = await DrainNoopsAsync(schema, concurrency);
 
-        await RawTableAsync(schema + "_raw", schema);
-        await ExecuteAsync($"""
-            INSERT INTO {schema}_raw.jobs (name, queue, payload)
-            SELECT 'bench.noop', 'bench', jsonb_build_object('sequence', i) FROM generate_series(1, {ProcessingJobs}) AS i
-            """);
-        await ExecuteAsync($"VACUUM ANALYZE {schema}_raw.jobs");
         var claim = $"""
             WITH next AS MATERIALIZED (
                 SELECT id FROM {schema}_raw.jobs
@@ -151,12 +145,41 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
             FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)
             WHERE j.id = c.id AND j.state = 'running' AND j.attempt = c.attempt
             """;
-        var raw = await RawClaimCompleteAsync(claim, complete, synchronousCommit: true);
-        await ExecuteAsync($"UPDATE {schema}_raw.jobs SET state = 'available', attempt = 0, finalized_at = NULL");
-        await ExecuteAsync($"VACUUM ANALYZE {schema}_raw.jobs");
-        var rawAsync = await RawClaimCompleteAsync(claim, complete, synchronousCommit: false);
-        return new BenchResult(concurrency == ProcessingConcurrency ? "processing" : $"processing{concurrency}", "jobs/s", queues, "claim-100 + complete-100 rows/s, two transactions", raw,
-            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {concurrency} (prefetch {Prefetch ?? QueuesOptions.DefaultPrefetch}), completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({withStartup:N0} jobs/s counting the host's start, {startup:N0} ms to the first handler); Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync:N0} rows/s, ratio {queues / rawAsync:P0}"));
+        var raw = await BestRawClaimCompleteAsync(schema, claim, complete, synchronousCommit: true);
+        var rawAsync = await BestRawClaimCompleteAsync(schema, claim, complete, synchronousCommit: false);
+        return new BenchResult(concurrency == ProcessingConcurrency ? "processing" : $"processing{concurrency}", "jobs/s", queues.Rate,
+            "claim-100 tx + complete-100 tx rows/s, best of 1/4/8/16 parallel clients", raw.Rate,
+            FormattableString.Invariant($"{ProcessingJobs:N0} no-op jobs, one worker, queue concurrency {concurrency} (prefetch {Prefetch ?? QueuesOptions.DefaultPrefetch}), completed jobs kept, every handler ran exactly once; from the first handler start to the last completion written ({queues.WithStartup:N0} jobs/s counting the host's start, {queues.StartupMs:N0} ms to the first handler); {queues.Cpu}; raw: {raw.Detail}; Queues claims and completes with asynchronous commit: like for like, raw with synchronous_commit=off does {rawAsync.Rate:N0} rows/s, ratio {queues.Rate / rawAsync.Rate:P0} ({rawAsync.Detail})"));
+    }
+
+    /// <summary>
+    /// The raw claim + complete limit: <see cref="ProcessingJobs"/> rows drained by 1, 4, 8 and 16 parallel clients in
+    /// turn (each on a fresh copy of the rows, like <c>pgbench -c N</c>), every statement prepared. Returns the best rate,
+    /// with each client count's rate and CPU per row of the best.
+    /// </summary>
+    private async Task<(double Rate, string Detail)> BestRawClaimCompleteAsync(string schema, string claim, string complete, bool synchronousCommit)
+    {
+        await RawTableAsync(schema + "_raw", schema);
+        var rates = new List<string>();
+        var (best, bestCpu) = (0.0, "");
+        foreach (var clients in new[] { 1, 4, 8, 16 })
+        {
+            await ExecuteAsync($"TRUNCATE {schema}_raw.jobs");
+            await ExecuteAsync($"""
+                INSERT INTO {schema}_raw.jobs (name, queue, payload)
+                SELECT 'bench.noop', 'bench', jsonb_build_object('sequence', i) FROM generate_series(1, {ProcessingJobs}) AS i
+                """);
+            await ExecuteAsync($"VACUUM ANALYZE {schema}_raw.jobs");
+            var cpu = await CpuMeter.StartAsync(dataSource);
+            var rate = await RawClaimCompleteAsync(claim, complete, synchronousCommit, clients);
+            rates.Add(FormattableString.Invariant($"{clients}: {rate:N0}"));
+            if (rate > best)
+            {
+                (best, bestCpu) = (rate, cpu.PerJob("clients", ProcessingJobs));
+            }
+        }
+
+        return (best, FormattableString.Invariant($"rows/s by clients {string.Join(", ", rates)}; best's {bestCpu}"));
     }
 
     /// <summary>
@@ -164,7 +187,7 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     /// with one worker at <paramref name="concurrency"/>: the rate from the first handler start to the last completion
     /// written, the same counting the host's start, and the start-up time. Checks every job ran exactly once.
     /// </summary>
-    private async Task<(double Rate, double WithStartup, double StartupMs)> DrainNoopsAsync(string schema, int concurrency)
+    private async Task<(double Rate, double WithStartup, double StartupMs, string Cpu)> DrainNoopsAsync(string schema, int concurrency)
     {
         await InsertNoopsAsync(new QueuesClient(dataSource, schema), ProcessingJobs);
         var tally = new Tally();
@@ -177,11 +200,13 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
 
         // Drain rate: from the first handler start until the last completion is written (the stop writes it); the
         // host's start-up (DI, LISTEN, first claim) is reported apart.
+        var cpu = await CpuMeter.StartAsync(dataSource);
         var startedAt = Stopwatch.GetTimestamp();
         await host.StartAsync();
         await tally.Finished.WaitAsync(TimeSpan.FromMinutes(10));
         await host.StopAsync(); // Writes the last completions.
         var stoppedAt = Stopwatch.GetTimestamp();
+        var cpuPerJob = cpu.PerJob("worker (start to stop)", ProcessingJobs);
         var rate = ProcessingJobs / Stopwatch.GetElapsedTime(tally.FirstRunAt, stoppedAt).TotalSeconds;
         var withStartup = ProcessingJobs / Stopwatch.GetElapsedTime(startedAt, stoppedAt).TotalSeconds;
         var startup = Stopwatch.GetElapsedTime(startedAt, tally.FirstRunAt).TotalMilliseconds;
@@ -189,55 +214,62 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
         var completed = await ScalarAsync<long>($"SELECT count(*) FROM {schema}.jobs WHERE name = 'bench.noop' AND state = 'completed' AND attempt = 1");
         var exactlyOnce = tally.Runs.All(static r => r == 1);
         Check(exactlyOnce && completed == ProcessingJobs, $"{schema}: exactly once = {exactlyOnce}, completed rows = {completed}");
-        return (rate, withStartup, startup);
+        return (rate, withStartup, startup, cpuPerJob);
     }
 
-    private async Task<double> RawClaimCompleteAsync(string claim, string complete, bool synchronousCommit)
+    private async Task<double> RawClaimCompleteAsync(string claim, string complete, bool synchronousCommit, int clients = 1)
     {
         var done = 0;
         var watch = Stopwatch.StartNew();
-        await using (var connection = await dataSource.OpenConnectionAsync())
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
+            await using var connection = await dataSource.OpenConnectionAsync();
             await using (var set = new NpgsqlCommand($"SET synchronous_commit = {(synchronousCommit ? "on" : "off")}", connection))
             {
                 await set.ExecuteNonQueryAsync();
             }
 
+            await using var claimCommand = new NpgsqlCommand(claim, connection);
+            await claimCommand.PrepareAsync();
+            await using var completeCommand = new NpgsqlCommand(complete, connection);
+            var ids = new NpgsqlParameter<long[]>();
+            var attempts = new NpgsqlParameter<short[]>();
+            completeCommand.Parameters.Add(ids);
+            completeCommand.Parameters.Add(attempts);
+            var idList = new List<long>(100);
+            var attemptList = new List<short>(100);
             while (true)
             {
-                var ids = new List<long>(100);
-                var attempts = new List<short>(100);
-                await using (var command = new NpgsqlCommand(claim, connection))
+                idList.Clear();
+                attemptList.Clear();
+                await using (var reader = await claimCommand.ExecuteReaderAsync())
                 {
-                    await command.PrepareAsync();
-                    await using var reader = await command.ExecuteReaderAsync();
                     while (await reader.ReadAsync())
                     {
-                        ids.Add(reader.GetInt64(0));
-                        attempts.Add(reader.GetInt16(1));
+                        idList.Add(reader.GetInt64(0));
+                        attemptList.Add(reader.GetInt16(1));
                         _ = reader.GetString(2);
                     }
                 }
 
-                if (ids.Count == 0)
+                if (idList.Count == 0)
                 {
                     break;
                 }
 
-                await using (var command = new NpgsqlCommand(complete, connection))
+                ids.TypedValue = idList.ToArray();
+                attempts.TypedValue = attemptList.ToArray();
+                if (!completeCommand.IsPrepared)
                 {
-                    command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids.ToArray() });
-                    command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = attempts.ToArray() });
-                    await command.PrepareAsync();
-                    done += await command.ExecuteNonQueryAsync();
+                    await completeCommand.PrepareAsync();
                 }
+
+                Interlocked.Add(ref done, await completeCommand.ExecuteNonQueryAsync());
             }
 
-            await using (var reset = new NpgsqlCommand("RESET synchronous_commit", connection))
-            {
-                await reset.ExecuteNonQueryAsync();
-            }
-        }
+            await using var reset = new NpgsqlCommand("RESET synchronous_commit", connection);
+            await reset.ExecuteNonQueryAsync();
+        })));
 
         Check(done == ProcessingJobs, $"raw processing completed {done}");
         return done / watch.Elapsed.TotalSeconds;
