@@ -75,7 +75,8 @@ internal static class Commands
             if (context.Json)
             {
                 Output.Json(new StatusDto(context.Client.Schema, version, QueuesAdmin.LatestSchemaVersion,
-                    [.. queues.Select(static q => new QueueDto(q.Queue, q.Scheduled, q.Available, q.Running, q.Retryable, q.OldestAvailableRunAt, q.IsPaused))],
+                    [.. queues.Select(static q => new QueueDto(q.Queue, q.Count(JobState.Scheduled), q.Count(JobState.Available), q.Count(JobState.Running),
+                        q.Count(JobState.Retryable), q.OldestAvailableRunAt, q.IsPaused))],
                     [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate))],
                     oldest is null ? null : new WaitingDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
                     leader,
@@ -86,8 +87,8 @@ internal static class Commands
             Console.WriteLine($"Schema '{context.Client.Schema}' at version {version} (this tool: {QueuesAdmin.LatestSchemaVersion}).");
             Console.WriteLine();
             Output.Table(["QUEUE", "AVAILABLE", "RUNNING", "SCHEDULED", "RETRYABLE", "OLDEST WAITING", "PAUSED"],
-                queues.Select(static q => (IReadOnlyList<string>)[q.Queue, Cli.Format(q.Available), Cli.Format(q.Running), Cli.Format(q.Scheduled),
-                    Cli.Format(q.Retryable), Output.Age(q.OldestAvailableRunAt), q.IsPaused ? "yes" : "no"]));
+                queues.Select(static q => (IReadOnlyList<string>)[q.Queue, Cli.Format(q.Count(JobState.Available)), Cli.Format(q.Count(JobState.Running)),
+                    Cli.Format(q.Count(JobState.Scheduled)), Cli.Format(q.Count(JobState.Retryable)), Output.Age(q.OldestAvailableRunAt), q.IsPaused ? "yes" : "no"]));
             Console.WriteLine();
             Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : "") + Cli.Format(f.Count)]));
             Console.WriteLine();
@@ -111,16 +112,14 @@ internal static class Commands
         var command = new Command("list", "List jobs newest first, one page at a time.") { queue, name, state, from, to, before, limit };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
-            var page = await context.Admin.ListJobsAsync(new JobQuery
+            var page = await context.Admin.ListJobsAsync(new JobFilter
             {
                 Queue = result.GetValue(queue),
                 Name = result.GetValue(name),
                 States = States(result.GetValue(state)),
                 CreatedFrom = Time(result.GetValue(from), "--from"),
                 CreatedBefore = Time(result.GetValue(to), "--to"),
-                Before = result.GetValue(before) is { } b ? new JobId(b) : null,
-                Limit = result.GetValue(limit),
-            }, ct).ConfigureAwait(false);
+            }, result.GetValue(before) is { } b ? new JobId(b) : null, result.GetValue(limit), ct).ConfigureAwait(false);
             if (context.Json)
             {
                 Output.Json(new JobPageDto([.. page.Jobs.Select(Output.Row)], page.NextCursor?.Value), CliJson.Default.JobPageDto);
@@ -367,7 +366,8 @@ internal static class Commands
         {
             if (!Enum.TryParse<JobState>(text, ignoreCase: true, out var state) || char.IsDigit(text[0]))
             {
-                throw new UsageException($"Unknown state '{text}': use scheduled, available, running, retryable, completed, cancelled or discarded.");
+                var names = Enum.GetValues<JobState>().Select(static s => s.ToString().ToLowerInvariant()).ToArray();
+                throw new UsageException($"Unknown state '{text}': use {string.Join(", ", names[..^1])} or {names[^1]}.");
             }
 
             states.Add(state);

@@ -24,3 +24,15 @@ public enum JobState
     /// <summary>Given up on: attempts exhausted, unreadable payload or unknown job name. Kept with its errors.</summary>
     Discarded,
 }
+
+/// <summary>What a <see cref="JobState"/> means for the job's lifecycle.</summary>
+public static class JobStateExtensions
+{
+    /// <summary>
+    /// Whether <paramref name="state"/> is final — completed, cancelled or discarded: the job will not run again unless an
+    /// operator retries it. Every other state is unfinished.
+    /// </summary>
+    /// <param name="state">The state.</param>
+    /// <returns>True for a final state.</returns>
+    public static bool IsFinished(this JobState state) => Internal.JobStates.IsFinished(state);
+}

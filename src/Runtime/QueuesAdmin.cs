@@ -30,26 +30,29 @@ public sealed class QueuesAdmin
     public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _store.GetJobAsync(id.Value, cancellationToken);
 
     /// <summary>
-    /// Lists jobs matching <paramref name="query"/>, newest first, one page at a time: pass the returned
-    /// <see cref="JobPage.NextCursor"/> as <see cref="JobQuery.Before"/> to get the next page (keyset pagination, stable
-    /// while jobs are inserted).
+    /// Lists jobs matching <paramref name="filter"/> — the same filter the bulk actions take, so a list shows exactly what
+    /// an action on it would touch — newest first, one page at a time: pass the returned <see cref="JobPage.NextCursor"/>
+    /// as <paramref name="before"/> to get the next page (keyset pagination, stable while jobs are inserted). Reading is
+    /// harmless, so an empty filter lists every job.
     /// </summary>
-    /// <param name="query">Filters and page size.</param>
+    /// <param name="filter">Which jobs; <c>new JobFilter()</c> or <see cref="JobFilter.All"/> for every job.</param>
+    /// <param name="before">The cursor: only jobs older (smaller id) than this; null for the first page.</param>
+    /// <param name="limit">The page size, 1 to <see cref="MaxPageSize"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="ArgumentOutOfRangeException">The page size is not between 1 and <see cref="MaxPageSize"/>.</exception>
-    public async Task<JobPage> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
+    public async Task<JobPage> ListJobsAsync(JobFilter filter, JobId? before = null, int limit = 100, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > MaxPageSize)
+        ArgumentNullException.ThrowIfNull(filter);
+        if (limit is < 1 or > MaxPageSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"JobQuery.Limit must be between 1 and {MaxPageSize}; it was {query.Limit}.");
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"The page size must be between 1 and {MaxPageSize}; it was {limit}.");
         }
 
-        Validate.FilterText(query.Queue, "JobQuery.Queue");
-        Validate.FilterText(query.Name, "JobQuery.Name");
-        var jobs = await _store.ListJobsAsync(query, query.Limit + 1, cancellationToken).ConfigureAwait(false);
+        Validate.FilterText(filter.Queue, "JobFilter.Queue");
+        Validate.FilterText(filter.Name, "JobFilter.Name");
+        var jobs = await _store.ListJobsAsync(filter, before, limit + 1, cancellationToken).ConfigureAwait(false);
         JobId? next = null;
-        if (jobs.Count > query.Limit)
+        if (jobs.Count > limit)
         {
             jobs.RemoveAt(jobs.Count - 1);
             next = jobs[^1].Id;
@@ -57,11 +60,6 @@ public sealed class QueuesAdmin
 
         return new JobPage(jobs, next);
     }
-
-    /// <summary>How many jobs each queue holds in each state (states with no jobs are left out).</summary>
-    /// <param name="cancellationToken">Cancels the read.</param>
-    public async Task<IReadOnlyList<JobCount>> CountJobsAsync(CancellationToken cancellationToken = default)
-        => await _store.CountJobsAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// How many jobs reached a final state (completed, cancelled, discarded) in each <paramref name="bucket"/> from
@@ -194,7 +192,7 @@ public sealed class QueuesAdmin
     /// <summary>
     /// Every queue with unfinished jobs or paused, in name order: jobs per unfinished state, the oldest available
     /// job's run-at, and whether it is paused. Reads only unfinished rows, so it stays fast however many finished jobs
-    /// the table keeps. Concurrency is not stored: <see cref="QueueSummary.Running"/> is what runs now.
+    /// the table keeps. Concurrency is not stored: <c>Count(JobState.Running)</c> is what runs now.
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<QueueSummary>> GetQueueSummariesAsync(CancellationToken cancellationToken = default)
@@ -463,41 +461,10 @@ public sealed class QueuesAdmin
         => await _store.GetPausedQueuesAsync(cancellationToken).ConfigureAwait(false);
 }
 
-/// <summary>Filters for <see cref="QueuesAdmin.ListJobsAsync"/>; every filter is optional.</summary>
-public sealed class JobQuery
-{
-    /// <summary>Only jobs in this queue.</summary>
-    public string? Queue { get; init; }
-
-    /// <summary>Only jobs with this name.</summary>
-    public string? Name { get; init; }
-
-    /// <summary>Only jobs in one of these states.</summary>
-    public IReadOnlyList<JobState>? States { get; init; }
-
-    /// <summary>Only jobs created at or after this instant.</summary>
-    public DateTimeOffset? CreatedFrom { get; init; }
-
-    /// <summary>Only jobs created before this instant.</summary>
-    public DateTimeOffset? CreatedBefore { get; init; }
-
-    /// <summary>The cursor: only jobs with a smaller id (older) than this; the previous page's <see cref="JobPage.NextCursor"/>.</summary>
-    public JobId? Before { get; init; }
-
-    /// <summary>The page size, 1 to <see cref="QueuesAdmin.MaxPageSize"/>. Defaults to 100.</summary>
-    public int Limit { get; init; } = 100;
-}
-
 /// <summary>One page of jobs, newest first.</summary>
 /// <param name="Jobs">The jobs.</param>
-/// <param name="NextCursor">Pass as <see cref="JobQuery.Before"/> for the next page; null on the last page.</param>
+/// <param name="NextCursor">Pass as <c>before</c> to <see cref="QueuesAdmin.ListJobsAsync"/> for the next page; null on the last page.</param>
 public sealed record JobPage(IReadOnlyList<JobInfo> Jobs, JobId? NextCursor);
-
-/// <summary>The number of jobs in one queue and state.</summary>
-/// <param name="Queue">The queue.</param>
-/// <param name="State">The state.</param>
-/// <param name="Count">How many.</param>
-public sealed record JobCount(string Queue, JobState State, long Count);
 
 /// <summary>The number of jobs that reached a final state in one time bucket.</summary>
 /// <param name="BucketStart">The start of the bucket.</param>
@@ -519,8 +486,8 @@ public enum BulkAction
 }
 
 /// <summary>
-/// Which jobs a bulk action applies to; the filters combine with AND. At least one must be set: a bulk action refuses
-/// an empty filter, and acts on every job only when given <see cref="All"/>.
+/// Which jobs a list or a bulk action applies to; the filters combine with AND. A list takes any filter; a bulk action
+/// refuses an empty one, and acts on every job only when given <see cref="All"/>.
 /// </summary>
 public sealed class JobFilter
 {
@@ -556,14 +523,31 @@ public sealed class JobFilter
 }
 
 /// <summary>One queue's unfinished jobs.</summary>
-/// <param name="Queue">The queue.</param>
-/// <param name="Scheduled">Jobs waiting for their run-at.</param>
-/// <param name="Available">Jobs ready to run: the queue's depth.</param>
-/// <param name="Running">Jobs running now.</param>
-/// <param name="Retryable">Jobs waiting for their next attempt.</param>
-/// <param name="OldestAvailableRunAt">The run-at of the available job waiting longest; null when none is.</param>
-/// <param name="IsPaused">Whether workers skip the queue.</param>
-public sealed record QueueSummary(string Queue, long Scheduled, long Available, long Running, long Retryable, DateTimeOffset? OldestAvailableRunAt, bool IsPaused);
+public sealed class QueueSummary
+{
+    internal QueueSummary(string queue, IReadOnlyDictionary<JobState, long> counts, DateTimeOffset? oldestAvailableRunAt, bool isPaused)
+        => (Queue, Counts, OldestAvailableRunAt, IsPaused) = (queue, counts, oldestAvailableRunAt, isPaused);
+
+    /// <summary>The queue.</summary>
+    public string Queue { get; }
+
+    /// <summary>
+    /// Jobs per unfinished state (scheduled, available, running, retryable; a state with none is there with 0). A map
+    /// rather than a field per state, so a state added later is one more key.
+    /// </summary>
+    public IReadOnlyDictionary<JobState, long> Counts { get; }
+
+    /// <summary>The run-at of the available job waiting longest; null when none is.</summary>
+    public DateTimeOffset? OldestAvailableRunAt { get; }
+
+    /// <summary>Whether workers skip the queue.</summary>
+    public bool IsPaused { get; }
+
+    /// <summary>The queue's jobs in <paramref name="state"/>: 0 for a finished state (summaries count unfinished jobs only).</summary>
+    /// <param name="state">The state.</param>
+    /// <returns>How many.</returns>
+    public long Count(JobState state) => Counts.TryGetValue(state, out var count) ? count : 0;
+}
 
 /// <summary>The number of jobs in one state, across queues.</summary>
 /// <param name="State">The state.</param>

@@ -25,7 +25,6 @@ public sealed class JobRunner
     private readonly JobStore _store;
     private readonly JobExecutor _executor;
     private readonly Completer _completer;
-    private readonly string _nextAvailable;
     private readonly string _makeDue;
     private readonly string _outcome;
 
@@ -47,14 +46,12 @@ public sealed class JobRunner
         // Closed from the start: every completion is written at once, alone, instead of joining a background batch.
         _completer.Close();
         var jobs = $"\"{_store.Schema}\".jobs";
-        _nextAvailable = $"""
-            SELECT id FROM {jobs}
-            WHERE state = 'available' AND ($1::text IS NULL OR queue = $1)
-            ORDER BY priority, run_at, id
-            LIMIT 1
-            """;
         _makeDue = $"UPDATE {jobs} SET state = 'available', run_at = now() WHERE id = $1 AND state IN ('scheduled', 'retryable')";
-        _outcome = $"SELECT state::text, errors -> -1 ->> 'message' FROM {jobs} WHERE id = $1";
+        _outcome = $"""
+            SELECT state::text, errors -> -1 ->> 'message',
+                   EXISTS (SELECT 1 FROM "{_store.Schema}".paused_queues AS p WHERE p.queue = j.queue)
+            FROM {jobs} AS j WHERE id = $1
+            """;
     }
 
     /// <summary>The worker name stored on the jobs this runner claims.</summary>
@@ -95,7 +92,7 @@ public sealed class JobRunner
     /// <param name="id">The job, e.g. the id an enqueue returned.</param>
     /// <param name="cancellationToken">Fires the handler's token; the job is put back.</param>
     /// <returns>What happened.</returns>
-    /// <exception cref="JobAssertionException">The job does not exist, or is running or finished.</exception>
+    /// <exception cref="JobAssertionException">The job does not exist, is running or finished, or its queue is paused.</exception>
     public async Task<JobRun> RunAsync(JobId id, CancellationToken cancellationToken = default)
     {
         await using (var command = _store.DataSource.CreateCommand(_makeDue))
@@ -105,8 +102,15 @@ public sealed class JobRunner
         }
 
         return await ClaimAndRunAsync(id.Value, cancellationToken).ConfigureAwait(false)
-            ?? throw new JobAssertionException($"Job {id.Value} cannot run: it {(await ReadOutcomeAsync(id.Value).ConfigureAwait(false) is { } row ? $"is {row.State.ToString().ToLowerInvariant()}" : "does not exist")}.");
+            ?? throw new JobAssertionException($"Job {id.Value} cannot run: {await WhyNotClaimableAsync(id.Value).ConfigureAwait(false)}.");
     }
+
+    private async Task<string> WhyNotClaimableAsync(long id) => await ReadOutcomeAsync(id).ConfigureAwait(false) switch
+    {
+        null => "it does not exist",
+        { State: JobState.Available, Paused: true } => "its queue is paused (a worker would not claim it; resume the queue first)",
+        { State: var state } => $"it is {state.ToString().ToLowerInvariant()}",
+    };
 
     private async Task<JobRun?> ClaimAndRunAsync(long id, CancellationToken cancellationToken)
     {
@@ -126,26 +130,22 @@ public sealed class JobRunner
         }
 
         await _completer.RecordAsync(job, result).ConfigureAwait(false);
-        var (state, error) = await ReadOutcomeAsync(job.Id).ConfigureAwait(false)
+        var (state, error, _) = await ReadOutcomeAsync(job.Id).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Job {job.Id} ('{job.Name}') disappeared while it ran.");
         return new JobRun(new JobId(job.Id), job.Name, job.Queue, job.Attempt, state,
             result.Kind is JobResultKind.Completed or JobResultKind.Released ? null : result.Error?.Message ?? error, result.Exception);
     }
 
-    private async Task<long?> NextAvailableAsync(string? queue, CancellationToken cancellationToken)
-    {
-        await using var command = _store.DataSource.CreateCommand(_nextAvailable);
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = queue, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
-    }
+    /// <summary>The next job a worker would claim (the worker's own claim rule: available, due, queue not paused).</summary>
+    private Task<long?> NextAvailableAsync(string? queue, CancellationToken cancellationToken) => _store.NextAvailableAsync(queue, cancellationToken);
 
-    private async Task<(JobState State, string? Error)?> ReadOutcomeAsync(long id)
+    private async Task<(JobState State, string? Error, bool Paused)?> ReadOutcomeAsync(long id)
     {
         await using var command = _store.DataSource.CreateCommand(_outcome);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         return await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false)
-            ? (JobStates.Parse(reader.GetString(0)), await reader.IsDBNullAsync(1).ConfigureAwait(false) ? null : reader.GetString(1))
+            ? (JobStates.Parse(reader.GetString(0)), await reader.IsDBNullAsync(1).ConfigureAwait(false) ? null : reader.GetString(1), reader.GetBoolean(2))
             : null;
     }
 }

@@ -164,9 +164,9 @@ public sealed class AdminTests(PostgresFixture fixture)
     {
         await using var schema = await fixture.CreateSchemaAsync();
 
-        var list = await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.ListJobsAsync(new JobQuery { Name = "demo\0ok" }, Ct));
+        var list = await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.ListJobsAsync(new JobFilter { Name = "demo\0ok" }, cancellationToken: Ct));
         Assert.Contains("NUL", list.Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.ListJobsAsync(new JobQuery { Queue = "\0" }, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.ListJobsAsync(new JobFilter { Queue = "\0" }, cancellationToken: Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.DeleteJobsAsync(new JobFilter { Name = "demo\0ok" }, cancellationToken: Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => schema.Admin.CountJobsAsync(new JobFilter { Queue = "de\0fault" }, BulkAction.Cancel, Ct));
     }

@@ -19,7 +19,7 @@ public sealed class AdminTests(PostgresFixture fixture)
         JobId? cursor = null;
         do
         {
-            var page = await admin.ListJobsAsync(new JobQuery { Name = "it.count", States = [JobState.Available], Limit = 10, Before = cursor }, Ct);
+            var page = await admin.ListJobsAsync(new JobFilter { Name = "it.count", States = [JobState.Available] }, cursor, 10, Ct);
             Assert.InRange(page.Jobs.Count, 1, 10);
             seen.AddRange(page.Jobs.Select(static j => j.Id));
             cursor = page.NextCursor;
@@ -27,24 +27,32 @@ public sealed class AdminTests(PostgresFixture fixture)
         while (cursor is not null);
 
         Assert.Equal(counts.OrderDescending(), seen);
-        Assert.Equal(ordered.OrderDescending(), (await admin.ListJobsAsync(new JobQuery { Queue = "serial" }, Ct)).Jobs.Select(static j => j.Id));
-        Assert.Equal(later.OrderDescending(), (await admin.ListJobsAsync(new JobQuery { States = [JobState.Scheduled] }, Ct)).Jobs.Select(static j => j.Id));
-        Assert.Empty((await admin.ListJobsAsync(new JobQuery { CreatedBefore = DateTimeOffset.UtcNow.AddDays(-1) }, Ct)).Jobs);
-        Assert.Equal(30, (await admin.ListJobsAsync(new JobQuery { CreatedFrom = DateTimeOffset.UtcNow.AddMinutes(-5), Limit = 1000 }, Ct)).Jobs.Count);
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => admin.ListJobsAsync(new JobQuery { Limit = 0 }, Ct));
+        Assert.Equal(ordered.OrderDescending(), (await admin.ListJobsAsync(new JobFilter { Queue = "serial" }, cancellationToken: Ct)).Jobs.Select(static j => j.Id));
+        Assert.Equal(later.OrderDescending(), (await admin.ListJobsAsync(new JobFilter { States = [JobState.Scheduled] }, cancellationToken: Ct)).Jobs.Select(static j => j.Id));
+        Assert.Empty((await admin.ListJobsAsync(new JobFilter { CreatedBefore = DateTimeOffset.UtcNow.AddDays(-1) }, cancellationToken: Ct)).Jobs);
+        Assert.Equal(30, (await admin.ListJobsAsync(new JobFilter { CreatedFrom = DateTimeOffset.UtcNow.AddMinutes(-5) }, limit: 1000, cancellationToken: Ct)).Jobs.Count);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => admin.ListJobsAsync(new JobFilter(), limit: 0, cancellationToken: Ct));
+
+        // The bulk actions' filter: a selection lists exactly the jobs it names, and the other fields narrow it further.
+        Assert.Equal([counts[2], counts[0]], (await admin.ListJobsAsync(new JobFilter { Ids = [counts[0], counts[2], later[0]], States = [JobState.Available] },
+            cancellationToken: Ct)).Jobs.Select(static j => j.Id));
+        Assert.Equal(30, (await admin.ListJobsAsync(JobFilter.All, limit: 1000, cancellationToken: Ct)).Jobs.Count);
     }
 
     [Fact]
-    public async Task CountJobs_CountsByQueueAndState()
+    public async Task QueueSummaries_CountEveryUnfinishedStateByQueue()
     {
         await using var schema = await fixture.CreateSchemaAsync();
         var admin = new QueuesAdmin(schema.Client);
         await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItCountAsync(tx, new CountPayload(1)), 4);
         await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItOrderedAsync(tx, new OrderPayload(1), new EnqueueOptions { RunAt = DateTimeOffset.UtcNow.AddDays(1) }), 2);
 
-        Assert.Equal(
-            [new JobCount("default", JobState.Available, 4), new JobCount("serial", JobState.Scheduled, 2)],
-            await admin.CountJobsAsync(Ct));
+        var summaries = await admin.GetQueueSummariesAsync(Ct);
+        Assert.Equal(["default", "serial"], summaries.Select(static q => q.Queue));
+        Assert.All(summaries, static q => Assert.Equal(Enum.GetValues<JobState>().Where(static s => !s.IsFinished()), q.Counts.Keys.Order()));
+        Assert.Equal((4L, 0L), (summaries[0].Count(JobState.Available), summaries[0].Count(JobState.Scheduled)));
+        Assert.Equal((0L, 2L), (summaries[1].Count(JobState.Available), summaries[1].Count(JobState.Scheduled)));
+        Assert.Equal(0L, summaries[0].Count(JobState.Completed));
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class RescueTests(PostgresFixture fixture)
             await using (var rescue = new Npgsql.NpgsqlCommand(schema.Client.Store.Sql.Rescue, rescuer, transaction))
             {
                 AddRescueParameters(rescue);
-                Assert.Equal(1, await rescue.ExecuteNonQueryAsync(Ct));
+                Assert.Equal(1, (int)(await rescue.ExecuteScalarAsync(Ct))!); // The finish path answers how many it finished.
             }
 
             // The completion does not wait for the rescue's row lock: it skips the row and says so, to be tried again.
@@ -146,7 +146,7 @@ public sealed class RescueTests(PostgresFixture fixture)
     {
         await using var rescue = schema.Fixture.DataSource.CreateCommand(schema.Client.Store.Sql.Rescue);
         AddRescueParameters(rescue);
-        return await rescue.ExecuteNonQueryAsync(Ct);
+        return (int)(await rescue.ExecuteScalarAsync(Ct))!; // The finish path answers how many it finished.
     }
 
     /// <summary>The rescue's $1 (RescueAfter) and $2 (jobs the rescuing process runs: none).</summary>

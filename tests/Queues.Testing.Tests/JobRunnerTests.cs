@@ -66,6 +66,24 @@ public sealed class JobRunnerTests(Server server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Drain_and_Run_leave_a_paused_queue_alone_as_a_worker_would()
+    {
+        var greet = await Jobs.EnqueueGreetAsync(new Greeting("Ada", 1), cancellationToken: Ct);
+        await Jobs.EnqueueChainAsync(new Chain(0), cancellationToken: Ct);
+        var admin = new QueuesAdmin(_services.GetRequiredService<QueuesClient>());
+        await admin.PauseQueueAsync("mail", Ct);
+
+        var runs = await new JobRunner(_services).DrainAsync(cancellationToken: Ct);
+
+        Assert.Equal("chain", Assert.Single(runs).Name);
+        var refused = await Assert.ThrowsAsync<JobAssertionException>(() => new JobRunner(_services).RunAsync(greet.Id, Ct));
+        Assert.Contains("queue is paused", refused.Message, StringComparison.Ordinal);
+
+        await admin.ResumeQueueAsync("mail", Ct);
+        Assert.Equal("greet", Assert.Single(await new JobRunner(_services).DrainAsync(cancellationToken: Ct)).Name);
+    }
+
+    [Fact]
     public async Task Drain_of_one_queue_leaves_the_others()
     {
         await Jobs.EnqueueGreetAsync(new Greeting("Ada", 1), cancellationToken: Ct);

@@ -7,7 +7,9 @@
   const settings = meta("queues-settings").dataset;
   const allowActions = settings.allowActions === "true";
   const refreshMs = Number(settings.refreshMs) || 2000;
-  const states = ["scheduled", "available", "running", "retryable", "completed", "cancelled", "discarded"];
+  // The states, and which are unfinished, as the server defines them (JobState), so a state added there shows here.
+  const states = meta("queues-states").dataset.all.split(",");
+  const unfinished = meta("queues-states").dataset.unfinished.split(",");
   const view = document.getElementById("view");
   let current = null;   // { refresh(): Promise }
   let timer = null;
@@ -129,7 +131,7 @@
   function stateTotals(o) {
     const totals = {};
     for (const s of states) totals[s] = { value: 0, estimate: false };
-    for (const q of o.queues) for (const s of ["scheduled", "available", "running", "retryable"]) totals[s].value += q[s];
+    for (const q of o.queues) for (const s of unfinished) totals[s].value += q[s] ?? 0;
     for (const f of o.finished) totals[f.state] = { value: f.count, estimate: f.estimate };
     return totals;
   }
@@ -309,7 +311,7 @@
       },
       async refresh() {
         const d = await api("jobs/" + encodeURIComponent(id)), j = d.job;
-        const can = { retry: ["discarded", "cancelled"].includes(j.state), cancel: ["scheduled", "available", "running", "retryable"].includes(j.state), delete: j.state !== "running" };
+        const can = { retry: !unfinished.includes(j.state) && j.state !== "completed", cancel: unfinished.includes(j.state), delete: j.state !== "running" };
         const buttons = allowActions ? `<div class="actions">${["retry", "cancel", "delete"].map(a =>
           `<button data-job-action="${a}" ${can[a] ? "" : "disabled"} class="${a === "delete" ? "danger" : a === "retry" ? "primary" : ""}">${a[0].toUpperCase() + a.slice(1)}</button>`).join("")}</div>` : "";
         document.getElementById("job").innerHTML = `<h1>Job ${j.id} <span id="job-state">${badge(j.state)}</span></h1>${buttons}

@@ -70,6 +70,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             .Replace("{{token}}", Encode(tokens.RequestToken ?? ""))
             .Replace("{{header}}", Encode(tokens.HeaderName ?? "RequestVerificationToken"))
             .Replace("{{allowActions}}", options.AllowActions ? "true" : "false")
+            .Replace("{{states}}", string.Join(",", Enum.GetValues<JobState>().Select(StateText)))
+            .Replace("{{unfinished}}", string.Join(",", Enum.GetValues<JobState>().Where(static s => !s.IsFinished()).Select(StateText)))
             .Replace("{{showPayloads}}", options.ShowPayloads ? "true" : "false")
             .Replace("{{refreshMs}}", ((int)options.RefreshInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))
             .ToString();
@@ -211,16 +213,14 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             throw new BadRequestException($"limit must be between 1 and {QueuesAdmin.MaxPageSize}; it was {limit}.");
         }
 
-        var page = await admin.ListJobsAsync(new JobQuery
+        var page = await admin.ListJobsAsync(new JobFilter
         {
             Queue = OptionalText(query, "queue"),
             Name = OptionalText(query, "name"),
             States = States(query["state"]),
             CreatedFrom = OptionalTime(query, "from"),
             CreatedBefore = OptionalTime(query, "to"),
-            Before = OptionalLong(query, "before") is { } before ? new JobId(before) : null,
-            Limit = limit,
-        }, cancellationToken).ConfigureAwait(false);
+        }, OptionalLong(query, "before") is { } before ? new JobId(before) : null, limit, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new JobListDto([.. page.Jobs.Select(ToRow)], page.NextCursor?.Value), DashboardJson.Default.JobListDto);
     }
 
@@ -281,7 +281,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         var allowed = action switch
         {
             "retry" => "discarded or cancelled",
-            "cancel" => "scheduled, available, running or retryable",
+            "cancel" => Describe(Enum.GetValues<JobState>().Where(static s => !s.IsFinished())),
             _ => "not running (cancel it first)",
         };
         return Error(StatusCodes.Status409Conflict, $"Job {id} is {StateText(job.State)}: only a job that is {allowed} can be {Past(action)}.");
@@ -390,7 +390,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
     private static IResult Error(int status, string message)
         => TypedResults.Json(new ErrorResultDto(message), DashboardJson.Default.ErrorResultDto, statusCode: status);
 
-    private static QueueDto ToDto(QueueSummary q) => new(q.Queue, q.Scheduled, q.Available, q.Running, q.Retryable, q.OldestAvailableRunAt, q.IsPaused);
+    private static QueueDto ToDto(QueueSummary q) => new(q.Queue, q.Count(JobState.Scheduled), q.Count(JobState.Available), q.Count(JobState.Running),
+        q.Count(JobState.Retryable), q.OldestAvailableRunAt, q.IsPaused);
 
     private static JobRowDto ToRow(JobInfo job) => new(
         job.Id.Value, job.Name, job.Queue, StateText(job.State), job.Attempt, job.MaxAttempts, job.Priority,
@@ -447,7 +448,14 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
     private static JobState ParseState(string text)
         => Enum.TryParse<JobState>(text, ignoreCase: true, out var state) && Enum.IsDefined(state) && !char.IsDigit(text[0])
             ? state
-            : throw new BadRequestException($"Unknown state '{text}': use scheduled, available, running, retryable, completed, cancelled or discarded.");
+            : throw new BadRequestException($"Unknown state '{text}': use {Describe(Enum.GetValues<JobState>())}.");
+
+    /// <summary>"scheduled, available, running or retryable".</summary>
+    private static string Describe(IEnumerable<JobState> states)
+    {
+        var names = states.Select(StateText).ToArray();
+        return names.Length == 1 ? names[0] : $"{string.Join(", ", names[..^1])} or {names[^1]}";
+    }
 
     private static List<JobState>? States(StringValues values)
     {

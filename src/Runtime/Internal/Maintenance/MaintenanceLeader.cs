@@ -9,6 +9,16 @@ namespace Queues.Internal;
 /// </summary>
 internal sealed class MaintenanceLeader
 {
+    /// <summary>The timings a leader works by, named so that four adjacent durations cannot be passed in the wrong order.</summary>
+    /// <param name="PollInterval">How often the leader ticks at most (and at least once a second).</param>
+    /// <param name="RescueAfter">How long a worker's node row may go unseen before its running jobs are rescued.</param>
+    /// <param name="RetainCompletedFor">How long completed and cancelled jobs are kept.</param>
+    /// <param name="RetainDiscardedFor">How long discarded jobs are kept.</param>
+    public sealed record Timings(TimeSpan PollInterval, TimeSpan RescueAfter, TimeSpan RetainCompletedFor, TimeSpan RetainDiscardedFor)
+    {
+        public static Timings From(QueuesOptions options) => new(options.PollInterval, options.RescueAfter, options.RetainCompletedFor, options.RetainDiscardedFor);
+    }
+
     private static readonly TimeSpan MinLease = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxLease = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxTick = TimeSpan.FromSeconds(1);
@@ -24,9 +34,10 @@ internal sealed class MaintenanceLeader
     private readonly LeaderWatch? _watch;
     private bool _leader;
 
-    public MaintenanceLeader(JobStore store, string workerName, TimeSpan pollInterval, TimeSpan rescueAfter, TimeSpan retainCompletedFor,
-        TimeSpan retainDiscardedFor, JobRegistry registry, Func<long[]> runningHere, Action<string?> wake, ILogger logger, LeaderWatch? watch = null)
+    public MaintenanceLeader(JobStore store, string workerName, Timings timings, JobRegistry registry, Func<long[]> runningHere, Action<string?> wake,
+        ILogger logger, LeaderWatch? watch = null)
     {
+        var (pollInterval, rescueAfter) = (timings.PollInterval, timings.RescueAfter);
         _watch = watch;
         _store = store;
         _workerName = workerName;
@@ -44,7 +55,7 @@ internal sealed class MaintenanceLeader
 
         _promoter = new JobPromoter(store, wake, logger);
         _rescuer = new JobRescuer(store, rescueAfter, runningHere, logger);
-        _retention = new JobRetention(store, retainCompletedFor, retainDiscardedFor, logger);
+        _retention = new JobRetention(store, timings.RetainCompletedFor, timings.RetainDiscardedFor, logger);
         _cron = new CronEnqueuer(store, registry, LeaseDuration, logger);
     }
 

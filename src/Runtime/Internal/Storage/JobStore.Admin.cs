@@ -13,27 +13,21 @@ internal sealed partial class JobStore
         return rows.Count == 0 ? null : rows[0];
     }
 
-    /// <summary>Jobs matching <paramref name="query"/>, newest first, at most <paramref name="limit"/> rows.</summary>
-    public async Task<List<JobInfo>> ListJobsAsync(JobQuery query, int limit, CancellationToken cancellationToken)
+    /// <summary>Jobs matching <paramref name="filter"/> older than <paramref name="before"/>, newest first, at most <paramref name="limit"/> rows.</summary>
+    public async Task<List<JobInfo>> ListJobsAsync(JobFilter filter, JobId? before, int limit, CancellationToken cancellationToken)
     {
         using var command = Command(Sql.ListJobs,
-            Parameters.NullableText(query.Queue),
-            Parameters.NullableText(query.Name),
-            Parameters.TextArray(query.States is { Count: > 0 } states ? states.Select(JobStates.ToText).ToArray() : null),
-            Parameters.TimestampTz(query.CreatedFrom),
-            Parameters.TimestampTz(query.CreatedBefore),
-            Parameters.Bigint(query.Before?.Value),
-            Parameters.Integer(limit));
+            Parameters.NullableText(filter.Queue),
+            Parameters.NullableText(filter.Name),
+            Parameters.TextArray(filter.States is { Count: > 0 } states ? states.Select(JobStates.ToText).ToArray() : null),
+            Parameters.TimestampTz(filter.CreatedFrom),
+            Parameters.TimestampTz(filter.CreatedBefore),
+            Parameters.Bigint(before?.Value),
+            Parameters.Integer(limit),
+            Parameters.NullableBigintArray(filter.Ids?.Select(static id => id.Value).ToArray()));
         return await ReadAllAsync(command, ReadJob, cancellationToken, Math.Min(limit, 128)).ConfigureAwait(false);
     }
 
-    /// <summary>Jobs per queue and state.</summary>
-    public async Task<List<JobCount>> CountJobsAsync(CancellationToken cancellationToken)
-    {
-        using var command = Command(Sql.CountByQueueAndState);
-        return await ReadAllAsync(command, static r => new JobCount(r.GetString(0), JobStates.Parse(r.GetString(1)), r.GetInt64(2)), cancellationToken)
-            .ConfigureAwait(false);
-    }
 
     /// <summary>Jobs finished per bucket and final state.</summary>
     public async Task<List<JobTimeCount>> CountFinishedOverTimeAsync(TimeSpan bucket, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
@@ -58,7 +52,7 @@ internal sealed partial class JobStore
 
     /// <summary>Cancels an unfinished job with <paramref name="reason"/>; false when it has finished or is absent.</summary>
     public async Task<bool> CancelJobAsync(long id, string reason, CancellationToken cancellationToken)
-        => await ExecuteAsync(Sql.CancelJob, cancellationToken, Parameters.Bigint(id), Parameters.UserText(reason, ErrorRecord.MaxMessageLength))
+        => await FinishAsync(Sql.CancelJob, cancellationToken, Parameters.Bigint(id), Parameters.UserText(reason, ErrorRecord.MaxMessageLength))
             .ConfigureAwait(false) == 1;
 
     /// <summary>Deletes up to <paramref name="limit"/> jobs finished before <paramref name="finishedBefore"/>; returns how many.</summary>
@@ -84,9 +78,17 @@ internal sealed partial class JobStore
     public async Task<List<QueueSummary>> GetQueueSummariesAsync(CancellationToken cancellationToken)
     {
         using var command = Command(Sql.QueueSummaries);
-        return await ReadAllAsync(command, static r => new QueueSummary(
-            r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
-            r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5), r.GetBoolean(6)), cancellationToken).ConfigureAwait(false);
+        return await ReadAllAsync(command, static r =>
+        {
+            var (states, counts) = (r.GetFieldValue<string[]>(1), r.GetFieldValue<long[]>(2));
+            var byState = JobStates.Unfinished.ToDictionary(static s => s, static _ => 0L);
+            for (var i = 0; i < states.Length; i++)
+            {
+                byState[JobStates.Parse(states[i])] = counts[i];
+            }
+
+            return new QueueSummary(r.GetString(0), byState, r.IsDBNull(3) ? null : r.GetFieldValue<DateTimeOffset>(3), r.GetBoolean(4));
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The planner's row estimate of the jobs table; -1 before it was first analyzed.</summary>

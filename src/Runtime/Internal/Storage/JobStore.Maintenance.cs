@@ -27,7 +27,7 @@ internal sealed partial class JobStore
     /// never one of <paramref name="runningHere"/>; returns how many.
     /// </summary>
     public Task<int> RescueAsync(TimeSpan rescueAfter, long[] runningHere, CancellationToken cancellationToken)
-        => ExecuteAsync(Sql.Rescue, cancellationToken, Parameters.Interval(rescueAfter), Parameters.BigintArray(runningHere));
+        => FinishAsync(Sql.Rescue, cancellationToken, Parameters.Interval(rescueAfter), Parameters.BigintArray(runningHere));
 
     /// <summary>Deletes up to <paramref name="limit"/> finished jobs past their retention; returns how many.</summary>
     public Task<int> RetainAsync(TimeSpan completedFor, TimeSpan discardedFor, int limit, CancellationToken cancellationToken)

@@ -48,7 +48,7 @@ internal sealed partial class JobStore
     public async Task<bool> CompleteAsync(RunKey run, NpgsqlTransaction? transaction)
     {
         using var command = Command(transaction is null ? Sql.CompleteAlone : Sql.Complete, transaction, Parameters.Bigint(run.Id), Parameters.Smallint(run.Attempt));
-        return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
+        return await FinishAsync(command, CancellationToken.None).ConfigureAwait(false) == 1;
     }
 
     /// <summary>Puts a snoozed run back as scheduled after <paramref name="delay"/>, its attempt not counted; false when the guard did not match.</summary>
@@ -73,14 +73,14 @@ internal sealed partial class JobStore
     public async Task<bool> DiscardAsync(RunKey run, ErrorRecord error, NpgsqlTransaction? transaction)
     {
         using var command = ErrorCommand(transaction is null ? Sql.DiscardAlone : Sql.Discard, run, error, transaction);
-        return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
+        return await FinishAsync(command, CancellationToken.None).ConfigureAwait(false) == 1;
     }
 
     /// <summary>Cancels a run at its handler's request; false when the guard did not match.</summary>
     public async Task<bool> CancelAsync(RunKey run, ErrorRecord error, NpgsqlTransaction? transaction)
     {
         using var command = ErrorCommand(transaction is null ? Sql.CancelAlone : Sql.Cancel, run, error, transaction);
-        return await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false) == 1;
+        return await FinishAsync(command, CancellationToken.None).ConfigureAwait(false) == 1;
     }
 
     /// <summary>Puts a run stopped by shutdown back as available, its attempt not counted; false when the guard did not match.</summary>
@@ -151,7 +151,7 @@ internal sealed partial class JobStore
 
         using var command = Command(Sql.RescueUntracked, connection, null, Parameters.BigintArray(ids), Parameters.SmallintArray(attempts),
             Parameters.TimestampTzArray(claimedAt), Parameters.Text(worker));
-        return command.ExecuteNonQuery();
+        return (int)command.ExecuteScalar()!;
     }
 
     /// <summary>Which of these runs are no longer running at that attempt (rescued, cancelled or finished elsewhere). Synchronous, as <see cref="TouchNode"/>.</summary>
@@ -182,10 +182,10 @@ internal sealed partial class JobStore
         return await ReadAllAsync(command, static r => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The id of the next available job of <paramref name="queue"/> in claim order, or null.</summary>
-    public async Task<long?> NextAvailableAsync(string queue, CancellationToken cancellationToken)
+    /// <summary>The id of the next claimable job of <paramref name="queue"/> (of every queue when null) in claim order, or null.</summary>
+    public async Task<long?> NextAvailableAsync(string? queue, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.NextAvailable, Parameters.Text(queue));
+        using var command = Command(Sql.NextAvailable, Parameters.NullableText(queue));
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
     }
 
@@ -199,7 +199,7 @@ internal sealed partial class JobStore
 
     /// <summary>Discards an available job that cannot be claimed, with <paramref name="reason"/>; false when it is no longer available.</summary>
     public async Task<bool> DiscardPoisonAsync(long id, string reason, CancellationToken cancellationToken)
-        => await ExecuteAsync(Sql.DiscardPoison, cancellationToken, Parameters.Bigint(id), Parameters.UserText(reason, ErrorRecord.MaxMessageLength))
+        => await FinishAsync(Sql.DiscardPoison, cancellationToken, Parameters.Bigint(id), Parameters.UserText(reason, ErrorRecord.MaxMessageLength))
             .ConfigureAwait(false) == 1;
 
     /// <summary>Maps a row of <see cref="Sql.Claim"/> and <see cref="Sql.ClaimById"/> (their shared RETURNING list).</summary>

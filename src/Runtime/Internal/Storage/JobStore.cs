@@ -68,6 +68,17 @@ internal sealed partial class JobStore
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Runs a statement of the finish path that answers how many rows it finished (see <see cref="Sql.Finish"/>).</summary>
+    private static async Task<int> FinishAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+        => (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+
+    /// <inheritdoc cref="FinishAsync(NpgsqlCommand, CancellationToken)"/>
+    private async Task<int> FinishAsync(string sql, CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return await FinishAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Runs <paramref name="command"/> and maps each row with <paramref name="read"/>.</summary>
     private static async Task<List<T>> ReadAllAsync<T>(NpgsqlCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, int capacity = 0)
     {

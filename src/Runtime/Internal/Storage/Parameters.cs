@@ -53,6 +53,9 @@ internal static class Parameters
 
     public static NpgsqlParameter<long[]> BigintArray(long[] value) => new() { TypedValue = value };
 
+    public static NpgsqlParameter NullableBigintArray(long[]? value)
+        => value is { } v ? BigintArray(v) : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint };
+
     public static NpgsqlParameter<short[]> SmallintArray(short[] value) => new() { TypedValue = value };
 
     public static NpgsqlParameter TextArray(string[]? value)

@@ -17,20 +17,18 @@ internal sealed partial class Sql
     /// </summary>
     public string QueueSummaries => field ??= $"""
         WITH counts AS (
-            SELECT queue,
-                   count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
-                   count(*) FILTER (WHERE state = 'available') AS available,
-                   count(*) FILTER (WHERE state = 'running') AS running,
-                   count(*) FILTER (WHERE state = 'retryable') AS retryable
+            SELECT queue, state, count(*) AS n
             FROM {JobsTable}
-            WHERE state IN ('scheduled', 'available', 'running', 'retryable')
-            GROUP BY queue)
-        SELECT coalesce(c.queue, p.queue), coalesce(c.scheduled, 0), coalesce(c.available, 0), coalesce(c.running, 0),
-               coalesce(c.retryable, 0), o.run_at, p.queue IS NOT NULL
-        FROM counts AS c
+            WHERE state IN {s_unfinished}
+            GROUP BY queue, state),
+        per_queue AS (
+            SELECT queue, array_agg(state::text) AS states, array_agg(n) AS counts, bool_or(state = 'available') AS has_available
+            FROM counts GROUP BY queue)
+        SELECT coalesce(c.queue, p.queue), coalesce(c.states, ARRAY[]::text[]), coalesce(c.counts, ARRAY[]::bigint[]), o.run_at, p.queue IS NOT NULL
+        FROM per_queue AS c
         FULL JOIN "{Schema}".paused_queues AS p ON p.queue = c.queue
         LEFT JOIN LATERAL (
-            SELECT j.run_at FROM {JobsTable} AS j WHERE j.state = 'available' AND j.queue = c.queue AND c.available > 0
+            SELECT j.run_at FROM {JobsTable} AS j WHERE j.state = 'available' AND j.queue = c.queue AND c.has_available
             ORDER BY j.run_at LIMIT 1) AS o ON true
         ORDER BY 1
         """;
@@ -47,13 +45,13 @@ internal sealed partial class Sql
         FROM pg_class AS c
         JOIN pg_stats AS st ON st.schemaname = $1 AND st.tablename = 'jobs' AND st.attname = 'state'
         CROSS JOIN LATERAL unnest(st.most_common_vals::text::text[], st.most_common_freqs) AS s(state, freq)
-        WHERE c.oid = to_regclass('{JobsTable}') AND s.state IN ('completed', 'cancelled', 'discarded')
+        WHERE c.oid = to_regclass('{JobsTable}') AND s.state IN {s_finished}
         ORDER BY 1
         """;
 
     /// <summary>Exact counts of finished jobs per state; used only while the table is small.</summary>
     public string CountFinishedByState => field ??= $"""
-        SELECT state, count(*) FROM {JobsTable} WHERE state IN ('completed', 'cancelled', 'discarded') GROUP BY state ORDER BY state
+        SELECT state, count(*) FROM {JobsTable} WHERE state IN {s_finished} GROUP BY state ORDER BY state
         """;
 
     /// <summary>The available job that has waited longest (by run-at), in all queues ($1 null) or in queue $1.</summary>
@@ -120,7 +118,7 @@ internal sealed partial class Sql
 
     /// <summary>How many finished jobs finished before $1: what <c>DeleteFinished</c> batches would take.</summary>
     public string CountFinishedBefore => field ??= $"""
-        SELECT count(*) FROM {JobsTable} WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at < $1
+        SELECT count(*) FROM {JobsTable} WHERE state IN {s_finished} AND finalized_at < $1
         """;
 
     /// <summary>
@@ -144,21 +142,20 @@ internal sealed partial class Sql
         """;
 
     /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $9 as the reason.</summary>
-    public string CancelMatching => field ??= $"""
-        WITH target AS (
+    public string CancelMatching => field ??= Finish($"""
+        target AS (
             SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
             LIMIT $8
             FOR UPDATE SKIP LOCKED),
-        done AS (
-            UPDATE {JobsTable} AS j
+        """, $"""
+        UPDATE {JobsTable} AS j
             SET state = 'cancelled', finalized_at = now(),
                 errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $9::text))
             FROM target WHERE j.id = target.id
-            RETURNING j.id)
-        SELECT count(*)::int, min(id), NULL::text[] FROM done
-        """;
+            RETURNING j.id, j.state
+        """, "SELECT count(*)::int, min(id), NULL::text[] FROM finished");
 
     /// <summary>Deletes a batch of jobs matching the filter (never running ones: the caller leaves that state out).</summary>
     public string DeleteMatching => field ??= $"""

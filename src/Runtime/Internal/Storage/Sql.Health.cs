@@ -16,7 +16,7 @@ internal sealed partial class Sql
         SELECT queue, state, count(*),
                CASE WHEN state = 'available' THEN extract(epoch FROM now() - min(run_at))::float8 END
         FROM "{Schema}".jobs
-        WHERE state IN ('scheduled', 'available', 'running', 'retryable')
+        WHERE state IN {s_unfinished}
         GROUP BY queue, state
         """;
 

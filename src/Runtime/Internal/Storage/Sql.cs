@@ -104,10 +104,9 @@ internal sealed partial class Sql
         const string nextAttempt = "CASE WHEN j.attempt < 32766 THEN j.attempt + 1 ELSE 32766 END";
         Claim = $"""
             WITH next AS MATERIALIZED (
-                SELECT id FROM {jobs}
-                WHERE state = 'available' AND queue = $1 AND run_at <= now()
-                  AND NOT EXISTS (SELECT 1 FROM "{schema}".paused_queues AS p WHERE p.queue = $1)
-                ORDER BY priority, run_at, id
+                SELECT c.id FROM {jobs} AS c
+                WHERE c.queue = $1 AND {Claimable("c", "$1")}
+                ORDER BY {ClaimOrder}
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
             UPDATE {jobs} AS j
@@ -124,27 +123,29 @@ internal sealed partial class Sql
         // update no other session waits on (the heartbeat leaves rows beaten within a quarter interval alone).
         FlushClaims = $"UPDATE {jobs} SET heartbeat_at = heartbeat_at WHERE id = $1";
 
-        // One available row by id, claimed alone: how a fetch loop whose claims keep failing isolates the row at fault.
+        // The next claimable row of queue $1 (of every queue when null), claimed alone by id: how a fetch loop whose
+        // claims keep failing isolates the row at fault, and how Queues.Testing's runner drains. The claim by id applies
+        // the claim rule again: the queue may have been paused, or the row taken, since.
         NextAvailable = $"""
-            SELECT id FROM {jobs}
-            WHERE state = 'available' AND queue = $1 AND run_at <= now()
-              AND NOT EXISTS (SELECT 1 FROM "{schema}".paused_queues AS p WHERE p.queue = $1)
-            ORDER BY priority, run_at, id
+            SELECT c.id FROM {jobs} AS c
+            WHERE ($1::text IS NULL OR c.queue = $1) AND {Claimable("c", "c.queue")}
+            ORDER BY {ClaimOrder}
             LIMIT 1
             """;
         ClaimById = $"""
             UPDATE {jobs} AS j
             SET state = 'running', attempt = {nextAttempt}, attempted_at = now(), heartbeat_at = now(), attempted_by = $2
-            WHERE j.id = $1 AND j.state = 'available'
+            WHERE j.id = $1 AND {Claimable("j", "j.queue")}
             RETURNING j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at, j.run_at, j.attempted_at, j.trace_context
             """;
 
         // A row that cannot be claimed, discarded without touching its attempt (whatever is wrong with the row).
-        DiscardPoison = $"""
-            UPDATE {jobs} SET state = 'discarded', finalized_at = now(),
-                errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', '{ErrorKinds.Poison}', 'message', $2::text))
-            WHERE id = $1 AND state = 'available'
-            """;
+        DiscardPoison = Finish("", $"""
+            UPDATE {jobs} AS j SET state = 'discarded', finalized_at = now(),
+                    errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', '{ErrorKinds.Poison}', 'message', $2::text))
+                WHERE j.id = $1 AND j.state = 'available'
+                RETURNING j.id, j.state
+            """, CountFinished);
 
         Promote = $"""
             WITH due AS MATERIALIZED (
@@ -198,44 +199,49 @@ internal sealed partial class Sql
               AND state = 'running' AND attempt = $2
             """;
 
-        Fail = $"""
-            UPDATE {jobs} SET
-                state = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN 'discarded' ELSE 'retryable' END,
-                run_at = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN run_at ELSE now() + $7 END,
-                finalized_at = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN now() END,
-                errors = errors || {error}
-            {guardNoWait}
-            RETURNING state
-            """;
+        Fail = Finish("", $"""
+            UPDATE {jobs} AS j SET
+                    state = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN 'discarded' ELSE 'retryable' END,
+                    run_at = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN run_at ELSE now() + $7 END,
+                    finalized_at = CASE WHEN attempt >= LEAST(max_attempts, {AttemptCeiling}) THEN now() END,
+                    errors = errors || {error}
+                {guardNoWait}
+                RETURNING j.id, j.state
+            """, "SELECT state FROM finished");
 
-        var discard = $"UPDATE {jobs} SET state = 'discarded', finalized_at = now(), errors = errors || {error}";
-        Discard = $"{discard} {guard}";
-        DiscardAlone = $"{discard} {guardNoWait}";
+        // One run's outcome through the finish path, guarded (in the handler's transaction) or NOWAIT (alone); the
+        // answer is how many rows it finished: 1, or 0 when the guard did not match.
+        string FinishRun(string set, string where) => Finish("", $"UPDATE {jobs} AS j SET {set} {where} RETURNING j.id, j.state", CountFinished);
+
+        var discard = $"state = 'discarded', finalized_at = now(), errors = errors || {error}";
+        Discard = FinishRun(discard, guard);
+        DiscardAlone = FinishRun(discard, guardNoWait);
 
         // One job finished in the handler's own transaction: committed with the handler's work, durably (no async commit).
-        var complete = $"UPDATE {jobs} SET state = 'completed', finalized_at = now()";
-        Complete = $"{complete} {guard}";
-        CompleteAlone = $"{complete} {guardNoWait}";
+        const string complete = "state = 'completed', finalized_at = now()";
+        Complete = FinishRun(complete, guard);
+        CompleteAlone = FinishRun(complete, guardNoWait);
 
         // Never waits for a row lock (SKIP LOCKED): a running row that another session holds locked (an operator's open
         // UPDATE, a report's SELECT … FOR UPDATE) must not hold up the completions batched with it. Returns the ids it
         // skipped that are still running at their attempt (locked), for the completer to retry; a run that was
         // cancelled or rescued meanwhile is neither completed nor returned. The fences (MATERIALIZED) keep the second
         // read of the table to the few rows skipped.
-        CompleteMany = $"""
-            WITH c AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)),
+        CompleteMany = Finish($"""
+            c AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)),
             mine AS MATERIALIZED (
                 SELECT j.id FROM {jobs} AS j JOIN c ON j.id = c.id AND j.attempt = c.attempt
                 WHERE j.state = 'running'
                 FOR NO KEY UPDATE OF j SKIP LOCKED),
-            done AS (
-                UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
+            """, $"""
+            UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
                 FROM mine {asyncCommit}
                 WHERE j.id = mine.id
-                RETURNING j.id),
-            skipped AS MATERIALIZED (SELECT c.id, c.attempt FROM c WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.id = c.id))
+                RETURNING j.id, j.state
+            """, $"""
+            , skipped AS MATERIALIZED (SELECT c.id, c.attempt FROM c WHERE NOT EXISTS (SELECT 1 FROM finished AS f WHERE f.id = c.id))
             SELECT s.id FROM skipped AS s JOIN {jobs} AS j ON j.id = s.id AND j.attempt = s.attempt AND j.state = 'running'
-            """;
+            """);
 
         // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now, or held by another
         // session, misses a heartbeat, which is harmless: the rescue takes a job only from a worker whose node row is
@@ -266,8 +272,7 @@ internal sealed partial class Sql
                 FROM q WHERE q.queue IS NOT NULL)
             SELECT q.queue FROM q
             WHERE q.queue IS NOT NULL
-              AND EXISTS (SELECT 1 FROM {jobs} AS j WHERE j.state = 'available' AND j.queue = q.queue AND j.run_at <= now())
-              AND NOT EXISTS (SELECT 1 FROM "{schema}".paused_queues AS p WHERE p.queue = q.queue)
+              AND EXISTS (SELECT 1 FROM {jobs} AS j WHERE j.queue = q.queue AND {Claimable("j", "q.queue")})
             """;
 
         PauseQueue = $"INSERT INTO \"{schema}\".paused_queues (queue) VALUES ($1) ON CONFLICT DO NOTHING";
@@ -297,19 +302,20 @@ internal sealed partial class Sql
             AND NOT (j.id = ANY ($2))
             AND NOT EXISTS (SELECT 1 FROM "{schema}".nodes AS n WHERE n.name = j.attempted_by AND n.seen_at >= now() - $1)
             """;
-        Rescue = $"""
-            WITH stale AS (
+        Rescue = Finish($"""
+            stale AS (
                 SELECT j.id FROM {jobs} AS j
                 WHERE j.state = 'running' AND {stale}
                 ORDER BY j.heartbeat_at NULLS FIRST
                 LIMIT 1000
-                FOR UPDATE SKIP LOCKED)
+                FOR UPDATE SKIP LOCKED),
+            """, $"""
             UPDATE {jobs} AS j SET
-                {RescueSet("'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat ' || coalesce(j.heartbeat_at::text, 'never') || ')'")}
-            FROM stale
-            WHERE j.id = stale.id AND j.state = 'running' AND {stale}
-            RETURNING j.id
-            """;
+                    {RescueSet("'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat ' || coalesce(j.heartbeat_at::text, 'never') || ')'")}
+                FROM stale
+                WHERE j.id = stale.id AND j.state = 'running' AND {stale}
+                RETURNING j.id, j.state
+            """, CountFinished);
 
         // Node liveness: upserted every heartbeat by each worker process ($1 name, $2 queues, $3 this process's
         // instance), removed when it stops. Returns whether another instance wrote the row within $4: two live
@@ -337,19 +343,20 @@ internal sealed partial class Sql
         // Settles the rows FindUntracked found a heartbeat ago, as the rescue would: nobody runs them. Guarded by the
         // claim that made each run ($2 attempt and $3 attempted_at, which every claim sets anew) and by the worker ($4),
         // so a row re-claimed meanwhile, even at the same attempt after a snooze, is left alone. Skips locked rows.
-        RescueUntracked = $"""
-            WITH lost AS MATERIALIZED (
+        RescueUntracked = Finish($"""
+            lost AS MATERIALIZED (
                 SELECT j.id FROM {jobs} AS j
                 JOIN unnest($1::bigint[], $2::smallint[], $3::timestamptz[]) AS c(id, attempt, attempted_at)
                   ON j.id = c.id AND j.attempt = c.attempt AND j.attempted_at = c.attempted_at
                 WHERE j.state = 'running' AND j.attempted_by = $4
-                FOR UPDATE OF j SKIP LOCKED)
+                FOR UPDATE OF j SKIP LOCKED),
+            """, $"""
             UPDATE {jobs} AS j SET
-                {RescueSet("'worker ' || j.attempted_by || ' was not running this job (the reply to its claim was lost, or an earlier process of the same name claimed it)'")}
-            FROM lost
-            WHERE j.id = lost.id
-            RETURNING j.id
-            """;
+                    {RescueSet("'worker ' || j.attempted_by || ' was not running this job (the reply to its claim was lost, or an earlier process of the same name claimed it)'")}
+                FROM lost
+                WHERE j.id = lost.id
+                RETURNING j.id, j.state
+            """, CountFinished);
 
         // Runs this worker tracks that are no longer running at that attempt here: rescued, cancelled or finished
         // elsewhere. Their handlers' tokens are fired; their late outcomes are no-ops (every outcome is guarded).
@@ -363,9 +370,9 @@ internal sealed partial class Sql
         Snooze = $"{snooze} {guard}";
         SnoozeAlone = $"{snooze} {guardNoWait}";
 
-        var cancel = $"UPDATE {jobs} SET state = 'cancelled', finalized_at = now(), errors = errors || {error}";
-        Cancel = $"{cancel} {guard}";
-        CancelAlone = $"{cancel} {guardNoWait}";
+        var cancel = $"state = 'cancelled', finalized_at = now(), errors = errors || {error}";
+        Cancel = FinishRun(cancel, guard);
+        CancelAlone = FinishRun(cancel, guardNoWait);
 
         Release = $"UPDATE {jobs} SET state = 'available', attempt = GREATEST(attempt - 1, 0), attempted_by = NULL {guardNoWait}";
 
@@ -384,11 +391,11 @@ internal sealed partial class Sql
               AND ($4::timestamptz IS NULL OR created_at >= $4)
               AND ($5::timestamptz IS NULL OR created_at < $5)
               AND ($6::bigint IS NULL OR id < $6)
+              AND ($8::bigint[] IS NULL OR id = ANY($8))
             ORDER BY id DESC
             LIMIT $7
             """;
 
-        CountByQueueAndState = $"SELECT queue, state, count(*) FROM {jobs} GROUP BY queue, state ORDER BY queue, state";
 
         CountOverTime = $"""
             SELECT date_bin($1, finalized_at, $2) AS bucket, state, count(*)
@@ -401,21 +408,22 @@ internal sealed partial class Sql
         RetryJob = $"""
             UPDATE {jobs}
             SET state = 'available', run_at = now(), finalized_at = NULL, attempted_by = NULL, {RetryAttempts}
-            WHERE id = $1 AND state IN ('discarded', 'cancelled')
+            WHERE id = $1 AND state IN {JobStates.SqlList(JobStates.Retriable)}
             """;
 
-        CancelJob = $"""
-            UPDATE {jobs}
-            SET state = 'cancelled', finalized_at = now(),
-                errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'kind', 'cancelled', 'message', $2::text))
-            WHERE id = $1 AND state IN ('scheduled', 'available', 'running', 'retryable')
-            """;
+        CancelJob = Finish("", $"""
+            UPDATE {jobs} AS j
+                SET state = 'cancelled', finalized_at = now(),
+                    errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $2::text))
+                WHERE j.id = $1 AND j.state IN {s_unfinished}
+                RETURNING j.id, j.state
+            """, CountFinished);
 
         DeleteFinished = $"""
             DELETE FROM {jobs}
             WHERE id IN (
                 SELECT id FROM {jobs}
-                WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at < $1
+                WHERE state IN {s_finished} AND finalized_at < $1
                 ORDER BY id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED)
@@ -539,7 +547,6 @@ internal sealed partial class Sql
 
     public string ListJobs { get; }
 
-    public string CountByQueueAndState { get; }
 
     public string CountOverTime { get; }
 

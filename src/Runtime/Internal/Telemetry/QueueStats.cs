@@ -17,7 +17,7 @@ internal static class QueueStats
     /// <summary>The shortest time between two statistics queries of one leader.</summary>
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
 
-    private static readonly string[] s_states = ["scheduled", "available", "running", "retryable"];
+    private static readonly string[] s_states = [.. JobStates.Unfinished.Select(JobStates.ToText)];
     private static readonly ConcurrentDictionary<string, Snapshot> s_snapshots = new(StringComparer.Ordinal);
 
     /// <summary>Publishes a leader's fresh rows for <paramref name="schema"/>; queues seen before and now empty report zeros.</summary>

@@ -169,8 +169,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         _loops.Add(new WorkPoller(_store, _fetchLoops, _options.PollInterval, _workerLogger, _liveness.Register("poll", _options.PollInterval))
             .RunAsync(_heartbeat.FirstBeat, _stopClaiming.Token));
 
-        _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, _options.PollInterval, _options.RescueAfter, _options.RetainCompletedFor,
-            _options.RetainDiscardedFor, _registry, running.Ids, Wake, _maintenanceLogger, new LeaderWatch(_store, _options.WorkerName, _options.PollInterval, _liveness,
+        _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, MaintenanceLeader.Timings.From(_options), _registry, running.Ids, Wake, _maintenanceLogger, new LeaderWatch(_store, _options.WorkerName, _options.PollInterval, _liveness,
                 _liveness.Register("maintenance", _options.PollInterval < TimeSpan.FromSeconds(1) ? _options.PollInterval : TimeSpan.FromSeconds(1)),
                 _maintenanceLogger)).RunAsync(_stopClaiming.Token));
 
