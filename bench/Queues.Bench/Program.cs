@@ -1,4 +1,6 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard|startup|idle] [--hold-seconds N] [--prefetch N] [--fast] [--listen]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard|startup|idle] [--hold-seconds N] [--prefetch N] [--fast] [--listen] [--statements] [--latency-concurrency N]
+// --statements loads pg_stat_statements on the bench's server and prints, after each processing drain, the statements
+// the worker sent with their calls, rows and server time per call: where the server's time per job goes.
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
 // as an OpenTelemetry SDK would: the cost of instrumentation when someone listens (without it, nobody does).
 // ("dashboard" and "history" fill 5 million rows, "idle" samples an idle worker for two minutes, "snapshot" holds a snapshot for minutes and "startup" publishes a
@@ -31,7 +33,9 @@ if (string.IsNullOrWhiteSpace(connectionString))
     server = await TemporaryPostgres.StartAsync(new TemporaryPostgresOptions
     {
         Durable = !args.Contains("--fast"),
-        Settings = new Dictionary<string, string> { ["shared_buffers"] = "512MB", ["max_wal_size"] = "4GB" },
+        Settings = args.Contains("--statements")
+            ? new Dictionary<string, string> { ["shared_buffers"] = "512MB", ["max_wal_size"] = "4GB", ["shared_preload_libraries"] = "pg_stat_statements", ["pg_stat_statements.track"] = "all" }
+            : new Dictionary<string, string> { ["shared_buffers"] = "512MB", ["max_wal_size"] = "4GB" },
     });
     connectionString = server.ConnectionString;
 }
@@ -45,6 +49,10 @@ try
     var bench = new Scenarios(dataSource, connectionString)
     {
         Prefetch = prefetchArg >= 0 && prefetchArg + 1 < args.Length ? int.Parse(args[prefetchArg + 1], CultureInfo.InvariantCulture) : null,
+        Statements = args.Contains("--statements"),
+        LatencyConcurrency = Array.IndexOf(args, "--latency-concurrency") is var lc and >= 0 && lc + 1 < args.Length
+            ? int.Parse(args[lc + 1], CultureInfo.InvariantCulture)
+            : null,
     };
     Console.Error.WriteLine($"PostgreSQL {await bench.ServerVersionAsync()}, {Environment.ProcessorCount} cores, durable={!args.Contains("--fast") || server is null}");
 

@@ -28,7 +28,13 @@ internal sealed partial class Scenarios
         var tally = new Tally();
         tally.Reset(Total);
         var timeline = new Timeline(Total * 64);
-        using var host = BuildWorker(schema, tally, static _ => { });
+        using var host = BuildWorker(schema, tally, o =>
+        {
+            if (LatencyConcurrency is { } concurrency)
+            {
+                o.Queues["latency"] = concurrency;
+            }
+        });
         await host.StartAsync();
         await Task.Delay(500); // Idle: the worker has polled once and waits for a NOTIFY.
 
@@ -82,7 +88,7 @@ internal sealed partial class Scenarios
         var total = paths.Select(static p => p.Total).Order().ToArray();
         Console.Error.WriteLine(FormattableString.Invariant($"  raw path (INSERT + pg_notify {(fireAndForget ? "autocommitted" : "in BEGIN/COMMIT")} → LISTEN → claim returned): p50 {Percentile(raw, 0.5):F2}, p95 {Percentile(raw, 0.95):F2}, p99 {Percentile(raw, 0.99):F2}, max {raw[^1]:F2} ms"));
         return new BenchResult(fireAndForget ? "latency" : "latency-tx", "ms p50", Percentile(total, 0.50), "raw insert+notify → listen → claim, ms p50", Percentile(raw, 0.50),
-            FormattableString.Invariant($"p95 {Percentile(total, 0.95):F2} ms, p99 {Percentile(total, 0.99):F2} ms, max {total[^1]:F2} ms (raw path p95 {Percentile(raw, 0.95):F2} ms, p99 {Percentile(raw, 0.99):F2} ms, max {raw[^1]:F2} ms); {LatencyJobs:N0} jobs {LatencySpacing.TotalMilliseconds} ms apart after {LatencyWarmup} uncounted, default concurrency, {(fireAndForget ? "fire-and-forget enqueue" : "enqueue in the caller's transaction")}, from the start of the enqueue call to the handler's start; {report.Replace(Environment.NewLine, "; ", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal)}"));
+            FormattableString.Invariant($"p95 {Percentile(total, 0.95):F2} ms, p99 {Percentile(total, 0.99):F2} ms, max {total[^1]:F2} ms (raw path p95 {Percentile(raw, 0.95):F2} ms, p99 {Percentile(raw, 0.99):F2} ms, max {raw[^1]:F2} ms); {LatencyJobs:N0} jobs {LatencySpacing.TotalMilliseconds} ms apart after {LatencyWarmup} uncounted, {(LatencyConcurrency is { } c ? $"concurrency {c}" : "default concurrency")}, {(fireAndForget ? "fire-and-forget enqueue" : "enqueue in the caller's transaction")}, from the start of the enqueue call to the handler's start; {report.Replace(Environment.NewLine, "; ", StringComparison.Ordinal).Replace("\"", "'", StringComparison.Ordinal)}"));
     }
 
     /// <summary>

@@ -22,6 +22,12 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LatencySpacing = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The latency scenarios' queue concurrency (--latency-concurrency N); null: the default.</summary>
+    public int? LatencyConcurrency { get; init; }
+
+    /// <summary>Print the worker's statements after each processing drain (--statements; needs pg_stat_statements loaded).</summary>
+    public bool Statements { get; init; }
+
     /// <summary>The worker's <see cref="QueuesOptions.Prefetch"/> in the processing scenarios (--prefetch N); null: the default.</summary>
     public int? Prefetch { get; init; }
 
@@ -200,6 +206,12 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
 
         // Drain rate: from the first handler start until the last completion is written (the stop writes it); the
         // host's start-up (DI, LISTEN, first claim) is reported apart.
+        if (Statements)
+        {
+            await ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            await ExecuteAsync("SELECT pg_stat_statements_reset()");
+        }
+
         var cpu = await CpuMeter.StartAsync(dataSource);
         var startedAt = Stopwatch.GetTimestamp();
         await host.StartAsync();
@@ -207,6 +219,10 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
         await host.StopAsync(); // Writes the last completions.
         var stoppedAt = Stopwatch.GetTimestamp();
         var cpuPerJob = cpu.PerJob("worker (start to stop)", ProcessingJobs);
+        if (Statements)
+        {
+            await PrintStatementsAsync(schema);
+        }
         var rate = ProcessingJobs / Stopwatch.GetElapsedTime(tally.FirstRunAt, stoppedAt).TotalSeconds;
         var withStartup = ProcessingJobs / Stopwatch.GetElapsedTime(startedAt, stoppedAt).TotalSeconds;
         var startup = Stopwatch.GetElapsedTime(startedAt, tally.FirstRunAt).TotalMilliseconds;
@@ -215,6 +231,23 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
         var exactlyOnce = tally.Runs.All(static r => r == 1);
         Check(exactlyOnce && completed == ProcessingJobs, $"{schema}: exactly once = {exactlyOnce}, completed rows = {completed}");
         return (rate, withStartup, startup, cpuPerJob);
+    }
+
+    /// <summary>The statements run since the last reset, by total server time: calls, rows, µs per call and per job.</summary>
+    private async Task PrintStatementsAsync(string schema)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT calls, rows, total_exec_time, regexp_replace(left(query, 110), '\s+', ' ', 'g')
+            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 10
+            """);
+        await using var reader = await command.ExecuteReaderAsync();
+        Console.Error.WriteLine($"{schema}: statements by server time (µs per job over {ProcessingJobs:N0} jobs)");
+        while (await reader.ReadAsync())
+        {
+            var (calls, rows, ms) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2));
+            Console.Error.WriteLine(FormattableString.Invariant(
+                $"  {ms * 1000 / ProcessingJobs,7:F1} µs/job {calls,8:N0} calls {rows,9:N0} rows {ms * 1000 / Math.Max(calls, 1),8:F0} µs/call  {reader.GetString(3)}"));
+        }
     }
 
     private async Task<double> RawClaimCompleteAsync(string claim, string complete, bool synchronousCommit, int clients = 1)

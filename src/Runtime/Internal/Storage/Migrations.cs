@@ -5,7 +5,7 @@ internal static class Migrations
 {
     // Append only: a shipped migration is never edited, a change is a new file.
     private static readonly string[] s_names = ["0001_initial", "0002_running_index", "0003_leader", "0004_cron", "0005_paused_queues", "0006_unique_jobs",
-        "0007_nodes", "0008_trace_context", "0009_node_instance"];
+        "0007_nodes", "0008_trace_context", "0009_node_instance", "0010_hot_path_indexes"];
 
     /// <summary>The schema version this build needs.</summary>
     public static int LatestVersion => s_names.Length;
