@@ -11,6 +11,14 @@ namespace Queues;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class PayloadJson
 {
+    /// <summary>
+    /// The options every reader of a stored payload uses: no depth limit of its own (the reader's default is 64).
+    /// Skipping an unknown member is iterative and costs a bit per level, and the members a generated serializer reads
+    /// are only as deep as the payload's own types, so a limit would defend nothing: it only discarded jobs whose
+    /// unknown members were deeper. What a row can hold is bounded by PostgreSQL's jsonb parser.
+    /// </summary>
+    public static JsonReaderOptions ReaderOptions => new() { MaxDepth = int.MaxValue };
+
     /// <summary>Throws unless the reader is on a token of <paramref name="expected"/> type.</summary>
     /// <param name="reader">The reader.</param>
     /// <param name="expected">The token type required.</param>

@@ -64,6 +64,20 @@ public sealed class PayloadShapeTests
         Assert.Equal("""{"name":"c","count":1,"note":null}""", Serialize("WithDefaults", value));
     }
 
+    [Theory]
+    [InlineData(65)]
+    [InlineData(1_000)]
+    [InlineData(100_000)]
+    public void UnknownProperties_AreSkipped_AtAnyDepth(int depth)
+    {
+        // Past the reader's default limit of 64 levels: arrays and objects, and a known member after the deep one.
+        var arrays = new string('[', depth) + new string(']', depth);
+        var objects = string.Concat(Enumerable.Repeat("{\"d\":", depth)) + "1" + new string('}', depth);
+        var value = Deserialize("WithDefaults", $$"""{"extra":{{arrays}},"name":"c","more":{{objects}},"count":1}""");
+
+        Assert.Equal("""{"name":"c","count":1,"note":null}""", Serialize("WithDefaults", value));
+    }
+
     [Fact]
     public void MissingOptionalMembers_KeepTheirDefaults()
     {

@@ -316,4 +316,27 @@ public sealed class HardeningTests(PostgresFixture fixture)
         await transaction.CommitAsync(Ct);
         Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
     }
+
+    [Fact]
+    public async Task PayloadWrittenBySqlWithADeepUnknownMember_RunsWithTheMemberSkipped()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        // As another service writing jobs with SQL might: a member this worker does not know, 1,000 and 10,000 levels deep.
+        var ids = new List<JobId>();
+        foreach (var depth in new[] { 1_000, 10_000 })
+        {
+            ids.Add(new JobId(await schema.ScalarAsync<long>(
+                "INSERT INTO {jobs} (name, payload) VALUES ('it.count', ('{\"extra\": ' || repeat('[', $1) || repeat(']', $1) || ', \"sequence\": 3}')::jsonb) RETURNING id",
+                depth)));
+        }
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        foreach (var id in ids)
+        {
+            Assert.Empty((await schema.WaitForStateAsync(id, JobState.Completed)).Errors);
+        }
+
+        Assert.All(recorder.Runs, static r => Assert.Equal(3, ((CountPayload)r.Payload!).Sequence));
+    }
 }

@@ -37,7 +37,8 @@ internal static class SerializerEmitter
         w.Line("/// <summary>Reads the payload; bad data becomes a <see cref=\"global::Queues.JobPayloadException\"/> naming the job, its id and the member.</summary>");
         w.Open($"public static {root.Declared} Deserialize(global::System.ReadOnlyMemory<byte> json, global::Queues.JobContext context)");
         w.Open("try");
-        w.Line($"var reader = new {Json}.Utf8JsonReader(json.Span);");
+        // The reader's own default depth limit (64) would fail a payload whose unknown members are deeper (see ReaderOptions).
+        w.Line($"var reader = new {Json}.Utf8JsonReader(json.Span, global::Queues.PayloadJson.ReaderOptions);");
         w.Open("if (!reader.Read())");
         w.Line($"throw new {Json}.JsonException(\"the payload is empty\");");
         w.Close();

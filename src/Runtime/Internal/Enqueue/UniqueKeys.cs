@@ -66,7 +66,7 @@ internal static class UniqueKeys
     /// <summary>The byte ranges of the top-level members named in <see cref="JobDefinition.UniqueBy"/>; default where absent.</summary>
     private static void FindMembers(JobDefinition job, ReadOnlySpan<byte> payload, Span<Range> values)
     {
-        var reader = new Utf8JsonReader(payload);
+        var reader = new Utf8JsonReader(payload, PayloadJson.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new ArgumentException($"Job '{job.Name}' is unique by payload members, so its payload must be a JSON object.", "payload");
