@@ -43,6 +43,24 @@ public static class PayloadJson
     public static ArgumentException NullNotAllowedAtEnqueue(string what)
         => new($"{what} is null, but its type does not allow null; the job was not enqueued.", "payload");
 
+    /// <summary>
+    /// The exception the generated serializers throw at enqueue for an enum value no member defines (for a [Flags] enum,
+    /// a bit no member defines): a worker would refuse it when reading, so it is refused before anything is sent.
+    /// </summary>
+    /// <param name="what">The member or item, e.g. <c>Order.Status</c>.</param>
+    /// <param name="enumType">The enum type.</param>
+    /// <param name="value">The value as a number.</param>
+    /// <param name="flags">Whether the enum is a [Flags] enum.</param>
+    public static ArgumentException UndefinedEnumAtEnqueue(string what, string enumType, string value, bool flags)
+        => new($"{what} is {value}, which {UndefinedEnumReason(enumType, flags)}; the job was not enqueued.", "payload");
+
+    /// <summary>The exception for a number that no member of the enum defines (for a [Flags] enum, a bit no member defines).</summary>
+    /// <param name="enumType">The enum type.</param>
+    /// <param name="value">The number read.</param>
+    /// <param name="flags">Whether the enum is a [Flags] enum.</param>
+    public static JsonException UndefinedEnum(string enumType, string value, bool flags)
+        => new($"{value} {UndefinedEnumReason(enumType, flags)}");
+
     /// <summary>The exception for a required member missing from the JSON.</summary>
     /// <param name="type">The payload type.</param>
     /// <param name="member">The property.</param>
@@ -145,6 +163,10 @@ public static class PayloadJson
         ArgumentNullException.ThrowIfNull(value);
         writer.WriteStringValue(value.OriginalString);
     }
+
+    private static string UndefinedEnumReason(string enumType, bool flags) => flags
+        ? $"has bits that no member of the [Flags] enum {enumType} defines"
+        : $"is not a defined value of {enumType}";
 
     private static string Describe(JsonTokenType type) => type switch
     {

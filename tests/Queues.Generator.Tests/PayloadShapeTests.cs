@@ -106,6 +106,46 @@ public sealed class PayloadShapeTests
     }
 
     [Theory]
+    [InlineData("""{"status":1,"perms":0,"history":[]}""", """{"status":"Sent","perms":"None","history":[],"maybe":null}""")]
+    [InlineData("""{"status":"Paid","perms":19,"history":[5,0],"maybe":1}""", """{"status":"Paid","perms":19,"history":["Paid","Draft"],"maybe":"Sent"}""")]
+    [InlineData("""{"status":0,"perms":"Admin","history":[]}""", """{"status":"Draft","perms":"Admin","history":[],"maybe":null}""")]
+    public void EnumNumbers_ThatMembersDefine_AreRead_FlagsInAnyCombination(string json, string written)
+        => Assert.Equal(written, Serialize("WithEnums", Deserialize("WithEnums", json)));
+
+    [Theory]
+    [InlineData("""{"status":7,"perms":0,"history":[]}""", "WithEnums.Status", "7 is not a defined value of TestApp.Payloads.Status")]
+    [InlineData("""{"status":-1,"perms":0,"history":[]}""", "WithEnums.Status", "-1 is not a defined value")]
+    [InlineData("""{"status":0,"perms":0,"history":[1,2]}""", "WithEnums.History", "2 is not a defined value")]
+    [InlineData("""{"status":0,"perms":0,"history":[],"maybe":3}""", "WithEnums.Maybe", "3 is not a defined value")]
+    [InlineData("""{"status":0,"perms":4,"history":[]}""", "WithEnums.Perms", "4 has bits that no member of the [Flags] enum TestApp.Payloads.Perms defines")]
+    [InlineData("""{"status":0,"perms":255,"history":[]}""", "WithEnums.Perms", "255 has bits")]
+    public void EnumNumbers_ThatNoMemberDefines_AreAPayloadError_NamingTheMemberAndValue(string json, string member, string reason)
+    {
+        var exception = Assert.Throws<JobPayloadException>(() => Deserialize("WithEnums", json, id: 9));
+
+        Assert.Contains("job 9", exception.Message, StringComparison.Ordinal);
+        Assert.Contains($"{member}':", exception.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"status":7,"perms":0,"history":[]}""", "WithEnums.Status is 7, which is not a defined value of TestApp.Payloads.Status")]
+    [InlineData("""{"status":0,"perms":0,"history":[0,9]}""", "an item of System.Collections.Generic.List<TestApp.Payloads.Status> is 9")]
+    [InlineData("""{"status":0,"perms":0,"history":[],"maybe":6}""", "WithEnums.Maybe is 6")]
+    [InlineData("""{"status":0,"perms":12,"history":[]}""", "WithEnums.Perms is 12, which has bits that no member of the [Flags] enum")]
+    public void EnumValues_ThatNoMemberDefines_AreRefusedAtEnqueue_NamingTheMember(string json, string message)
+    {
+        // System.Text.Json's reflection reader takes any number, as a cast in the caller's code would.
+        var value = JsonSerializer.Deserialize(json, s_compiled.Value.Loaded.Type("TestApp.Payloads.WithEnums"), SerializerTests.ReflectionOptions())!;
+
+        var exception = Assert.Throws<ArgumentException>(() => Serialize("WithEnums", value));
+
+        Assert.Contains(message, exception.Message, StringComparison.Ordinal);
+        Assert.Contains("the job was not enqueued", exception.Message, StringComparison.Ordinal);
+        Assert.Equal("payload", exception.ParamName);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("null")]
     [InlineData("[]")]
@@ -176,6 +216,13 @@ public sealed class PayloadShapeTests
 
             public sealed record Narrow(byte Small);
 
+            public enum Status { Draft, Sent = 1, Paid = 5 }
+
+            [Flags]
+            public enum Perms : byte { None = 0, Read = 1, Write = 2, Admin = 16 }
+
+            public sealed record WithEnums(Status Status, Perms Perms, List<Status> History, Status? Maybe = null);
+
             public static class ShapeHandlers
             {
                 [Job("shapePrimaryCtorClass")] public static void A(PrimaryCtorClass payload) { }
@@ -185,6 +232,7 @@ public sealed class PayloadShapeTests
                 [Job("shapeMutable")] public static void E(Mutable payload) { }
                 [Job("shapeAnnotated")] public static void F(Annotated payload) { }
                 [Job("shapeNarrow")] public static void G(Narrow payload) { }
+                [Job("shapeWithEnums")] public static void H(WithEnums payload) { }
             }
             """, "TestApp.Payloads"));
         return (run, LoadedAssembly.Emit(run));

@@ -130,6 +130,10 @@ internal static class SerializerEmitter
             case ShapeKind.Primitive:
                 w.Line(PrimitiveWrite(type.Primitive, expression) + ";");
                 return;
+            case ShapeKind.Enum:
+                // The enum's writer refuses a value no member defines, naming what it was written for.
+                w.Line($"Write_{type.Id}(writer, {expression}, {Header.Literal(what)});");
+                return;
             default:
                 w.Line($"Write_{type.Id}(writer, {expression});");
                 return;
@@ -273,24 +277,68 @@ internal static class SerializerEmitter
     private static bool NeedsPresenceFlag(MemberSpec member)
         => member.Required || member.ConstructorIndex < 0;
 
+    /// <summary>
+    /// An enum's writer and reader. Only defined values pass, at enqueue (an <c>ArgumentException</c> naming the member)
+    /// and when read (a payload error): a number no member defines, written by SQL or cast in code, is a bug the
+    /// handler's <c>switch</c> would meet with no case for it. A [Flags] enum takes any combination of its members'
+    /// bits. The check is a switch over the members (a mask for [Flags]), not <c>Enum.IsDefined</c>: no reflection.
+    /// </summary>
     private static void WriteEnumMethods(SourceWriter w, TypeSpec type)
     {
+        var display = Header.Literal(Display(type));
+        var number = NumberType(type.EnumUnderlying);
+        var mask = $"({number})(({type.FullName})0{string.Concat(type.EnumMembers.Select(m => $" | {type.FullName}.{m.Name}"))})";
         w.Line();
-        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName} value)");
+        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName} value, string what)");
         w.Open("switch (value)");
         foreach (var member in type.EnumMembers)
         {
             w.Line($"case {type.FullName}.{member.Name}: writer.WriteStringValue({Header.Literal(member.JsonName)}u8); break;");
         }
 
-        w.Line($"default: writer.WriteNumberValue(({NumberType(type.EnumUnderlying)})value); break;");
+        w.Open("default:");
+        if (type.EnumIsFlags)
+        {
+            // A combination of flags is written as its number, as it is read.
+            w.Line($"if ((({number})value & ~{mask}) != 0) throw global::Queues.PayloadJson.UndefinedEnumAtEnqueue(what, {display}, (({number})value).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: true);");
+            w.Line($"writer.WriteNumberValue(({number})value);");
+            w.Line("break;");
+        }
+        else
+        {
+            w.Line($"throw global::Queues.PayloadJson.UndefinedEnumAtEnqueue(what, {display}, (({number})value).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);");
+        }
+
+        w.Close();
         w.Close();
         w.Close();
 
         w.Line();
         w.Open($"private static {type.FullName} Read_{type.Id}(ref {Json}.Utf8JsonReader reader)");
         w.Open($"if (reader.TokenType == {Json}.JsonTokenType.Number)");
-        w.Line($"return ({type.FullName}){NumberRead(type.EnumUnderlying)};");
+        w.Line($"var number = ({type.FullName}){NumberRead(type.EnumUnderlying)};");
+        if (type.EnumIsFlags)
+        {
+            w.Line($"if ((({number})number & ~{mask}) != 0) throw global::Queues.PayloadJson.UndefinedEnum({display}, (({number})number).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: true);");
+            w.Line("return number;");
+        }
+        else
+        {
+            if (type.EnumMembers.Count > 0)
+            {
+                w.Open("switch (number)");
+                foreach (var member in type.EnumMembers)
+                {
+                    w.Line($"case {type.FullName}.{member.Name}:");
+                }
+
+                w.Line("    return number;");
+                w.Close();
+            }
+
+            w.Line($"throw global::Queues.PayloadJson.UndefinedEnum({display}, (({number})number).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);");
+        }
+
         w.Close();
         w.Line("var text = reader.GetString();");
         w.Open("switch (text)");

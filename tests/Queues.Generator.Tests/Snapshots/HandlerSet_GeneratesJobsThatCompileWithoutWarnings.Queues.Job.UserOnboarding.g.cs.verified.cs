@@ -221,14 +221,17 @@ namespace TestApp
                 return result;
             }
 
-            private static void Write_Plan_08b1f12f(global::System.Text.Json.Utf8JsonWriter writer, global::TestApp.Payloads.Plan value)
+            private static void Write_Plan_08b1f12f(global::System.Text.Json.Utf8JsonWriter writer, global::TestApp.Payloads.Plan value, string what)
             {
                 switch (value)
                 {
                     case global::TestApp.Payloads.Plan.Free: writer.WriteStringValue("Free"u8); break;
                     case global::TestApp.Payloads.Plan.Pro: writer.WriteStringValue("Pro"u8); break;
                     case global::TestApp.Payloads.Plan.Enterprise: writer.WriteStringValue("Enterprise"u8); break;
-                    default: writer.WriteNumberValue((int)value); break;
+                    default:
+                    {
+                        throw global::Queues.PayloadJson.UndefinedEnumAtEnqueue(what, "TestApp.Payloads.Plan", ((int)value).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);
+                    }
                 }
             }
 
@@ -236,7 +239,15 @@ namespace TestApp
             {
                 if (reader.TokenType == global::System.Text.Json.JsonTokenType.Number)
                 {
-                    return (global::TestApp.Payloads.Plan)reader.GetInt32();
+                    var number = (global::TestApp.Payloads.Plan)reader.GetInt32();
+                    switch (number)
+                    {
+                        case global::TestApp.Payloads.Plan.Free:
+                        case global::TestApp.Payloads.Plan.Pro:
+                        case global::TestApp.Payloads.Plan.Enterprise:
+                            return number;
+                    }
+                    throw global::Queues.PayloadJson.UndefinedEnum("TestApp.Payloads.Plan", ((int)number).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);
                 }
                 var text = reader.GetString();
                 switch (text)
@@ -260,7 +271,7 @@ namespace TestApp
                 writer.WritePropertyName("attempt"u8);
                 writer.WriteNumberValue((int)value.Attempt);
                 writer.WritePropertyName("plan"u8);
-                Write_Plan_08b1f12f(writer, value.Plan);
+                Write_Plan_08b1f12f(writer, value.Plan, "TestApp.Payloads.UserOnboarding.Plan");
                 writer.WritePropertyName("interests"u8);
                 if (value.Interests is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Interests");
                 Write_List_string_3fcc9872(writer, value.Interests);
