@@ -145,6 +145,43 @@ public sealed class PayloadShapeTests
         Assert.Equal("payload", exception.ParamName);
     }
 
+    /// <summary>Texts with one lone surrogate each (built in code: a JSON reader refuses them) and the message's start.</summary>
+    private static readonly (Func<object> Value, string Message)[] s_loneSurrogates =
+    [
+        (static () => Texts("a\uD83D"), "Texts.Body holds a lone UTF-16 surrogate (U+D83D at index 1)"),
+        (static () => Texts("\uDE00a"), "Texts.Body holds a lone UTF-16 surrogate (U+DE00 at index 0)"),
+        (static () => Texts("a", initial: '\uD83D'), "Texts.Initial holds a lone UTF-16 surrogate (U+D83D at index 0)"),
+        (static () => Texts("a", lines: ["ok", "\uDE00\uD83D"]), "an item of System.Collections.Generic.List<string> holds a lone"),
+        (static () => Texts("a", labels: new() { ["k\uD83D"] = "v" }), "a key of System.Collections.Generic.Dictionary<string, string?> holds a lone"),
+        (static () => Texts("a", labels: new() { ["k"] = "\uD83D" }), "a value of System.Collections.Generic.Dictionary<string, string?> holds a lone"),
+        (static () => Texts("a", note: "\uD83D!"), "Texts.Note holds a lone"),
+    ];
+
+    public static TheoryData<int> LoneSurrogateCases => new(Enumerable.Range(0, s_loneSurrogates.Length));
+
+    [Theory]
+    [MemberData(nameof(LoneSurrogateCases))]
+    public void TextWithALoneSurrogate_IsRefusedAtEnqueue_NamingTheMember(int index)
+    {
+        var (value, message) = s_loneSurrogates[index];
+
+        var exception = Assert.Throws<ArgumentException>(() => Serialize("Texts", value()));
+
+        Assert.Contains(message, exception.Message, StringComparison.Ordinal);
+        Assert.Contains("the job was not enqueued", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TextWithWholeSurrogatePairs_IsWrittenAndReadBack()
+    {
+        var value = Texts("\uD83D\uDE00", '\u00E9', ["a\uD83D\uDE00b"], new() { ["\uD83D\uDE00"] = "\uD83D\uDE00" }, "\uD83D\uDE00");
+
+        RoundTripTests.AssertDeepEqual(value, Deserialize("Texts", Serialize("Texts", value)), "Texts");
+    }
+
+    private static object Texts(string body, char initial = 'x', List<string>? lines = null, Dictionary<string, string?>? labels = null, string? note = null)
+        => Activator.CreateInstance(s_compiled.Value.Loaded.Type("TestApp.Payloads.Texts"), body, initial, lines ?? [], labels ?? [], note)!;
+
     [Theory]
     [InlineData("")]
     [InlineData("null")]
@@ -221,6 +258,8 @@ public sealed class PayloadShapeTests
             [Flags]
             public enum Perms : byte { None = 0, Read = 1, Write = 2, Admin = 16 }
 
+            public sealed record Texts(string Body, char Initial, List<string> Lines, Dictionary<string, string?> Labels, string? Note = null);
+
             public sealed record WithEnums(Status Status, Perms Perms, List<Status> History, Status? Maybe = null);
 
             public static class ShapeHandlers
@@ -233,6 +272,7 @@ public sealed class PayloadShapeTests
                 [Job("shapeAnnotated")] public static void F(Annotated payload) { }
                 [Job("shapeNarrow")] public static void G(Narrow payload) { }
                 [Job("shapeWithEnums")] public static void H(WithEnums payload) { }
+                [Job("shapeTexts")] public static void I(Texts payload) { }
             }
             """, "TestApp.Payloads"));
         return (run, LoadedAssembly.Emit(run));

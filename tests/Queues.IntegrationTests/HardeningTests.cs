@@ -117,6 +117,28 @@ public sealed class HardeningTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task PayloadWithALoneSurrogate_IsRefusedLikeNul_NamingTheMember_AndTheTransactionStaysUsable()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+
+        // Half an emoji, as cutting "😀" in the middle leaves it: the JSON writer would store U+FFFD in its place.
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload("smile \uD83D", "throw"), cancellationToken: Ct));
+        Assert.Contains("HostilePayload.Text holds a lone UTF-16 surrogate (U+D83D at index 6)", error.Message, StringComparison.Ordinal);
+        Assert.Equal("payload", error.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(() => schema.Jobs.EnqueueItHostileManyAsync(transaction,
+            [new HostilePayload("fine", "throw"), new HostilePayload("\uDE00", "throw")], cancellationToken: Ct));
+
+        // A whole pair is ordinary text; nothing was sent before, so the transaction goes on.
+        var fine = await schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload("smile \uD83D\uDE00", "throw"), cancellationToken: Ct);
+        await transaction.CommitAsync(Ct);
+        Assert.Contains("smile \uD83D\uDE00", (await schema.Client.GetJobAsync(fine.Id, Ct))!.Payload, StringComparison.Ordinal);
+        Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
+    }
+
+    [Fact]
     public async Task OptionsPostgreSqlCannotStore_AreRefusedBeforeAnythingIsSent()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -135,6 +157,10 @@ public sealed class HardeningTests(PostgresFixture fixture)
         Assert.Contains("EnqueueOptions.Delay", delay.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
             schema.Jobs.EnqueueItCountManyAsync(transaction, [payload], new EnqueueOptions { RunAt = DateTimeOffset.MinValue }, Ct));
+
+        var key = await Assert.ThrowsAsync<ArgumentException>(() =>
+            schema.Jobs.EnqueueItCountAsync(transaction, payload, new EnqueueOptions { UniqueKey = "order-\uD83D" }, Ct));
+        Assert.Contains("EnqueueOptions.UniqueKey holds a lone UTF-16 surrogate", key.Message, StringComparison.Ordinal);
 
         var far = await schema.Jobs.EnqueueItCountAsync(transaction, payload, new EnqueueOptions { Delay = TimeSpan.FromDays(365 * 100) }, Ct);
         await transaction.CommitAsync(Ct);

@@ -111,7 +111,7 @@ internal static class SerializerEmitter
         if (!type.IsValueType && type.Kind != ShapeKind.Nullable && !value.AllowNull)
         {
             w.Line($"if ({expression} is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue({Header.Literal(what)});");
-            w.Line(type.Kind == ShapeKind.Primitive ? PrimitiveWrite(type.Primitive, expression) + ";" : $"Write_{type.Id}(writer, {expression});");
+            w.Line(type.Kind == ShapeKind.Primitive ? PrimitiveWrite(type.Primitive, expression, what) + ";" : $"Write_{type.Id}(writer, {expression});");
             return;
         }
 
@@ -125,10 +125,10 @@ internal static class SerializerEmitter
                 w.Line("else writer.WriteNullValue();");
                 return;
             case ShapeKind.Primitive when !type.IsValueType:
-                w.Line($"if ({expression} is null) writer.WriteNullValue(); else {PrimitiveWrite(type.Primitive, expression)};");
+                w.Line($"if ({expression} is null) writer.WriteNullValue(); else {PrimitiveWrite(type.Primitive, expression, what)};");
                 return;
             case ShapeKind.Primitive:
-                w.Line(PrimitiveWrite(type.Primitive, expression) + ";");
+                w.Line(PrimitiveWrite(type.Primitive, expression, what) + ";");
                 return;
             case ShapeKind.Enum:
                 // The enum's writer refuses a value no member defines, naming what it was written for.
@@ -362,7 +362,7 @@ internal static class SerializerEmitter
         {
             w.Line("writer.WriteStartObject();");
             w.Open("foreach (var pair in value)");
-            w.Line("writer.WritePropertyName(pair.Key);");
+            w.Line($"global::Queues.PayloadJson.WritePropertyName(writer, pair.Key, {Header.Literal($"a key of {Display(type)}")});");
             WriteValue(w, types, element, "pair.Value", $"a value of {Display(type)}");
             w.Close();
             w.Line("writer.WriteEndObject();");
@@ -410,9 +410,15 @@ internal static class SerializerEmitter
         w.Close();
     }
 
-    private static string PrimitiveWrite(Primitive primitive, string x) => primitive switch
+    /// <summary>
+    /// The call that writes primitive <paramref name="x"/>. Text from the caller (strings, chars) goes through a helper
+    /// that refuses a lone UTF-16 surrogate naming <paramref name="what"/>: the writer would store it as U+FFFD, silently.
+    /// </summary>
+    private static string PrimitiveWrite(Primitive primitive, string x, string what) => primitive switch
     {
-        Primitive.String or Primitive.Guid or Primitive.DateTime or Primitive.DateTimeOffset => $"writer.WriteStringValue({x})",
+        Primitive.String => $"global::Queues.PayloadJson.WriteString(writer, {x}, {Header.Literal(what)})",
+        Primitive.Char => $"global::Queues.PayloadJson.WriteChar(writer, {x}, {Header.Literal(what)})",
+        Primitive.Guid or Primitive.DateTime or Primitive.DateTimeOffset => $"writer.WriteStringValue({x})",
         Primitive.Boolean => $"writer.WriteBooleanValue({x})",
         Primitive.Byte or Primitive.UInt16 or Primitive.UInt32 => $"writer.WriteNumberValue((uint){x})",
         Primitive.SByte or Primitive.Int16 or Primitive.Int32 => $"writer.WriteNumberValue((int){x})",

@@ -127,12 +127,12 @@ namespace TestApp
                 writer.WriteStartObject();
                 writer.WritePropertyName("street"u8);
                 if (value.Street is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.Address.Street");
-                writer.WriteStringValue(value.Street);
+                global::Queues.PayloadJson.WriteString(writer, value.Street, "TestApp.Payloads.Address.Street");
                 writer.WritePropertyName("city"u8);
                 if (value.City is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.Address.City");
-                writer.WriteStringValue(value.City);
+                global::Queues.PayloadJson.WriteString(writer, value.City, "TestApp.Payloads.Address.City");
                 writer.WritePropertyName("postalCode"u8);
-                if (value.PostalCode is null) writer.WriteNullValue(); else writer.WriteStringValue(value.PostalCode);
+                if (value.PostalCode is null) writer.WriteNullValue(); else global::Queues.PayloadJson.WriteString(writer, value.PostalCode, "TestApp.Payloads.Address.PostalCode");
                 writer.WriteEndObject();
             }
 
@@ -203,7 +203,7 @@ namespace TestApp
                 foreach (var item in value)
                 {
                     if (item is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("an item of System.Collections.Generic.List<string>");
-                    writer.WriteStringValue(item);
+                    global::Queues.PayloadJson.WriteString(writer, item, "an item of System.Collections.Generic.List<string>");
                 }
                 writer.WriteEndArray();
             }
@@ -267,7 +267,7 @@ namespace TestApp
                 writer.WriteStringValue(value.UserId);
                 writer.WritePropertyName("email"u8);
                 if (value.Email is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Email");
-                writer.WriteStringValue(value.Email);
+                global::Queues.PayloadJson.WriteString(writer, value.Email, "TestApp.Payloads.UserOnboarding.Email");
                 writer.WritePropertyName("attempt"u8);
                 writer.WriteNumberValue((int)value.Attempt);
                 writer.WritePropertyName("plan"u8);
@@ -276,7 +276,7 @@ namespace TestApp
                 if (value.Interests is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Interests");
                 Write_List_string_3fcc9872(writer, value.Interests);
                 writer.WritePropertyName("referralCode"u8);
-                if (value.ReferralCode is null) writer.WriteNullValue(); else writer.WriteStringValue(value.ReferralCode);
+                if (value.ReferralCode is null) writer.WriteNullValue(); else global::Queues.PayloadJson.WriteString(writer, value.ReferralCode, "TestApp.Payloads.UserOnboarding.ReferralCode");
                 writer.WritePropertyName("trialDays"u8);
                 if (value.TrialDays is { } __value_TrialDays)
                 {

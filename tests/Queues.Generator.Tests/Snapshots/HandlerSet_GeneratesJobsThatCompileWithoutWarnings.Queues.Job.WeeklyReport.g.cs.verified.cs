@@ -129,7 +129,7 @@ namespace TestApp
                 global::Queues.PayloadJson.WriteDateOnly(writer, value.Week);
                 writer.WritePropertyName("recipient"u8);
                 if (value.Recipient is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.ReportRequest.Recipient");
-                writer.WriteStringValue(value.Recipient);
+                global::Queues.PayloadJson.WriteString(writer, value.Recipient, "TestApp.Payloads.ReportRequest.Recipient");
                 writer.WriteEndObject();
             }
 
