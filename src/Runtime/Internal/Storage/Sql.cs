@@ -208,6 +208,16 @@ internal sealed partial class Sql
             RETURNING state
             """;
 
+        // After a failure write's guard did not match: whether the row already holds this attempt's failure (an earlier
+        // try committed and only its reply was lost, so the retry found the row no longer running), and its state now.
+        // NULL when it does not (the run was cancelled or rescued meanwhile). An attempt records one outcome, so its
+        // number and kind identify it; a rescue records the kind 'rescued'.
+        FailureRecorded = $"""
+            SELECT state FROM {jobs}
+            WHERE id = $1 AND EXISTS (
+                SELECT 1 FROM jsonb_array_elements(errors) AS e WHERE e->>'attempt' = $2::text AND e->>'kind' = $3)
+            """;
+
         var discard = $"UPDATE {jobs} SET state = 'discarded', finalized_at = now(), errors = errors || {error}";
         Discard = $"{discard} {guard}";
         DiscardAlone = $"{discard} {guardNoWait}";
@@ -461,6 +471,8 @@ internal sealed partial class Sql
     public string Promote { get; }
 
     public string Fail { get; }
+
+    public string FailureRecorded { get; }
 
     public string Discard { get; }
 
