@@ -11,6 +11,14 @@ namespace Queues;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class PayloadJson
 {
+    /// <summary>
+    /// The options every reader of a stored payload uses: no depth limit of its own (the reader's default is 64).
+    /// Skipping an unknown member is iterative and costs a bit per level, and the members a generated serializer reads
+    /// are only as deep as the payload's own types, so a limit would defend nothing: it only discarded jobs whose
+    /// unknown members were deeper. What a row can hold is bounded by PostgreSQL's jsonb parser.
+    /// </summary>
+    public static JsonReaderOptions ReaderOptions => new() { MaxDepth = int.MaxValue };
+
     /// <summary>Throws unless the reader is on a token of <paramref name="expected"/> type.</summary>
     /// <param name="reader">The reader.</param>
     /// <param name="expected">The token type required.</param>
@@ -34,6 +42,24 @@ public static class PayloadJson
     /// <param name="what">The member or item, e.g. <c>UserOnboarding.Email</c>.</param>
     public static ArgumentException NullNotAllowedAtEnqueue(string what)
         => new($"{what} is null, but its type does not allow null; the job was not enqueued.", "payload");
+
+    /// <summary>
+    /// The exception the generated serializers throw at enqueue for an enum value no member defines (for a [Flags] enum,
+    /// a bit no member defines): a worker would refuse it when reading, so it is refused before anything is sent.
+    /// </summary>
+    /// <param name="what">The member or item, e.g. <c>Order.Status</c>.</param>
+    /// <param name="enumType">The enum type.</param>
+    /// <param name="value">The value as a number.</param>
+    /// <param name="flags">Whether the enum is a [Flags] enum.</param>
+    public static ArgumentException UndefinedEnumAtEnqueue(string what, string enumType, string value, bool flags)
+        => new($"{what} is {value}, which {UndefinedEnumReason(enumType, flags)}; the job was not enqueued.", "payload");
+
+    /// <summary>The exception for a number that no member of the enum defines (for a [Flags] enum, a bit no member defines).</summary>
+    /// <param name="enumType">The enum type.</param>
+    /// <param name="value">The number read.</param>
+    /// <param name="flags">Whether the enum is a [Flags] enum.</param>
+    public static JsonException UndefinedEnum(string enumType, string value, bool flags)
+        => new($"{value} {UndefinedEnumReason(enumType, flags)}");
 
     /// <summary>The exception for a required member missing from the JSON.</summary>
     /// <param name="type">The payload type.</param>
@@ -75,11 +101,85 @@ public static class PayloadJson
     /// <summary>Writes a char as a one-character string.</summary>
     /// <param name="writer">The writer.</param>
     /// <param name="value">The value.</param>
-    public static void WriteChar(Utf8JsonWriter writer, char value)
+    public static void WriteChar(Utf8JsonWriter writer, char value) => WriteChar(writer, value, "a char");
+
+    /// <summary>Writes a char as a one-character string; a surrogate (alone, it is half a character) is refused.</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="what">The member or item, for the message.</param>
+    public static void WriteChar(Utf8JsonWriter writer, char value, string what)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        Span<char> one = [value];
+        ReadOnlySpan<char> one = [value];
+        ThrowIfLoneSurrogate(one, what);
         writer.WriteStringValue(one);
+    }
+
+    /// <summary>Writes a string; one holding a lone UTF-16 surrogate is refused (see <see cref="ThrowIfLoneSurrogate"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="what">The member or item, for the message.</param>
+    public static void WriteString(Utf8JsonWriter writer, string value, string what)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        ThrowIfLoneSurrogate(value, what);
+        writer.WriteStringValue(value);
+    }
+
+    /// <summary>Writes a dictionary key; one holding a lone UTF-16 surrogate is refused (see <see cref="ThrowIfLoneSurrogate"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="what">The dictionary, for the message.</param>
+    public static void WritePropertyName(Utf8JsonWriter writer, string key, string what)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(key);
+        ThrowIfLoneSurrogate(key, what);
+        writer.WritePropertyName(key);
+    }
+
+    /// <summary>
+    /// Refuses text holding a lone UTF-16 surrogate (half of a pair, as cutting a string in the middle of an emoji leaves
+    /// it): UTF-8, and so jsonb, cannot encode one, and the JSON writer would store U+FFFD in its place without a word.
+    /// Refused at enqueue, like a NUL, naming the member, before anything is sent, so the caller's transaction stays
+    /// usable.
+    /// </summary>
+    private static void ThrowIfLoneSurrogate(ReadOnlySpan<char> text, string what)
+    {
+        var i = IndexOfLoneSurrogate(text);
+        if (i >= 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{what} holds a lone UTF-16 surrogate (U+{(int)text[i]:X4} at index {i}), half of a character, which PostgreSQL cannot store; the job was not enqueued. Remove it, or cut the text between characters, not inside a surrogate pair."),
+                "payload");
+        }
+    }
+
+    /// <summary>The index of the first surrogate that is not half of a pair, or -1. One vectorized search when there is none.</summary>
+    internal static int IndexOfLoneSurrogate(ReadOnlySpan<char> text)
+    {
+        var start = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (start < 0)
+        {
+            return -1;
+        }
+
+        for (var i = start; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Reads an ISO 8601 date (<c>yyyy-MM-dd</c>).</summary>
@@ -137,6 +237,10 @@ public static class PayloadJson
         ArgumentNullException.ThrowIfNull(value);
         writer.WriteStringValue(value.OriginalString);
     }
+
+    private static string UndefinedEnumReason(string enumType, bool flags) => flags
+        ? $"has bits that no member of the [Flags] enum {enumType} defines"
+        : $"is not a defined value of {enumType}";
 
     private static string Describe(JsonTokenType type) => type switch
     {

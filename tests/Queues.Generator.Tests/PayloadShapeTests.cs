@@ -64,6 +64,20 @@ public sealed class PayloadShapeTests
         Assert.Equal("""{"name":"c","count":1,"note":null}""", Serialize("WithDefaults", value));
     }
 
+    [Theory]
+    [InlineData(65)]
+    [InlineData(1_000)]
+    [InlineData(100_000)]
+    public void UnknownProperties_AreSkipped_AtAnyDepth(int depth)
+    {
+        // Past the reader's default limit of 64 levels: arrays and objects, and a known member after the deep one.
+        var arrays = new string('[', depth) + new string(']', depth);
+        var objects = string.Concat(Enumerable.Repeat("{\"d\":", depth)) + "1" + new string('}', depth);
+        var value = Deserialize("WithDefaults", $$"""{"extra":{{arrays}},"name":"c","more":{{objects}},"count":1}""");
+
+        Assert.Equal("""{"name":"c","count":1,"note":null}""", Serialize("WithDefaults", value));
+    }
+
     [Fact]
     public void MissingOptionalMembers_KeepTheirDefaults()
     {
@@ -90,6 +104,83 @@ public sealed class PayloadShapeTests
         Assert.Contains("job 42", exception.Message, StringComparison.Ordinal);
         Assert.Contains(member, exception.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"status":1,"perms":0,"history":[]}""", """{"status":"Sent","perms":"None","history":[],"maybe":null}""")]
+    [InlineData("""{"status":"Paid","perms":19,"history":[5,0],"maybe":1}""", """{"status":"Paid","perms":19,"history":["Paid","Draft"],"maybe":"Sent"}""")]
+    [InlineData("""{"status":0,"perms":"Admin","history":[]}""", """{"status":"Draft","perms":"Admin","history":[],"maybe":null}""")]
+    public void EnumNumbers_ThatMembersDefine_AreRead_FlagsInAnyCombination(string json, string written)
+        => Assert.Equal(written, Serialize("WithEnums", Deserialize("WithEnums", json)));
+
+    [Theory]
+    [InlineData("""{"status":7,"perms":0,"history":[]}""", "WithEnums.Status", "7 is not a defined value of TestApp.Payloads.Status")]
+    [InlineData("""{"status":-1,"perms":0,"history":[]}""", "WithEnums.Status", "-1 is not a defined value")]
+    [InlineData("""{"status":0,"perms":0,"history":[1,2]}""", "WithEnums.History", "2 is not a defined value")]
+    [InlineData("""{"status":0,"perms":0,"history":[],"maybe":3}""", "WithEnums.Maybe", "3 is not a defined value")]
+    [InlineData("""{"status":0,"perms":4,"history":[]}""", "WithEnums.Perms", "4 has bits that no member of the [Flags] enum TestApp.Payloads.Perms defines")]
+    [InlineData("""{"status":0,"perms":255,"history":[]}""", "WithEnums.Perms", "255 has bits")]
+    public void EnumNumbers_ThatNoMemberDefines_AreAPayloadError_NamingTheMemberAndValue(string json, string member, string reason)
+    {
+        var exception = Assert.Throws<JobPayloadException>(() => Deserialize("WithEnums", json, id: 9));
+
+        Assert.Contains("job 9", exception.Message, StringComparison.Ordinal);
+        Assert.Contains($"{member}':", exception.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"status":7,"perms":0,"history":[]}""", "WithEnums.Status is 7, which is not a defined value of TestApp.Payloads.Status")]
+    [InlineData("""{"status":0,"perms":0,"history":[0,9]}""", "an item of System.Collections.Generic.List<TestApp.Payloads.Status> is 9")]
+    [InlineData("""{"status":0,"perms":0,"history":[],"maybe":6}""", "WithEnums.Maybe is 6")]
+    [InlineData("""{"status":0,"perms":12,"history":[]}""", "WithEnums.Perms is 12, which has bits that no member of the [Flags] enum")]
+    public void EnumValues_ThatNoMemberDefines_AreRefusedAtEnqueue_NamingTheMember(string json, string message)
+    {
+        // System.Text.Json's reflection reader takes any number, as a cast in the caller's code would.
+        var value = JsonSerializer.Deserialize(json, s_compiled.Value.Loaded.Type("TestApp.Payloads.WithEnums"), SerializerTests.ReflectionOptions())!;
+
+        var exception = Assert.Throws<ArgumentException>(() => Serialize("WithEnums", value));
+
+        Assert.Contains(message, exception.Message, StringComparison.Ordinal);
+        Assert.Contains("the job was not enqueued", exception.Message, StringComparison.Ordinal);
+        Assert.Equal("payload", exception.ParamName);
+    }
+
+    /// <summary>Texts with one lone surrogate each (built in code: a JSON reader refuses them) and the message's start.</summary>
+    private static readonly (Func<object> Value, string Message)[] s_loneSurrogates =
+    [
+        (static () => Texts("a\uD83D"), "Texts.Body holds a lone UTF-16 surrogate (U+D83D at index 1)"),
+        (static () => Texts("\uDE00a"), "Texts.Body holds a lone UTF-16 surrogate (U+DE00 at index 0)"),
+        (static () => Texts("a", initial: '\uD83D'), "Texts.Initial holds a lone UTF-16 surrogate (U+D83D at index 0)"),
+        (static () => Texts("a", lines: ["ok", "\uDE00\uD83D"]), "an item of System.Collections.Generic.List<string> holds a lone"),
+        (static () => Texts("a", labels: new() { ["k\uD83D"] = "v" }), "a key of System.Collections.Generic.Dictionary<string, string?> holds a lone"),
+        (static () => Texts("a", labels: new() { ["k"] = "\uD83D" }), "a value of System.Collections.Generic.Dictionary<string, string?> holds a lone"),
+        (static () => Texts("a", note: "\uD83D!"), "Texts.Note holds a lone"),
+    ];
+
+    public static TheoryData<int> LoneSurrogateCases => new(Enumerable.Range(0, s_loneSurrogates.Length));
+
+    [Theory]
+    [MemberData(nameof(LoneSurrogateCases))]
+    public void TextWithALoneSurrogate_IsRefusedAtEnqueue_NamingTheMember(int index)
+    {
+        var (value, message) = s_loneSurrogates[index];
+
+        var exception = Assert.Throws<ArgumentException>(() => Serialize("Texts", value()));
+
+        Assert.Contains(message, exception.Message, StringComparison.Ordinal);
+        Assert.Contains("the job was not enqueued", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TextWithWholeSurrogatePairs_IsWrittenAndReadBack()
+    {
+        var value = Texts("\uD83D\uDE00", '\u00E9', ["a\uD83D\uDE00b"], new() { ["\uD83D\uDE00"] = "\uD83D\uDE00" }, "\uD83D\uDE00");
+
+        RoundTripTests.AssertDeepEqual(value, Deserialize("Texts", Serialize("Texts", value)), "Texts");
+    }
+
+    private static object Texts(string body, char initial = 'x', List<string>? lines = null, Dictionary<string, string?>? labels = null, string? note = null)
+        => Activator.CreateInstance(s_compiled.Value.Loaded.Type("TestApp.Payloads.Texts"), body, initial, lines ?? [], labels ?? [], note)!;
 
     [Theory]
     [InlineData("")]
@@ -162,6 +253,15 @@ public sealed class PayloadShapeTests
 
             public sealed record Narrow(byte Small);
 
+            public enum Status { Draft, Sent = 1, Paid = 5 }
+
+            [Flags]
+            public enum Perms : byte { None = 0, Read = 1, Write = 2, Admin = 16 }
+
+            public sealed record Texts(string Body, char Initial, List<string> Lines, Dictionary<string, string?> Labels, string? Note = null);
+
+            public sealed record WithEnums(Status Status, Perms Perms, List<Status> History, Status? Maybe = null);
+
             public static class ShapeHandlers
             {
                 [Job("shapePrimaryCtorClass")] public static void A(PrimaryCtorClass payload) { }
@@ -171,6 +271,8 @@ public sealed class PayloadShapeTests
                 [Job("shapeMutable")] public static void E(Mutable payload) { }
                 [Job("shapeAnnotated")] public static void F(Annotated payload) { }
                 [Job("shapeNarrow")] public static void G(Narrow payload) { }
+                [Job("shapeWithEnums")] public static void H(WithEnums payload) { }
+                [Job("shapeTexts")] public static void I(Texts payload) { }
             }
             """, "TestApp.Payloads"));
         return (run, LoadedAssembly.Emit(run));

@@ -171,4 +171,56 @@ public sealed class FailureTests(PostgresFixture fixture)
         Assert.Equal(0, job.Attempt);
         Assert.Empty(job.Errors);
     }
+
+    [Theory]
+    [InlineData(5, "retryable")]
+    [InlineData(1, "discarded")]
+    public async Task FailureWriteWhoseFirstTryCommittedButLostItsReply_IsLoggedAsAlreadyRecorded(int maxAttempts, string state)
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var (store, completer, logs) = Writer(schema);
+        var id = await schema.ScalarAsync<long>(
+            "INSERT INTO {jobs} (name, payload, state, attempt, max_attempts, attempted_at, heartbeat_at) VALUES ('it.count', '{}', 'running', 1, $1, now(), now()) RETURNING id",
+            (short)maxAttempts);
+        var job = new Internal.ClaimedJob(id, "it.count", "default", [], 1, (short)maxAttempts, DateTimeOffset.UtcNow);
+        var error = new Internal.ErrorRecord(ErrorKinds.Exception, "System.InvalidOperationException", "boom", null);
+
+        // The first try commits; a broken connection loses only its reply, so the completer writes the failure again.
+        Assert.Equal(state, await store.FailAsync(job.Key, error, TimeSpan.FromHours(1)));
+        completer.Track(job);
+        await completer.RecordAsync(job, Internal.JobResult.Failed(error, TimeSpan.FromHours(1)));
+
+        var entry = Assert.Single(logs.Entries, static e => e.EventId.Id == QueuesEventId.JobFailed);
+        Assert.Contains($"now {state} (already recorded", entry.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("unchanged", entry.Message, StringComparison.Ordinal);
+        Assert.Single((await schema.Client.GetJobAsync(new JobId(id), Ct))!.Errors);
+    }
+
+    [Fact]
+    public async Task FailureWriteOfARunRescuedMeanwhile_IsLoggedAsUnchanged()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var (_, completer, logs) = Writer(schema);
+        // Rescued at attempt 1 while its handler ran: the row holds the rescue, not this failure.
+        var id = await schema.ScalarAsync<long>("""
+            INSERT INTO {jobs} (name, payload, state, attempt, max_attempts, errors)
+            VALUES ('it.count', '{}', 'retryable', 1, 5, '[{"attempt": 1, "at": "2026-01-01T00:00:00Z", "kind": "rescued", "message": "gone"}]') RETURNING id
+            """);
+        var job = new Internal.ClaimedJob(id, "it.count", "default", [], 1, 5, DateTimeOffset.UtcNow);
+
+        completer.Track(job);
+        await completer.RecordAsync(job, Internal.JobResult.Failed(new Internal.ErrorRecord(ErrorKinds.Exception, null, "boom", null), TimeSpan.FromHours(1)));
+
+        var entry = Assert.Single(logs.Entries, static e => e.EventId.Id == QueuesEventId.JobFailed);
+        Assert.Contains("now unchanged: the row was no longer running at this attempt (it was cancelled or rescued)", entry.Message, StringComparison.Ordinal);
+    }
+
+    private (Internal.JobStore Store, Internal.Completer Completer, CapturedLogs Logs) Writer(TestSchema schema)
+    {
+        var logs = new CapturedLogs();
+        var logger = logs.CreateLogger("Queues.Worker");
+        var store = new Internal.JobStore(fixture.DataSource, schema.Name, prepareStatements: false, useNotifications: false);
+        var delays = new Internal.RetryDelays(new Internal.JobRegistry(), static _ => TimeSpan.FromHours(1), logger);
+        return (store, new Internal.Completer(store, delays, TimeSpan.FromSeconds(30), logger), logs);
+    }
 }

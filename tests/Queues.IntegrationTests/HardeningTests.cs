@@ -117,6 +117,28 @@ public sealed class HardeningTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task PayloadWithALoneSurrogate_IsRefusedLikeNul_NamingTheMember_AndTheTransactionStaysUsable()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+
+        // Half an emoji, as cutting "😀" in the middle leaves it: the JSON writer would store U+FFFD in its place.
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload("smile \uD83D", "throw"), cancellationToken: Ct));
+        Assert.Contains("HostilePayload.Text holds a lone UTF-16 surrogate (U+D83D at index 6)", error.Message, StringComparison.Ordinal);
+        Assert.Equal("payload", error.ParamName);
+        await Assert.ThrowsAsync<ArgumentException>(() => schema.Jobs.EnqueueItHostileManyAsync(transaction,
+            [new HostilePayload("fine", "throw"), new HostilePayload("\uDE00", "throw")], cancellationToken: Ct));
+
+        // A whole pair is ordinary text; nothing was sent before, so the transaction goes on.
+        var fine = await schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload("smile \uD83D\uDE00", "throw"), cancellationToken: Ct);
+        await transaction.CommitAsync(Ct);
+        Assert.Contains("smile \uD83D\uDE00", (await schema.Client.GetJobAsync(fine.Id, Ct))!.Payload, StringComparison.Ordinal);
+        Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
+    }
+
+    [Fact]
     public async Task OptionsPostgreSqlCannotStore_AreRefusedBeforeAnythingIsSent()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -135,6 +157,10 @@ public sealed class HardeningTests(PostgresFixture fixture)
         Assert.Contains("EnqueueOptions.Delay", delay.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
             schema.Jobs.EnqueueItCountManyAsync(transaction, [payload], new EnqueueOptions { RunAt = DateTimeOffset.MinValue }, Ct));
+
+        var key = await Assert.ThrowsAsync<ArgumentException>(() =>
+            schema.Jobs.EnqueueItCountAsync(transaction, payload, new EnqueueOptions { UniqueKey = "order-\uD83D" }, Ct));
+        Assert.Contains("EnqueueOptions.UniqueKey holds a lone UTF-16 surrogate", key.Message, StringComparison.Ordinal);
 
         var far = await schema.Jobs.EnqueueItCountAsync(transaction, payload, new EnqueueOptions { Delay = TimeSpan.FromDays(365 * 100) }, Ct);
         await transaction.CommitAsync(Ct);
@@ -315,5 +341,28 @@ public sealed class HardeningTests(PostgresFixture fixture)
         await schema.Jobs.EnqueueItHostileAsync(transaction, new HostilePayload("fine", "throw"), cancellationToken: Ct);
         await transaction.CommitAsync(Ct);
         Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
+    }
+
+    [Fact]
+    public async Task PayloadWrittenBySqlWithADeepUnknownMember_RunsWithTheMemberSkipped()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var recorder = new Recorder();
+        // As another service writing jobs with SQL might: a member this worker does not know, 1,000 and 10,000 levels deep.
+        var ids = new List<JobId>();
+        foreach (var depth in new[] { 1_000, 10_000 })
+        {
+            ids.Add(new JobId(await schema.ScalarAsync<long>(
+                "INSERT INTO {jobs} (name, payload) VALUES ('it.count', ('{\"extra\": ' || repeat('[', $1) || repeat(']', $1) || ', \"sequence\": 3}')::jsonb) RETURNING id",
+                depth)));
+        }
+
+        await using var worker = await TestWorker.StartAsync(schema, recorder);
+        foreach (var id in ids)
+        {
+            Assert.Empty((await schema.WaitForStateAsync(id, JobState.Completed)).Errors);
+        }
+
+        Assert.All(recorder.Runs, static r => Assert.Equal(3, ((CountPayload)r.Payload!).Sequence));
     }
 }

@@ -53,6 +53,59 @@ public sealed class UniqueJobTests(PostgresFixture fixture)
         Assert.Equal(3L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
     }
 
+    [Theory]
+    [InlineData(System.Data.IsolationLevel.RepeatableRead, false)]
+    [InlineData(System.Data.IsolationLevel.Serializable, false)]
+    [InlineData(System.Data.IsolationLevel.RepeatableRead, true)]
+    public async Task UniqueEnqueueAfterTheSnapshot_OfAKeyCommittedMeanwhile_FailsClearly_AndARetryReportsTheDuplicate(
+        System.Data.IsolationLevel isolation, bool many)
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var payload = new AccountSync(Guid.NewGuid(), "signup");
+        await using var connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+
+        // The caller's transaction takes its snapshot; then another transaction enqueues the key and commits.
+        var transaction = await connection.BeginTransactionAsync(isolation, Ct);
+        await using (var snapshot = new NpgsqlCommand("SELECT 1", connection, transaction))
+        {
+            await snapshot.ExecuteScalarAsync(Ct);
+        }
+
+        var holder = await CommitElsewhereAsync(schema, payload);
+
+        // PostgreSQL can neither see the holder nor insert beside it: a serialization failure, named for what it is.
+        var conflict = await Assert.ThrowsAsync<UniqueEnqueueConflictException>(() => EnqueueAsync(schema, transaction, payload, many));
+        Assert.Equal("it.unique.sync", conflict.JobName);
+        Assert.Equal(PostgresErrorCodes.SerializationFailure, conflict.SqlState);
+        Assert.True(conflict.IsTransient);
+        Assert.Equal(PostgresErrorCodes.SerializationFailure, Assert.IsType<PostgresException>(conflict.InnerException).SqlState);
+        Assert.Contains("run the whole transaction again", conflict.Message, StringComparison.Ordinal);
+        await transaction.RollbackAsync(Ct);
+        await transaction.DisposeAsync();
+
+        // The retry, as the message asks: a new snapshot sees the holder and reports the duplicate.
+        var retried = await RetryAsync(schema, connection, isolation, payload, many);
+        Assert.Equal(many ? new EnqueueResult(default, IsDuplicate: true) : new EnqueueResult(holder, IsDuplicate: true), retried);
+        Assert.Equal(1L, await schema.ScalarAsync<long>("SELECT count(*) FROM {jobs}"));
+    }
+
+    // Outside the test method: QUE0101 flags an enqueue on any transaction but the one in scope, local functions included.
+    private static async Task<JobId> CommitElsewhereAsync(TestSchema schema, AccountSync payload)
+        => (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItUniqueSyncAsync(tx, payload, cancellationToken: Ct)))[0];
+
+    private static async Task<EnqueueResult> EnqueueAsync(TestSchema schema, NpgsqlTransaction transaction, AccountSync payload, bool many)
+        => many
+            ? new EnqueueResult(default, IsDuplicate: await schema.Jobs.EnqueueItUniqueSyncManyAsync(transaction, [payload], cancellationToken: Ct) == 0)
+            : await schema.Jobs.EnqueueItUniqueSyncAsync(transaction, payload, cancellationToken: Ct);
+
+    private static async Task<EnqueueResult> RetryAsync(TestSchema schema, NpgsqlConnection connection, System.Data.IsolationLevel isolation, AccountSync payload, bool many)
+    {
+        await using var retry = await connection.BeginTransactionAsync(isolation, Ct);
+        var result = await EnqueueAsync(schema, retry, payload, many);
+        await retry.CommitAsync(Ct);
+        return result;
+    }
+
     [Fact]
     public async Task RolledBackHolder_DoesNotBlock()
     {

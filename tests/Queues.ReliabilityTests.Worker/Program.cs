@@ -4,7 +4,8 @@
 // finished or been put back) or SIGKILL. Settings come from the environment so the tests can shorten the intervals:
 //   QUEUES_HEARTBEAT_MS (200), QUEUES_RESCUE_MS (1500), QUEUES_SHUTDOWN_MS (5000), QUEUES_POLL_MS (100),
 //   QUEUES_CONCURRENCY (20), QUEUES_PREFETCH (the runtime's default), QUEUES_NOTIFICATIONS (true),
-//   QUEUES_PARENT_PID (exit when that process is gone).
+//   QUEUES_PARENT_PID (exit when that process is gone), QUEUES_TENANT_QUEUES (0: also serve queues tenant-0 … tenant-{n-1},
+//   one slot each, as an application with a queue per tenant does).
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -54,6 +55,12 @@ builder.Services
         o.PollInterval = Milliseconds("QUEUES_POLL_MS", 100);
         o.UseNotifications = !string.Equals(Environment.GetEnvironmentVariable("QUEUES_NOTIFICATIONS"), "false", StringComparison.OrdinalIgnoreCase);
         o.Queues[JobDefinition.DefaultQueue] = int.Parse(Environment.GetEnvironmentVariable("QUEUES_CONCURRENCY") ?? "20", CultureInfo.InvariantCulture);
+        var tenants = int.Parse(Environment.GetEnvironmentVariable("QUEUES_TENANT_QUEUES") ?? "0", CultureInfo.InvariantCulture);
+        for (var i = 0; i < tenants; i++)
+        {
+            o.Queues[string.Create(CultureInfo.InvariantCulture, $"tenant-{i}")] = 1;
+        }
+
         o.Prefetch = int.Parse(Environment.GetEnvironmentVariable("QUEUES_PREFETCH") ?? QueuesOptions.DefaultPrefetch.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
     })
     .AddJobs();

@@ -122,6 +122,17 @@ public sealed class ReliabilityJobs(RunLog log)
     public Task PoisonAsync(WorkItem item) => throw new InvalidOperationException($"poison payload {item.Sequence}");
 
     /// <summary>
+    /// Records its run, then always throws, with the highest cap the API accepts: it must end discarded at the attempt
+    /// ceiling, each run at an attempt number of its own.
+    /// </summary>
+    [Job("rel.failForever", MaxAttempts = 32766, RetryBaseDelaySeconds = 0.05)]
+    public async Task FailForeverAsync(WorkItem item, JobContext context)
+    {
+        await log.RecordAsync(context, item.Sequence, DateTime.UtcNow);
+        throw new InvalidOperationException($"fails forever {item.Sequence}");
+    }
+
+    /// <summary>
     /// Blocks its thread (as synchronous I/O, a CPU-bound loop or a lock does) for <see cref="WorkItem.DelayMs"/>, then
     /// records its run: many at once starve the thread pool.
     /// </summary>

@@ -37,7 +37,8 @@ internal static class SerializerEmitter
         w.Line("/// <summary>Reads the payload; bad data becomes a <see cref=\"global::Queues.JobPayloadException\"/> naming the job, its id and the member.</summary>");
         w.Open($"public static {root.Declared} Deserialize(global::System.ReadOnlyMemory<byte> json, global::Queues.JobContext context)");
         w.Open("try");
-        w.Line($"var reader = new {Json}.Utf8JsonReader(json.Span);");
+        // The reader's own default depth limit (64) would fail a payload whose unknown members are deeper (see ReaderOptions).
+        w.Line($"var reader = new {Json}.Utf8JsonReader(json.Span, global::Queues.PayloadJson.ReaderOptions);");
         w.Open("if (!reader.Read())");
         w.Line($"throw new {Json}.JsonException(\"the payload is empty\");");
         w.Close();
@@ -110,7 +111,7 @@ internal static class SerializerEmitter
         if (!type.IsValueType && type.Kind != ShapeKind.Nullable && !value.AllowNull)
         {
             w.Line($"if ({expression} is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue({Header.Literal(what)});");
-            w.Line(type.Kind == ShapeKind.Primitive ? PrimitiveWrite(type.Primitive, expression) + ";" : $"Write_{type.Id}(writer, {expression});");
+            w.Line(type.Kind == ShapeKind.Primitive ? PrimitiveWrite(type.Primitive, expression, what) + ";" : $"Write_{type.Id}(writer, {expression});");
             return;
         }
 
@@ -124,10 +125,14 @@ internal static class SerializerEmitter
                 w.Line("else writer.WriteNullValue();");
                 return;
             case ShapeKind.Primitive when !type.IsValueType:
-                w.Line($"if ({expression} is null) writer.WriteNullValue(); else {PrimitiveWrite(type.Primitive, expression)};");
+                w.Line($"if ({expression} is null) writer.WriteNullValue(); else {PrimitiveWrite(type.Primitive, expression, what)};");
                 return;
             case ShapeKind.Primitive:
-                w.Line(PrimitiveWrite(type.Primitive, expression) + ";");
+                w.Line(PrimitiveWrite(type.Primitive, expression, what) + ";");
+                return;
+            case ShapeKind.Enum:
+                // The enum's writer refuses a value no member defines, naming what it was written for.
+                w.Line($"Write_{type.Id}(writer, {expression}, {Header.Literal(what)});");
                 return;
             default:
                 w.Line($"Write_{type.Id}(writer, {expression});");
@@ -272,24 +277,68 @@ internal static class SerializerEmitter
     private static bool NeedsPresenceFlag(MemberSpec member)
         => member.Required || member.ConstructorIndex < 0;
 
+    /// <summary>
+    /// An enum's writer and reader. Only defined values pass, at enqueue (an <c>ArgumentException</c> naming the member)
+    /// and when read (a payload error): a number no member defines, written by SQL or cast in code, is a bug the
+    /// handler's <c>switch</c> would meet with no case for it. A [Flags] enum takes any combination of its members'
+    /// bits. The check is a switch over the members (a mask for [Flags]), not <c>Enum.IsDefined</c>: no reflection.
+    /// </summary>
     private static void WriteEnumMethods(SourceWriter w, TypeSpec type)
     {
+        var display = Header.Literal(Display(type));
+        var number = NumberType(type.EnumUnderlying);
+        var mask = $"({number})(({type.FullName})0{string.Concat(type.EnumMembers.Select(m => $" | {type.FullName}.{m.Name}"))})";
         w.Line();
-        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName} value)");
+        w.Open($"private static void Write_{type.Id}({Json}.Utf8JsonWriter writer, {type.FullName} value, string what)");
         w.Open("switch (value)");
         foreach (var member in type.EnumMembers)
         {
             w.Line($"case {type.FullName}.{member.Name}: writer.WriteStringValue({Header.Literal(member.JsonName)}u8); break;");
         }
 
-        w.Line($"default: writer.WriteNumberValue(({NumberType(type.EnumUnderlying)})value); break;");
+        w.Open("default:");
+        if (type.EnumIsFlags)
+        {
+            // A combination of flags is written as its number, as it is read.
+            w.Line($"if ((({number})value & ~{mask}) != 0) throw global::Queues.PayloadJson.UndefinedEnumAtEnqueue(what, {display}, (({number})value).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: true);");
+            w.Line($"writer.WriteNumberValue(({number})value);");
+            w.Line("break;");
+        }
+        else
+        {
+            w.Line($"throw global::Queues.PayloadJson.UndefinedEnumAtEnqueue(what, {display}, (({number})value).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);");
+        }
+
+        w.Close();
         w.Close();
         w.Close();
 
         w.Line();
         w.Open($"private static {type.FullName} Read_{type.Id}(ref {Json}.Utf8JsonReader reader)");
         w.Open($"if (reader.TokenType == {Json}.JsonTokenType.Number)");
-        w.Line($"return ({type.FullName}){NumberRead(type.EnumUnderlying)};");
+        w.Line($"var number = ({type.FullName}){NumberRead(type.EnumUnderlying)};");
+        if (type.EnumIsFlags)
+        {
+            w.Line($"if ((({number})number & ~{mask}) != 0) throw global::Queues.PayloadJson.UndefinedEnum({display}, (({number})number).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: true);");
+            w.Line("return number;");
+        }
+        else
+        {
+            if (type.EnumMembers.Count > 0)
+            {
+                w.Open("switch (number)");
+                foreach (var member in type.EnumMembers)
+                {
+                    w.Line($"case {type.FullName}.{member.Name}:");
+                }
+
+                w.Line("    return number;");
+                w.Close();
+            }
+
+            w.Line($"throw global::Queues.PayloadJson.UndefinedEnum({display}, (({number})number).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);");
+        }
+
         w.Close();
         w.Line("var text = reader.GetString();");
         w.Open("switch (text)");
@@ -313,7 +362,7 @@ internal static class SerializerEmitter
         {
             w.Line("writer.WriteStartObject();");
             w.Open("foreach (var pair in value)");
-            w.Line("writer.WritePropertyName(pair.Key);");
+            w.Line($"global::Queues.PayloadJson.WritePropertyName(writer, pair.Key, {Header.Literal($"a key of {Display(type)}")});");
             WriteValue(w, types, element, "pair.Value", $"a value of {Display(type)}");
             w.Close();
             w.Line("writer.WriteEndObject();");
@@ -361,9 +410,15 @@ internal static class SerializerEmitter
         w.Close();
     }
 
-    private static string PrimitiveWrite(Primitive primitive, string x) => primitive switch
+    /// <summary>
+    /// The call that writes primitive <paramref name="x"/>. Text from the caller (strings, chars) goes through a helper
+    /// that refuses a lone UTF-16 surrogate naming <paramref name="what"/>: the writer would store it as U+FFFD, silently.
+    /// </summary>
+    private static string PrimitiveWrite(Primitive primitive, string x, string what) => primitive switch
     {
-        Primitive.String or Primitive.Guid or Primitive.DateTime or Primitive.DateTimeOffset => $"writer.WriteStringValue({x})",
+        Primitive.String => $"global::Queues.PayloadJson.WriteString(writer, {x}, {Header.Literal(what)})",
+        Primitive.Char => $"global::Queues.PayloadJson.WriteChar(writer, {x}, {Header.Literal(what)})",
+        Primitive.Guid or Primitive.DateTime or Primitive.DateTimeOffset => $"writer.WriteStringValue({x})",
         Primitive.Boolean => $"writer.WriteBooleanValue({x})",
         Primitive.Byte or Primitive.UInt16 or Primitive.UInt32 => $"writer.WriteNumberValue((uint){x})",
         Primitive.SByte or Primitive.Int16 or Primitive.Int32 => $"writer.WriteNumberValue((int){x})",

@@ -117,7 +117,8 @@ internal sealed record TypeSpec(
     ValueRef? Element,
     string EnumUnderlying,
     EquatableArray<EnumMember> EnumMembers,
-    EquatableArray<MemberSpec> Members);
+    EquatableArray<MemberSpec> Members,
+    bool EnumIsFlags = false);
 
 /// <summary>An enum member: its C# name, the name written to JSON and its numeric value.</summary>
 internal sealed record EnumMember(string Name, string JsonName, string Value);

@@ -144,7 +144,8 @@ internal sealed class PayloadParser
 
             return new TypeSpec(id, fullName, ShapeKind.Enum, Primitive.None, true, null,
                 named.EnumUnderlyingType!.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), members.ToEquatableArray(),
-                EquatableArray<MemberSpec>.Empty);
+                EquatableArray<MemberSpec>.Empty,
+                EnumIsFlags: named.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownTypeNames.FlagsAttribute));
         }
 
         if (named.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)

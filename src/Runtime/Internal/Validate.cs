@@ -21,7 +21,8 @@ internal static class Validate
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200 || !IsStorable(name))
         {
-            throw new ArgumentException($"{what} '{name}' is not a valid job name: it must be 1 to 200 characters and not blank.", what);
+            throw new ArgumentException(
+                $"{what} '{name?.Replace('\0', '\uFFFD')}' is not a valid job name: it must be 1 to 200 characters, not blank, without NUL characters or broken surrogate pairs.", what);
         }
     }
 

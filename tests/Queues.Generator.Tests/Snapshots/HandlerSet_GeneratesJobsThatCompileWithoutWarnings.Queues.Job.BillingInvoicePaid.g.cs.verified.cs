@@ -106,7 +106,7 @@ namespace TestApp
             {
                 try
                 {
-                    var reader = new global::System.Text.Json.Utf8JsonReader(json.Span);
+                    var reader = new global::System.Text.Json.Utf8JsonReader(json.Span, global::Queues.PayloadJson.ReaderOptions);
                     if (!reader.Read())
                     {
                         throw new global::System.Text.Json.JsonException("the payload is empty");

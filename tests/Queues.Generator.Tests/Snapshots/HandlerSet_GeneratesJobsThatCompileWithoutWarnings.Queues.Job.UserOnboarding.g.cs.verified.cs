@@ -106,7 +106,7 @@ namespace TestApp
             {
                 try
                 {
-                    var reader = new global::System.Text.Json.Utf8JsonReader(json.Span);
+                    var reader = new global::System.Text.Json.Utf8JsonReader(json.Span, global::Queues.PayloadJson.ReaderOptions);
                     if (!reader.Read())
                     {
                         throw new global::System.Text.Json.JsonException("the payload is empty");
@@ -127,12 +127,12 @@ namespace TestApp
                 writer.WriteStartObject();
                 writer.WritePropertyName("street"u8);
                 if (value.Street is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.Address.Street");
-                writer.WriteStringValue(value.Street);
+                global::Queues.PayloadJson.WriteString(writer, value.Street, "TestApp.Payloads.Address.Street");
                 writer.WritePropertyName("city"u8);
                 if (value.City is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.Address.City");
-                writer.WriteStringValue(value.City);
+                global::Queues.PayloadJson.WriteString(writer, value.City, "TestApp.Payloads.Address.City");
                 writer.WritePropertyName("postalCode"u8);
-                if (value.PostalCode is null) writer.WriteNullValue(); else writer.WriteStringValue(value.PostalCode);
+                if (value.PostalCode is null) writer.WriteNullValue(); else global::Queues.PayloadJson.WriteString(writer, value.PostalCode, "TestApp.Payloads.Address.PostalCode");
                 writer.WriteEndObject();
             }
 
@@ -203,7 +203,7 @@ namespace TestApp
                 foreach (var item in value)
                 {
                     if (item is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("an item of System.Collections.Generic.List<string>");
-                    writer.WriteStringValue(item);
+                    global::Queues.PayloadJson.WriteString(writer, item, "an item of System.Collections.Generic.List<string>");
                 }
                 writer.WriteEndArray();
             }
@@ -221,14 +221,17 @@ namespace TestApp
                 return result;
             }
 
-            private static void Write_Plan_08b1f12f(global::System.Text.Json.Utf8JsonWriter writer, global::TestApp.Payloads.Plan value)
+            private static void Write_Plan_08b1f12f(global::System.Text.Json.Utf8JsonWriter writer, global::TestApp.Payloads.Plan value, string what)
             {
                 switch (value)
                 {
                     case global::TestApp.Payloads.Plan.Free: writer.WriteStringValue("Free"u8); break;
                     case global::TestApp.Payloads.Plan.Pro: writer.WriteStringValue("Pro"u8); break;
                     case global::TestApp.Payloads.Plan.Enterprise: writer.WriteStringValue("Enterprise"u8); break;
-                    default: writer.WriteNumberValue((int)value); break;
+                    default:
+                    {
+                        throw global::Queues.PayloadJson.UndefinedEnumAtEnqueue(what, "TestApp.Payloads.Plan", ((int)value).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);
+                    }
                 }
             }
 
@@ -236,7 +239,15 @@ namespace TestApp
             {
                 if (reader.TokenType == global::System.Text.Json.JsonTokenType.Number)
                 {
-                    return (global::TestApp.Payloads.Plan)reader.GetInt32();
+                    var number = (global::TestApp.Payloads.Plan)reader.GetInt32();
+                    switch (number)
+                    {
+                        case global::TestApp.Payloads.Plan.Free:
+                        case global::TestApp.Payloads.Plan.Pro:
+                        case global::TestApp.Payloads.Plan.Enterprise:
+                            return number;
+                    }
+                    throw global::Queues.PayloadJson.UndefinedEnum("TestApp.Payloads.Plan", ((int)number).ToString(global::System.Globalization.CultureInfo.InvariantCulture), flags: false);
                 }
                 var text = reader.GetString();
                 switch (text)
@@ -256,16 +267,16 @@ namespace TestApp
                 writer.WriteStringValue(value.UserId);
                 writer.WritePropertyName("email"u8);
                 if (value.Email is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Email");
-                writer.WriteStringValue(value.Email);
+                global::Queues.PayloadJson.WriteString(writer, value.Email, "TestApp.Payloads.UserOnboarding.Email");
                 writer.WritePropertyName("attempt"u8);
                 writer.WriteNumberValue((int)value.Attempt);
                 writer.WritePropertyName("plan"u8);
-                Write_Plan_08b1f12f(writer, value.Plan);
+                Write_Plan_08b1f12f(writer, value.Plan, "TestApp.Payloads.UserOnboarding.Plan");
                 writer.WritePropertyName("interests"u8);
                 if (value.Interests is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.UserOnboarding.Interests");
                 Write_List_string_3fcc9872(writer, value.Interests);
                 writer.WritePropertyName("referralCode"u8);
-                if (value.ReferralCode is null) writer.WriteNullValue(); else writer.WriteStringValue(value.ReferralCode);
+                if (value.ReferralCode is null) writer.WriteNullValue(); else global::Queues.PayloadJson.WriteString(writer, value.ReferralCode, "TestApp.Payloads.UserOnboarding.ReferralCode");
                 writer.WritePropertyName("trialDays"u8);
                 if (value.TrialDays is { } __value_TrialDays)
                 {

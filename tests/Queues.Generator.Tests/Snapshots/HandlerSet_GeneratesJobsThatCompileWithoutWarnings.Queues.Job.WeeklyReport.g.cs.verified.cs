@@ -106,7 +106,7 @@ namespace TestApp
             {
                 try
                 {
-                    var reader = new global::System.Text.Json.Utf8JsonReader(json.Span);
+                    var reader = new global::System.Text.Json.Utf8JsonReader(json.Span, global::Queues.PayloadJson.ReaderOptions);
                     if (!reader.Read())
                     {
                         throw new global::System.Text.Json.JsonException("the payload is empty");
@@ -129,7 +129,7 @@ namespace TestApp
                 global::Queues.PayloadJson.WriteDateOnly(writer, value.Week);
                 writer.WritePropertyName("recipient"u8);
                 if (value.Recipient is null) throw global::Queues.PayloadJson.NullNotAllowedAtEnqueue("TestApp.Payloads.ReportRequest.Recipient");
-                writer.WriteStringValue(value.Recipient);
+                global::Queues.PayloadJson.WriteString(writer, value.Recipient, "TestApp.Payloads.ReportRequest.Recipient");
                 writer.WriteEndObject();
             }
 

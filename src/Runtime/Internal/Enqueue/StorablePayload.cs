@@ -18,7 +18,7 @@ internal static class StorablePayload
             return;
         }
 
-        var reader = new Utf8JsonReader(payload);
+        var reader = new Utf8JsonReader(payload, PayloadJson.ReaderOptions);
         var member = "(the payload)";
         while (reader.Read())
         {

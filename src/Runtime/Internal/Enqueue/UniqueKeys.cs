@@ -22,6 +22,14 @@ internal static class UniqueKeys
     {
         if (options?.UniqueKey is { } key)
         {
+            // Encoded to UTF-8 for the hash, a lone surrogate would become U+FFFD: keys differing only there would collide.
+            if (PayloadJson.IndexOfLoneSurrogate(key) is var i and >= 0)
+            {
+                throw new ArgumentException(
+                    $"EnqueueOptions.UniqueKey holds a lone UTF-16 surrogate at index {i}, half of a character, which has no UTF-8 encoding: keys that differ only there would be one key. Remove it.",
+                    "EnqueueOptions.UniqueKey");
+            }
+
             using var byKey = Start(job, "key");
             byKey.AppendData(Encoding.UTF8.GetBytes(key));
             return byKey.GetHashAndReset();
@@ -66,7 +74,7 @@ internal static class UniqueKeys
     /// <summary>The byte ranges of the top-level members named in <see cref="JobDefinition.UniqueBy"/>; default where absent.</summary>
     private static void FindMembers(JobDefinition job, ReadOnlySpan<byte> payload, Span<Range> values)
     {
-        var reader = new Utf8JsonReader(payload);
+        var reader = new Utf8JsonReader(payload, PayloadJson.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new ArgumentException($"Job '{job.Name}' is unique by payload members, so its payload must be a JSON object.", "payload");

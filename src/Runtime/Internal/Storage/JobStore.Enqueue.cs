@@ -29,7 +29,7 @@ internal sealed partial class JobStore
         if (job.UniqueKey is { } key)
         {
             Bind(command, [Parameters.Bytea(key), Parameters.TextArray(job.UniqueStates!), Parameters.NullableText(job.TraceContext)]);
-            return await InsertUniqueAsync(command, key, cancellationToken).ConfigureAwait(false);
+            return await InsertUniqueAsync(command, job.Name, key, cancellationToken).ConfigureAwait(false);
         }
 
         command.Parameters.Add(Parameters.NullableText(job.TraceContext)); // $6, or $9 when scheduled.
@@ -43,12 +43,22 @@ internal sealed partial class JobStore
     /// Runs the unique insert; on a conflict, finds the holder with a new statement. The holder can leave the states that
     /// count between the two (it finished), so the pair is retried a few times before giving up.
     /// </summary>
-    private async Task<EnqueueResult> InsertUniqueAsync(NpgsqlCommand insert, byte[] uniqueKey, CancellationToken cancellationToken)
+    private async Task<EnqueueResult> InsertUniqueAsync(NpgsqlCommand insert, string jobName, byte[] uniqueKey, CancellationToken cancellationToken)
     {
         using var find = Command(Sql.FindUnique, insert.Connection!, insert.Transaction, Parameters.Bytea(uniqueKey));
         for (var attempt = 1; ; attempt++)
         {
-            if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long id)
+            object? inserted;
+            try
+            {
+                inserted = await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.SerializationFailure)
+            {
+                throw new UniqueEnqueueConflictException(jobName, exception);
+            }
+
+            if (inserted is long id)
             {
                 return new EnqueueResult(new JobId(id), IsDuplicate: false);
             }
@@ -130,11 +140,12 @@ internal sealed partial class JobStore
         CancellationToken cancellationToken)
     {
         int inserted, available;
-        using (var command = Command(Sql.InsertUniqueMany, transaction.Connection!, transaction,
-            Parameters.Text(job.Name), Parameters.Text(job.Queue), Parameters.Smallint(job.Priority), Parameters.Smallint(job.MaxAttempts),
-            Parameters.JsonbArray(payloads), Parameters.ByteaArray(keys), Parameters.TextArray(job.UniqueStates!),
-            Parameters.TimestampTz(job.RunAt), Parameters.Interval(job.Delay ?? TimeSpan.Zero), Parameters.NullableText(job.TraceContext)))
+        try
         {
+            using var command = Command(Sql.InsertUniqueMany, transaction.Connection!, transaction,
+                Parameters.Text(job.Name), Parameters.Text(job.Queue), Parameters.Smallint(job.Priority), Parameters.Smallint(job.MaxAttempts),
+                Parameters.JsonbArray(payloads), Parameters.ByteaArray(keys), Parameters.TextArray(job.UniqueStates!),
+                Parameters.TimestampTz(job.RunAt), Parameters.Interval(job.Delay ?? TimeSpan.Zero), Parameters.NullableText(job.TraceContext));
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -142,6 +153,11 @@ internal sealed partial class JobStore
                 inserted = reader.GetInt32(0);
                 available = reader.GetInt32(1);
             }
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.SerializationFailure)
+        {
+            // Under REPEATABLE READ or SERIALIZABLE, a key held by a job committed after the snapshot (see the exception).
+            throw new UniqueEnqueueConflictException(job.Name, exception);
         }
 
         if (available > 0)

@@ -69,6 +69,16 @@ internal sealed partial class JobStore
         return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
     }
 
+    /// <summary>
+    /// The row's state when it already holds <paramref name="run"/>'s failure of <paramref name="kind"/> (a write that
+    /// committed though its reply was lost); null when it does not.
+    /// </summary>
+    public async Task<string?> FailureRecordedAsync(RunKey run, string kind)
+    {
+        using var command = Command(Sql.FailureRecorded, Parameters.Bigint(run.Id), Parameters.Smallint(run.Attempt), Parameters.Text(kind));
+        return await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) as string;
+    }
+
     /// <summary>Discards a run with <paramref name="error"/>; false when the guard did not match.</summary>
     public async Task<bool> DiscardAsync(RunKey run, ErrorRecord error, NpgsqlTransaction? transaction)
     {

@@ -209,6 +209,16 @@ internal sealed partial class Sql
                 RETURNING j.id, j.state
             """, "SELECT state FROM finished");
 
+        // After a failure write's guard did not match: whether the row already holds this attempt's failure (an earlier
+        // try committed and only its reply was lost, so the retry found the row no longer running), and its state now.
+        // NULL when it does not (the run was cancelled or rescued meanwhile). An attempt records one outcome, so its
+        // number and kind identify it; a rescue records the kind 'rescued'.
+        FailureRecorded = $"""
+            SELECT state FROM {jobs}
+            WHERE id = $1 AND EXISTS (
+                SELECT 1 FROM jsonb_array_elements(errors) AS e WHERE e->>'attempt' = $2::text AND e->>'kind' = $3)
+            """;
+
         // One run's outcome through the finish path, guarded (in the handler's transaction) or NOWAIT (alone); the
         // answer is how many rows it finished: 1, or 0 when the guard did not match.
         string FinishRun(string set, string where) => Finish("", $"UPDATE {jobs} AS j SET {set} {where} RETURNING j.id, j.state", CountFinished);
@@ -469,6 +479,8 @@ internal sealed partial class Sql
     public string Promote { get; }
 
     public string Fail { get; }
+
+    public string FailureRecorded { get; }
 
     public string Discard { get; }
 

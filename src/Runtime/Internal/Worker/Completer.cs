@@ -196,14 +196,14 @@ internal sealed class Completer
             case JobResultKind.Failed:
                 var state = await _store.FailAsync(job.Key, result.Error!, result.Delay).ConfigureAwait(false);
                 QueuesTelemetry.CountOutcome(job, result, state);
+                var described = state ?? await DescribeUnwrittenFailureAsync(job, result.Error!).ConfigureAwait(false);
                 if (result.Error!.Kind == ErrorKinds.UnknownJob)
                 {
-                    LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name, job.Attempt, job.MaxAttempts, state ?? "unchanged");
+                    LogMessages.UnknownJob(_logger, job.Id, job.Queue, job.Name, job.Attempt, job.MaxAttempts, described);
                 }
                 else
                 {
-                    LogMessages.JobFailed(_logger, result.Exception, job.Id, job.Name, job.Attempt, job.MaxAttempts,
-                        state ?? "unchanged: the row was no longer running at this attempt (its commit went through, or it was cancelled or rescued)");
+                    LogMessages.JobFailed(_logger, result.Exception, job.Id, job.Name, job.Attempt, job.MaxAttempts, described);
                 }
 
                 return state is not null;
@@ -237,6 +237,26 @@ internal sealed class Completer
                 return false;
             default:
                 throw new ArgumentOutOfRangeException(nameof(result), result.Kind, "Unknown job result.");
+        }
+    }
+
+    /// <summary>
+    /// What a failure write whose guard did not match found, for the log: the row may already hold this very failure (an
+    /// earlier try committed and only its reply was lost, so the retry found the row no longer running) — then it is
+    /// "already recorded" and its state is named — or the run was cancelled or rescued meanwhile and nothing changed.
+    /// </summary>
+    private async Task<string> DescribeUnwrittenFailureAsync(ClaimedJob job, ErrorRecord error)
+    {
+        try
+        {
+            return await _store.FailureRecordedAsync(job.Key, error.Kind).ConfigureAwait(false) is { } state
+                ? $"{state} (already recorded: an earlier try of this write committed, only its reply was lost)"
+                : "unchanged: the row was no longer running at this attempt (it was cancelled or rescued)";
+        }
+        catch (NpgsqlException)
+        {
+            // Only the log line depends on it: never let it turn a settled write into a retried one.
+            return "unchanged or already recorded: the row was no longer running at this attempt (an earlier try's commit went through, or it was cancelled or rescued)";
         }
     }
 
