@@ -13,7 +13,7 @@ namespace Queues.IntegrationTests.Model;
 /// </summary>
 /// <remarks>
 /// The budget is fixed so the test takes well under a minute in CI. Longer runs and replays (docs/guarantees.md):
-/// <c>QUEUES_MODEL_ITERATIONS</c> (sequences, default 60), <c>QUEUES_MODEL_STEPS</c> (longest sequence, default 80),
+/// <c>QUEUES_MODEL_ITERATIONS</c> (sequences, default 40), <c>QUEUES_MODEL_STEPS</c> (longest sequence, default 80),
 /// <c>QUEUES_MODEL_SEED</c> (replay one sequence: the seed a failure printed), <c>QUEUES_MODEL_SHRINK_SECONDS</c> (how long a
 /// failure is shrunk, default 120).
 /// </remarks>
@@ -25,7 +25,7 @@ public sealed partial class LifecycleModelTests(PostgresFixture fixture)
     public async Task RandomSequencesOfOperations_LeaveTheEngineWhereTheModelSays()
     {
         var seed = Environment.GetEnvironmentVariable("QUEUES_MODEL_SEED") is { Length: > 0 } s ? s : null;
-        var iterations = Setting("QUEUES_MODEL_ITERATIONS", 60);
+        var iterations = Setting("QUEUES_MODEL_ITERATIONS", 40);
         var steps = Setting("QUEUES_MODEL_STEPS", 80);
         var shrinkSeconds = Setting("QUEUES_MODEL_SHRINK_SECONDS", 120);
         var output = TestContext.Current.TestOutputHelper;
