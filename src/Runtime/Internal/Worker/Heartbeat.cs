@@ -115,6 +115,25 @@ internal sealed class Heartbeat : IDisposable
         _untracked = untracked.Count > 0 ? (untracked, claimsSent) : null;
     }
 
+    /// <summary>
+    /// One beat on <paramref name="connection"/>: the node row, the tracked runs, the lost ones' tokens, the untracked
+    /// rows. The thread calls it every interval; the model-based test calls it directly, one beat per step.
+    /// </summary>
+    internal void Beat(NpgsqlConnection connection)
+    {
+        var sent = Stopwatch.GetTimestamp();
+        var shared = _store.TouchNode(connection, _workerName, _queues, _instance, _rescueAfter);
+        var (ids, attempts) = _running.Snapshot();
+        if (ids.Length > 0)
+        {
+            _store.Heartbeat(connection, ids, attempts, _interval / 4);
+            _running.CancelLost(_store.LostAmong(connection, ids, attempts));
+        }
+
+        SettleUntracked(connection, shared);
+        _running.Beaten(sent);
+    }
+
     private void Run()
     {
         NpgsqlConnection? connection = null;
@@ -123,22 +142,10 @@ internal sealed class Heartbeat : IDisposable
         {
             while (!_stop.IsSet)
             {
-                var count = 0;
                 try
                 {
                     connection ??= _store.DataSource.OpenConnection();
-                    var sent = Stopwatch.GetTimestamp();
-                    var shared = _store.TouchNode(connection, _workerName, _queues, _instance, _rescueAfter);
-                    var (ids, attempts) = _running.Snapshot();
-                    count = ids.Length;
-                    if (ids.Length > 0)
-                    {
-                        _store.Heartbeat(connection, ids, attempts, _interval / 4);
-                        _running.CancelLost(_store.LostAmong(connection, ids, attempts));
-                    }
-
-                    SettleUntracked(connection, shared);
-                    _running.Beaten(sent);
+                    Beat(connection);
                     failures = 0;
                 }
                 catch (Exception exception)
@@ -146,7 +153,7 @@ internal sealed class Heartbeat : IDisposable
                     connection?.Dispose();
                     connection = null;
                     var delay = Backoff.Delay(++failures);
-                    LogMessages.HeartbeatFailed(_logger, exception, count, (long)delay.TotalMilliseconds);
+                    LogMessages.HeartbeatFailed(_logger, exception, _running.Count, (long)delay.TotalMilliseconds);
                     if (_stop.Wait(delay < _interval ? delay : _interval))
                     {
                         break;
