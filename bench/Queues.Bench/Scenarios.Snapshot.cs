@@ -122,6 +122,7 @@ internal sealed partial class Scenarios
             // (slow on a bloated table) are not charged to the jobs; the jobs counted for it are those of the same interval.
             var (process, server) = meter.Elapsed();
             var cpuTo = Stopwatch.GetTimestamp();
+            // Counted once the commit has returned, by when a job may already have started: never below zero.
             var enqueued = Interlocked.Read(ref committed);
             while (subject.Latencies.TryDequeue(out var latency))
             {
@@ -156,7 +157,7 @@ internal sealed partial class Scenarios
                 windowMs.Length == 0 ? 0 : Percentile(windowMs, 0.5), windowMs.Length == 0 ? 0 : Percentile(windowMs, 0.99), windowMs.Length,
                 endToEnd.Count == 0 ? 0 : Percentile([.. endToEnd.Order()], 0.99),
                 forCpu == 0 ? null : process / forCpu * 1e6, forCpu == 0 || server is null ? null : server / forCpu * 1e6,
-                stats, enqueued - runs, Stopwatch.GetElapsedTime(readAt).TotalMilliseconds);
+                stats, Math.Max(0, enqueued - runs), Stopwatch.GetElapsedTime(readAt).TotalMilliseconds, LoadAverage());
             minutes.Add(figures);
             Console.Error.WriteLine(figures.ToLine(subject.LatencyName));
             meter.Restart();
@@ -203,6 +204,22 @@ internal sealed partial class Scenarios
             $"backlog gone after the hold: {(gone ? "yes" : "NO")} ({last.Backlog:N0} left at the end of the recovery, at most one second of offered load counts as gone).");
     }
 
+    /// <summary>
+    /// The machine's one-minute load average: on two cores shared with other work, a minute's figures mean little when
+    /// it is far above the two this bench drives (worker or consumer, and the server).
+    /// </summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
     /// <summary>The phases of one half, cut into minutes (the hold's last window is shorter when it is not whole minutes).</summary>
     private sealed record SnapshotPlan(TimeSpan Hold, int Rate)
     {
@@ -233,7 +250,7 @@ internal sealed partial class Scenarios
 
     private sealed record SnapshotMinuteFigures(
         string Who, SnapshotWindow Window, int Rate, double Processed, double P50, double P99, int Samples, double EndToEndP99,
-        double? ProcessMicros, double? ServerMicros, SnapshotStats Stats, long Backlog, double ReadMs)
+        double? ProcessMicros, double? ServerMicros, SnapshotStats Stats, long Backlog, double ReadMs, string Load)
     {
         public string Label => string.Create(CultureInfo.InvariantCulture, $"{Window.Phase} {Window.Minute}");
 
@@ -245,7 +262,7 @@ internal sealed partial class Scenarios
             var slowRead = ReadMs > 500 ? string.Create(c, $"; figures read in {ReadMs:F0} ms") : "";
             return string.Create(c,
                 $"{Who,-6} {Window.To.TotalMinutes,5:F1} min {Label,-11}: {Processed,7:N0}/s ({Processed / Rate,6:P1}), {latencyName} p50 {P50:F2} p99 {P99:F2} ms ({Samples:N0}), enqueue→start p99 {EndToEndP99:F1} ms, " +
-                $"CPU/job {cpu}, tables {Stats.TableMb:F0} MB + indexes {Stats.IndexMb:F0} MB, {Stats.Dead:N0} dead, backlog {Backlog:N0}{available}{Stats.Extra}{slowRead}");
+                $"CPU/job {cpu}, tables {Stats.TableMb:F0} MB + indexes {Stats.IndexMb:F0} MB, {Stats.Dead:N0} dead, backlog {Backlog:N0}{available}{Stats.Extra}, load {Load}{slowRead}");
         }
     }
 
