@@ -147,7 +147,7 @@ public static class PayloadJson
     /// </summary>
     private static void ThrowIfLoneSurrogate(ReadOnlySpan<char> text, string what)
     {
-        var i = IndexOfLoneSurrogate(text);
+        var i = Internal.StorableText.IndexOfLoneSurrogate(text);
         if (i >= 0)
         {
             throw new ArgumentException(
@@ -155,31 +155,6 @@ public static class PayloadJson
                     $"{what} holds a lone UTF-16 surrogate (U+{(int)text[i]:X4} at index {i}), half of a character, which PostgreSQL cannot store; the job was not enqueued. Remove it, or cut the text between characters, not inside a surrogate pair."),
                 "payload");
         }
-    }
-
-    /// <summary>The index of the first surrogate that is not half of a pair, or -1. One vectorized search when there is none.</summary>
-    internal static int IndexOfLoneSurrogate(ReadOnlySpan<char> text)
-    {
-        var start = text.IndexOfAnyInRange('\uD800', '\uDFFF');
-        if (start < 0)
-        {
-            return -1;
-        }
-
-        for (var i = start; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(c))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 
     /// <summary>Reads an ISO 8601 date (<c>yyyy-MM-dd</c>).</summary>

@@ -72,19 +72,7 @@ internal static class Validate
     }
 
     /// <summary>Text PostgreSQL can store: no NUL, no lone surrogate.</summary>
-    public static bool IsStorable(string text)
-    {
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c == '\0' || char.IsLowSurrogate(c) || (char.IsHighSurrogate(c) && (++i >= text.Length || !char.IsLowSurrogate(text[i]))))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public static bool IsStorable(string text) => StorableText.IsStorable(text);
 
     public static void MaxAttempts(int maxAttempts, string what)
     {

@@ -23,7 +23,7 @@ internal static class UniqueKeys
         if (options?.UniqueKey is { } key)
         {
             // Encoded to UTF-8 for the hash, a lone surrogate would become U+FFFD: keys differing only there would collide.
-            if (PayloadJson.IndexOfLoneSurrogate(key) is var i and >= 0)
+            if (StorableText.IndexOfLoneSurrogate(key) is var i and >= 0)
             {
                 throw new ArgumentException(
                     $"EnqueueOptions.UniqueKey holds a lone UTF-16 surrogate at index {i}, half of a character, which has no UTF-8 encoding: keys that differ only there would be one key. Remove it.",

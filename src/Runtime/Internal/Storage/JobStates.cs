@@ -6,10 +6,6 @@ namespace Queues.Internal;
 /// </summary>
 internal static class JobStates
 {
-    /// <summary>Every state, in lifecycle order.</summary>
-    public static readonly JobState[] All =
-        [JobState.Scheduled, JobState.Available, JobState.Running, JobState.Retryable, JobState.Completed, JobState.Cancelled, JobState.Discarded];
-
     /// <summary>The states of a job that has not finished: it may still run.</summary>
     public static readonly JobState[] Unfinished = [JobState.Scheduled, JobState.Available, JobState.Running, JobState.Retryable];
 
@@ -21,24 +17,17 @@ internal static class JobStates
 
     public static bool IsFinished(JobState state) => Array.IndexOf(Finished, state) >= 0;
 
-    public static JobState Parse(string state) => TryParse(state, out var parsed)
-        ? parsed
-        : throw new InvalidOperationException($"Unknown job state '{state}' in the jobs table.");
-
-    public static bool TryParse(string? text, out JobState state)
+    public static JobState Parse(string state) => state switch
     {
-        foreach (var candidate in All)
-        {
-            if (string.Equals(ToText(candidate), text, StringComparison.Ordinal))
-            {
-                state = candidate;
-                return true;
-            }
-        }
-
-        state = default;
-        return false;
-    }
+        "scheduled" => JobState.Scheduled,
+        "available" => JobState.Available,
+        "running" => JobState.Running,
+        "retryable" => JobState.Retryable,
+        "completed" => JobState.Completed,
+        "cancelled" => JobState.Cancelled,
+        "discarded" => JobState.Discarded,
+        _ => throw new InvalidOperationException($"Unknown job state '{state}' in the jobs table."),
+    };
 
     public static string ToText(JobState state) => state switch
     {
@@ -54,11 +43,4 @@ internal static class JobStates
 
     /// <summary>A SQL list of state literals for <c>IN</c>: <c>('scheduled', 'available')</c>.</summary>
     public static string SqlList(IEnumerable<JobState> states) => $"({string.Join(", ", states.Select(static s => $"'{ToText(s)}'"))})";
-
-    /// <summary>"scheduled, available, running or retryable": for messages.</summary>
-    public static string Describe(IReadOnlyList<JobState> states, string conjunction = "or")
-    {
-        var names = states.Select(ToText).ToArray();
-        return names.Length == 1 ? names[0] : $"{string.Join(", ", names[..^1])} {conjunction} {names[^1]}";
-    }
 }

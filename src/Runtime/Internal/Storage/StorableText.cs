@@ -19,38 +19,38 @@ internal static class StorableText
             cut--; // Keep a pair whole: the marker follows the last complete character.
         }
 
-        var clean = IsClean(value.AsSpan(0, cut)) ? (cut == value.Length ? value : value[..cut]) : Clean(value.AsSpan(0, cut));
+        var clean = IsStorable(value.AsSpan(0, cut)) ? (cut == value.Length ? value : value[..cut]) : Clean(value.AsSpan(0, cut));
         return cut == value.Length
             ? clean
             : string.Concat(clean, string.Create(CultureInfo.InvariantCulture, $"… ({value.Length - cut} more characters)"));
     }
 
-    private static bool IsClean(ReadOnlySpan<char> text)
+    /// <summary>Text PostgreSQL can store as it is: no NUL, no lone surrogate.</summary>
+    public static bool IsStorable(ReadOnlySpan<char> text) => !text.Contains('\0') && IndexOfLoneSurrogate(text) < 0;
+
+    /// <summary>The index of the first surrogate that is not half of a pair, or -1. One vectorized search when there is none.</summary>
+    public static int IndexOfLoneSurrogate(ReadOnlySpan<char> text)
     {
-        for (var i = 0; i < text.Length; i++)
+        var start = text.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (start < 0)
+        {
+            return -1;
+        }
+
+        for (var i = start; i < text.Length; i++)
         {
             var c = text[i];
-            if (c == '\0')
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
-                return false;
-            }
-
-            if (char.IsHighSurrogate(c))
-            {
-                if (i + 1 >= text.Length || !char.IsLowSurrogate(text[i + 1]))
-                {
-                    return false;
-                }
-
                 i++;
             }
-            else if (char.IsLowSurrogate(c))
+            else if (char.IsSurrogate(c))
             {
-                return false;
+                return i;
             }
         }
 
-        return true;
+        return -1;
     }
 
     private static string Clean(ReadOnlySpan<char> text)
