@@ -1,4 +1,4 @@
-// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard|startup|idle] [--hold-seconds N] [--rate R] [--prefetch N] [--fast] [--listen] [--statements] [--latency-concurrency N]
+// The Queues benchmark (not a test): dotnet run -c Release --project bench/Queues.Bench -- [all|single|single-ff|bulk|bulk-calls|processing|processing16|history|snapshot|latency|latency-tx|dashboard|startup|idle] [--hold-seconds N] [--rate R] [--prefetch N] [--fast] [--listen] [--statements] [--latency-concurrency N] [--no-anchor]
 // --statements loads pg_stat_statements on the bench's server and prints, after each processing drain, the statements
 // the worker sent with their calls, rows and server time per call: where the server's time per job goes.
 // --listen attaches an ActivityListener that records every Queues span and a MeterListener on every Queues instrument,
@@ -48,6 +48,7 @@ try
     var prefetchArg = Array.IndexOf(args, "--prefetch");
     var bench = new Scenarios(dataSource, connectionString)
     {
+        WithoutAnchor = args.Contains("--no-anchor"),
         Prefetch = prefetchArg >= 0 && prefetchArg + 1 < args.Length ? int.Parse(args[prefetchArg + 1], CultureInfo.InvariantCulture) : null,
         Statements = args.Contains("--statements"),
         LatencyConcurrency = Array.IndexOf(args, "--latency-concurrency") is var lc and >= 0 && lc + 1 < args.Length

@@ -48,6 +48,12 @@ internal sealed partial class Scenarios
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"snapshot: {rate:N0}/s offered ({SnapshotPerTransaction} per transaction), concurrency {SnapshotConcurrency}; {SnapshotWarmup.TotalSeconds:F0} s warm-up, {SnapshotBaseline.TotalMinutes:F0} min baseline, {hold.TotalSeconds:F0} s held snapshot, {SnapshotRecovery.TotalMinutes:F0} min recovery; Queues, then PgQ"));
         var results = new List<BenchResult>();
+        if (Statements)
+        {
+            await ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            await ExecuteAsync("SELECT pg_stat_statements_reset()");
+        }
+
         await using (var queues = new QueuesSubject(this))
         {
             results.Add(await RunSnapshotHalfAsync(queues, plan));
@@ -56,7 +62,7 @@ internal sealed partial class Scenarios
         // The Queues half's bloated table would otherwise be vacuumed (by autovacuum, on the same two cores) while PgQ runs.
         await ExecuteAsync($"DROP SCHEMA IF EXISTS {SnapshotSchema} CASCADE");
         await ExecuteAsync("CHECKPOINT");
-        if (await EnsurePgQAsync())
+        if (!WithoutAnchor && await EnsurePgQAsync())
         {
             try
             {
@@ -186,6 +192,13 @@ internal sealed partial class Scenarios
                 stats, Math.Max(0, enqueued - runs), Stopwatch.GetElapsedTime(readAt).TotalMilliseconds, LoadAverage());
             minutes.Add(figures);
             Console.Error.WriteLine(figures.ToLine(subject.LatencyName));
+            if (Statements && subject is QueuesSubject)
+            {
+                // Which statements the minute's server time went to (--statements): what grows while the snapshot is held.
+                await PrintStatementsAsync(figures.Label, Math.Max(forCpu, 1), 6);
+                await ExecuteAsync("SELECT pg_stat_statements_reset()");
+            }
+
             meter.Restart();
             cpuFrom = Stopwatch.GetTimestamp();
         }

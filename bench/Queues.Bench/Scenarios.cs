@@ -25,6 +25,9 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     /// <summary>The latency scenarios' queue concurrency (--latency-concurrency N); null: the default.</summary>
     public int? LatencyConcurrency { get; init; }
 
+    /// <summary>Skip the snapshot scenario's PgQ half (--no-anchor): a trial of Queues alone, half the time.</summary>
+    public bool WithoutAnchor { get; init; }
+
     /// <summary>Print the worker's statements after each processing drain (--statements; needs pg_stat_statements loaded).</summary>
     public bool Statements { get; init; }
 
@@ -221,7 +224,7 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
         var cpuPerJob = cpu.PerJob("worker (start to stop)", ProcessingJobs);
         if (Statements)
         {
-            await PrintStatementsAsync(schema);
+            await PrintStatementsAsync(schema, ProcessingJobs);
         }
         var rate = ProcessingJobs / Stopwatch.GetElapsedTime(tally.FirstRunAt, stoppedAt).TotalSeconds;
         var withStartup = ProcessingJobs / Stopwatch.GetElapsedTime(startedAt, stoppedAt).TotalSeconds;
@@ -234,19 +237,19 @@ internal sealed partial class Scenarios(NpgsqlDataSource dataSource, string conn
     }
 
     /// <summary>The statements run since the last reset, by total server time: calls, rows, µs per call and per job.</summary>
-    private async Task PrintStatementsAsync(string schema)
+    private async Task PrintStatementsAsync(string label, long jobs, int top = 10)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             SELECT calls, rows, total_exec_time, regexp_replace(left(query, 110), '\s+', ' ', 'g')
-            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 10
+            FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT {top}
             """);
         await using var reader = await command.ExecuteReaderAsync();
-        Console.Error.WriteLine($"{schema}: statements by server time (µs per job over {ProcessingJobs:N0} jobs)");
+        Console.Error.WriteLine($"{label}: statements by server time (µs per job over {jobs:N0} jobs)");
         while (await reader.ReadAsync())
         {
             var (calls, rows, ms) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2));
             Console.Error.WriteLine(FormattableString.Invariant(
-                $"  {ms * 1000 / ProcessingJobs,7:F1} µs/job {calls,8:N0} calls {rows,9:N0} rows {ms * 1000 / Math.Max(calls, 1),8:F0} µs/call  {reader.GetString(3)}"));
+                $"  {ms * 1000 / jobs,7:F1} µs/job {calls,8:N0} calls {rows,9:N0} rows {ms * 1000 / Math.Max(calls, 1),8:F0} µs/call  {reader.GetString(3)}"));
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Queues.Internal.Telemetry;
 
@@ -20,6 +21,10 @@ internal sealed class LeaderWatch
     private DateTime _nextStats;
     private DateTime _nextUnserved;
     private bool _published;
+
+    // Both reads count rows (and walk the dead ones a held snapshot keeps): paced as well as spaced.
+    private readonly Pacing _statsPacing = new();
+    private readonly Pacing _unservedPacing = new();
 
     public LeaderWatch(JobStore store, string workerName, TimeSpan pollInterval, WorkerLiveness liveness, WorkerLiveness.Loop loop, ILogger logger)
     {
@@ -61,17 +66,21 @@ internal sealed class LeaderWatch
     private async Task ObserveAsync(CancellationToken cancellationToken)
     {
         var now = DateTime.UtcNow;
-        if (QueuesTelemetry.GaugesObserved && now >= _nextStats)
+        if (QueuesTelemetry.GaugesObserved && now >= _nextStats && _statsPacing.Due(Stopwatch.GetTimestamp()))
         {
             _nextStats = now + QueueStats.RefreshInterval;
+            var started = Stopwatch.GetTimestamp();
             QueueStats.Publish(_store.Schema, _workerName, await _store.QueueStatsAsync(cancellationToken).ConfigureAwait(false));
+            _statsPacing.Ran(started, Stopwatch.GetTimestamp());
             _published = true;
         }
 
-        if (now >= _nextUnserved)
+        if (now >= _nextUnserved && _unservedPacing.Due(Stopwatch.GetTimestamp()))
         {
             _nextUnserved = now + UnservedAfter;
+            var started = Stopwatch.GetTimestamp();
             var unserved = await _store.UnservedQueuesAsync(_liveness.Queues, UnservedAfter, cancellationToken).ConfigureAwait(false);
+            _unservedPacing.Ran(started, Stopwatch.GetTimestamp());
             foreach (var queue in unserved)
             {
                 if (_reported.Add(queue.Queue))

@@ -111,7 +111,7 @@ internal sealed class EngineAdapter : IAsyncDisposable
         try
         {
             w.ClaimConnection ??= await DataSource.OpenConnectionAsync();
-            var jobs = await _store.ClaimAsync(w.ClaimConnection, QueueName(queue), limit, WorkerName(worker));
+            var jobs = await _store.ClaimAsync(w.ClaimConnection, QueueName(queue), limit, WorkerName(worker), ClaimWalk.Head); // The model expects head claims.
             if (!lostReply)
             {
                 foreach (var job in jobs)

@@ -18,15 +18,26 @@ internal sealed partial class JobStore
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due jobs of <paramref name="queue"/> for <paramref name="worker"/> in one
-    /// statement, on a connection the fetch loop holds open between claims. Not cancellable by design: a claim cancelled
-    /// after PostgreSQL ran it would leave its rows running unseen.
+    /// statement, on a connection the fetch loop holds open between claims, walking the claim index over the ranges of
+    /// <paramref name="walk"/> (see <see cref="ClaimWalk"/>). Not cancellable by design: a claim cancelled after
+    /// PostgreSQL ran it would leave its rows running unseen.
     /// </summary>
-    public async Task<List<ClaimedJob>> ClaimAsync(NpgsqlConnection connection, string queue, int limit, string worker)
+    public async Task<List<ClaimedJob>> ClaimAsync(NpgsqlConnection connection, string queue, int limit, string worker,
+        (short[] Priorities, DateTime[] RunAts, int[] Ends) walk)
     {
-        using var command = Command(Sql.Claim, connection, null, Parameters.Text(queue), Parameters.Integer(limit), Parameters.Text(worker));
+        using var command = Command(Sql.Claim, connection, null, Parameters.Text(queue), Parameters.Integer(limit), Parameters.Text(worker),
+            Parameters.SmallintArray(walk.Priorities), Parameters.TimestampTzArray(walk.RunAts), Parameters.IntegerArray(walk.Ends));
         await PrepareAsync(command, CancellationToken.None).ConfigureAwait(false);
-        return await ReadAllAsync(command, ReadClaimed, CancellationToken.None, limit).ConfigureAwait(false);
+        var jobs = await ReadAllAsync(command, ReadClaimed, CancellationToken.None, limit).ConfigureAwait(false);
+        jobs.Sort(s_claimOrder); // An UPDATE returns its rows in no defined order; the buffer starts them in this one.
+        return jobs;
     }
+
+    /// <summary>Claim order: priority, then run-at, then id (the claim index's).</summary>
+    private static readonly Comparison<ClaimedJob> s_claimOrder = static (a, b) =>
+        a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority)
+        : Nullable.Compare(a.RunAt, b.RunAt) is var byRunAt and not 0 ? byRunAt
+        : a.Id.CompareTo(b.Id);
 
     /// <summary>
     /// Completes a batch of runs in one guarded UPDATE that never waits for a row lock. Returns the ids of the runs it
@@ -215,7 +226,7 @@ internal sealed partial class JobStore
     /// <summary>Maps a row of <see cref="Sql.Claim"/> and <see cref="Sql.ClaimById"/> (their shared RETURNING list).</summary>
     private static ClaimedJob ReadClaimed(NpgsqlDataReader r)
         => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetFieldValue<byte[]>(3), r.GetInt16(4), r.GetInt16(5), r.GetFieldValue<DateTimeOffset>(6),
-            r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9));
+            r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8), r.IsDBNull(9) ? null : r.GetString(9), r.GetInt16(10));
 
     /// <summary>Subscribes <paramref name="connection"/> to this schema's NOTIFY channel.</summary>
     public async Task ListenAsync(NpgsqlConnection connection, CancellationToken cancellationToken)

@@ -58,6 +58,8 @@ internal static class Parameters
 
     public static NpgsqlParameter<short[]> SmallintArray(short[] value) => new() { TypedValue = value };
 
+    public static NpgsqlParameter<int[]> IntegerArray(int[] value) => new() { TypedValue = value };
+
     public static NpgsqlParameter TextArray(string[]? value)
         => value is null
             ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text }

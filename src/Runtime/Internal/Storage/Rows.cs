@@ -4,10 +4,11 @@ namespace Queues.Internal;
 /// A row returned by the claim statement: the job a worker now runs at <see cref="Attempt"/>. Every outcome write is
 /// guarded by (id, attempt), so <see cref="Key"/> is what identifies this run.
 /// <see cref="RunAt"/> (when it became due), <see cref="AttemptedAt"/> (this claim) and <see cref="TraceContext"/> (the
-/// enqueuer's W3C trace context, see <c>Telemetry/TraceContext.cs</c>) feed traces and metrics only.
+/// enqueuer's W3C trace context, see <c>Telemetry/TraceContext.cs</c>) feed traces and metrics; <see cref="RunAt"/> and
+/// <see cref="Priority"/> also move the fetch loop's <see cref="ClaimWalk"/>.
 /// </summary>
 internal sealed record ClaimedJob(long Id, string Name, string Queue, byte[] Payload, short Attempt, short MaxAttempts, DateTimeOffset CreatedAt,
-    DateTimeOffset? RunAt = null, DateTimeOffset? AttemptedAt = null, string? TraceContext = null)
+    DateTimeOffset? RunAt = null, DateTimeOffset? AttemptedAt = null, string? TraceContext = null, short Priority = 0)
 {
     public RunKey Key => new(Id, Attempt);
 }

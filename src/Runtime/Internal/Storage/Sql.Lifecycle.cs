@@ -24,6 +24,10 @@ internal sealed partial class Sql
     /// <summary>The order claims take rows in: priority, then run-at, then id (the claim index's order).</summary>
     private const string ClaimOrder = "priority, run_at, id";
 
+    /// <summary>What a claim returns of each row it took (read by <c>JobStore.ReadClaimed</c>).</summary>
+    private const string ClaimedColumns =
+        "j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at, j.run_at, j.attempted_at, j.trace_context, j.priority";
+
     /// <summary>The unfinished states as a SQL list: <c>('scheduled', 'available', 'running', 'retryable')</c>.</summary>
     private static readonly string s_unfinished = JobStates.SqlList(JobStates.Unfinished);
 

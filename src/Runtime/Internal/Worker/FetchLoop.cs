@@ -49,13 +49,16 @@ internal sealed class FetchLoop
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _wake = new(0, 1);
 
+    /// <summary>Where each claim starts its walk of the claim index (so dead rows behind it cost nothing).</summary>
+    private readonly ClaimWalk _walk = new();
+
     /// <summary>Claimed jobs waiting for a slot: at most <c>prefetch</c> beyond the slots, tracked and heartbeated.</summary>
     private readonly ConcurrentQueue<ClaimedJob> _buffer = new();
     private readonly int _prefetch;
     private readonly WorkerLiveness.Loop? _liveness;
     private int _running;
     private long _hotUntil;
-    private volatile bool _idle;
+    private volatile bool _idle = true; // Until the first wake-up: the worker's poll at start finds it idle.
 
     /// <summary>
     /// The claim connection, held while the queue is busy or hot and returned to the pool when the loop goes idle: a
@@ -93,6 +96,9 @@ internal sealed class FetchLoop
     }
 
     public string Queue => _queue;
+
+    /// <summary>Whether the loop waits for a wake-up (a NOTIFY or the worker's poll) without polling on its own.</summary>
+    public bool Idle => _idle;
 
     /// <summary>
     /// The worker's poll across queues succeeded: an idle loop (which does not reach the database itself) counts as alive.
@@ -189,7 +195,9 @@ internal sealed class FetchLoop
                     var sent = Stopwatch.GetTimestamp();
                     _connection ??= await _store.DataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
                     var slots = _concurrency - Volatile.Read(ref _running) - buffered;
-                    jobs = await _store.ClaimAsync(_connection, _queue, Math.Min(free, MaxClaim), _workerName).ConfigureAwait(false);
+                    var walked = Stopwatch.GetTimestamp();
+                    jobs = await _store.ClaimAsync(_connection, _queue, Math.Min(free, MaxClaim), _workerName, _walk.Next(walked)).ConfigureAwait(false);
+                    _walk.Claimed(jobs, walked, Stopwatch.GetTimestamp());
                     if (jobs.Count > Math.Max(slots, 0))
                     {
                         // Some will wait in the buffer. Claims commit asynchronously: a server crash could lose this one

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Queues.Internal;
@@ -7,7 +8,10 @@ namespace Queues.Internal;
 /// with due jobs (<see cref="JobStore.QueuesWithWorkAsync"/>) and their idle <see cref="FetchLoop"/>s are woken. An idle
 /// loop does not poll on its own, so an idle worker costs one statement a poll interval whether it serves one queue or
 /// ten thousand, and holds no connection for them. NOTIFY only makes a wake-up sooner; this poll is what makes it
-/// certain (poll-only mode, a rate-limited NOTIFY, a promotion or rescue by another node's leader).
+/// certain (poll-only mode, a rate-limited NOTIFY, a promotion or rescue by another node's leader). Only idle loops need
+/// it (a busy loop claims on its own), so no statement is sent while none is idle. The statement reads the claim index from
+/// its head, which costs more with every dead row a held snapshot keeps (see <see cref="ClaimWalk"/>): like a claim's
+/// walk from the head, it comes at most every <see cref="Pacing.Share"/> times its own last duration.
 /// </summary>
 internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops, TimeSpan interval, ILogger logger, WorkerLiveness.Loop? liveness = null)
 {
@@ -26,11 +30,15 @@ internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops,
             TimeSpan delay;
             try
             {
-                foreach (var queue in await store.QueuesWithWorkAsync(stopClaiming).ConfigureAwait(false))
+                var sent = Stopwatch.GetTimestamp();
+                if (loops.Any(static l => l.Idle))
                 {
-                    if (_byQueue.TryGetValue(queue, out var loop))
+                    foreach (var queue in await store.QueuesWithWorkAsync(stopClaiming).ConfigureAwait(false))
                     {
-                        loop.Wake();
+                        if (_byQueue.TryGetValue(queue, out var loop))
+                        {
+                            loop.Wake();
+                        }
                     }
                 }
 
@@ -41,7 +49,8 @@ internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops,
 
                 liveness?.Beat();
                 failures = 0;
-                delay = interval;
+                var took = Stopwatch.GetElapsedTime(sent);
+                delay = took * Pacing.Share > interval ? took * Pacing.Share : interval;
             }
             catch (OperationCanceledException) when (stopClaiming.IsCancellationRequested)
             {
