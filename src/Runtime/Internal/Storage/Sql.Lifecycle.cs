@@ -28,6 +28,12 @@ internal sealed partial class Sql
     private const string ClaimedColumns =
         "j.id, j.name, j.queue, j.payload, j.attempt, j.max_attempts, j.created_at, j.run_at, j.attempted_at, j.trace_context, j.priority";
 
+    /// <summary>
+    /// <c>state = 'running'</c> for a lookup by id that must go through the primary key, not the running-rows index
+    /// (see the guard in the constructor): the planner cannot match <c>IS TRUE</c> to that index's predicate.
+    /// </summary>
+    private const string IsRunning = "(state = 'running') IS TRUE";
+
     /// <summary>The unfinished states as a SQL list: <c>('scheduled', 'available', 'running', 'retryable')</c>.</summary>
     private static readonly string s_unfinished = JobStates.SqlList(JobStates.Unfinished);
 

@@ -200,10 +200,15 @@ internal sealed partial class Sql
         // completer tries again later, so neither the job's slot nor a stop waits on someone else's transaction. In the
         // handler's transaction the outcome waits like the handler's own statements. The lock is the UPDATE's own (NO KEY
         // UPDATE: a foreign key's KEY SHARE on the row does not conflict), taken only while the row is this run's.
-        const string guard = "WHERE id = $1 AND state = 'running' AND attempt = $2";
+        // A run is looked up by its id, through the primary key. "(state = 'running') IS TRUE" means state = 'running'
+        // (state is never null) but keeps the planner off the running-rows index (partial on that condition), which it
+        // may pick while that index is small and keep in a cached plan: while a snapshot is held the index keeps an
+        // entry for every job run since it began, and a lookup through it read them all (completions of a few thousand
+        // jobs timed out after 30 s). Every lookup of running rows by id below says it this way.
+        const string guard = $"WHERE id = $1 AND {IsRunning} AND attempt = $2";
         var guardNoWait = $"""
-            WHERE id = (SELECT l.id FROM {jobs} AS l WHERE l.id = $1 AND l.state = 'running' AND l.attempt = $2 FOR NO KEY UPDATE NOWAIT)
-              AND state = 'running' AND attempt = $2
+            WHERE id = (SELECT l.id FROM {jobs} AS l WHERE l.id = $1 AND (l.state = 'running') IS TRUE AND l.attempt = $2 FOR NO KEY UPDATE NOWAIT)
+              AND {IsRunning} AND attempt = $2
             """;
 
         Fail = Finish("", $"""
@@ -243,14 +248,14 @@ internal sealed partial class Sql
         // UPDATE, a report's SELECT … FOR UPDATE) must not hold up the completions batched with it. Returns the ids it
         // skipped that are still running at their attempt (locked), for the completer to retry; a run that was
         // cancelled or rescued meanwhile is neither completed nor returned. The fences (MATERIALIZED) keep the second
-        // read of the table to the few rows skipped. Each row is looked up by its primary key (LATERAL), never by a
-        // scan of the running-rows index: while a snapshot is held, that index keeps an entry for every job that ran
-        // since it began, and a join the planner chose to run over it cost 235 ms per batch after four minutes.
+        // read of the table to the few rows skipped. Each row is looked up by its primary key (LATERAL, and see guard),
+        // never by a scan of the running-rows index: while a snapshot is held, that index keeps an entry for every job
+        // that ran since it began, and a join the planner chose to run over it cost 235 ms per batch after four minutes.
         CompleteMany = Finish($"""
             c AS MATERIALIZED (SELECT * FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt)),
             mine AS MATERIALIZED (
                 SELECT m.id FROM c CROSS JOIN LATERAL (
-                    SELECT j.id FROM {jobs} AS j WHERE j.id = c.id AND j.attempt = c.attempt AND j.state = 'running'
+                    SELECT j.id FROM {jobs} AS j WHERE j.id = c.id AND j.attempt = c.attempt AND (j.state = 'running') IS TRUE
                     FOR NO KEY UPDATE OF j SKIP LOCKED) AS m),
             """, $"""
             UPDATE {jobs} AS j SET state = 'completed', finalized_at = now()
@@ -259,7 +264,7 @@ internal sealed partial class Sql
                 RETURNING j.id, j.state
             """, $"""
             , skipped AS MATERIALIZED (SELECT c.id, c.attempt FROM c WHERE NOT EXISTS (SELECT 1 FROM finished AS f WHERE f.id = c.id))
-            SELECT s.id FROM skipped AS s JOIN {jobs} AS j ON j.id = s.id AND j.attempt = s.attempt AND j.state = 'running'
+            SELECT s.id FROM skipped AS s JOIN {jobs} AS j ON j.id = s.id AND j.attempt = s.attempt AND (j.state = 'running') IS TRUE
             """);
 
         // Never waits for a row lock (SKIP LOCKED): a row being completed or rescued right now, or held by another
@@ -273,7 +278,7 @@ internal sealed partial class Sql
             WITH alive AS MATERIALIZED (
                 SELECT a.id FROM unnest($1::bigint[], $2::smallint[]) AS c(id, attempt) CROSS JOIN LATERAL (
                     SELECT j.id FROM {jobs} AS j
-                    WHERE j.id = c.id AND j.attempt = c.attempt AND j.state = 'running'
+                    WHERE j.id = c.id AND j.attempt = c.attempt AND (j.state = 'running') IS TRUE
                       AND coalesce(j.heartbeat_at, '-infinity') < now() - $3
                     FOR NO KEY UPDATE OF j SKIP LOCKED) AS a)
             UPDATE {jobs} AS j SET heartbeat_at = now()
@@ -333,7 +338,7 @@ internal sealed partial class Sql
             UPDATE {jobs} AS j SET
                     {RescueSet("'worker ' || coalesce(j.attempted_by, '?') || ' stopped heartbeating while running this job (last heartbeat ' || coalesce(j.heartbeat_at::text, 'never') || ')'")}
                 FROM stale
-                WHERE j.id = stale.id AND j.state = 'running' AND {stale}
+                WHERE j.id = stale.id AND (j.state = 'running') IS TRUE AND {stale}
                 RETURNING j.id, j.state
             """, CountFinished);
 
