@@ -42,28 +42,38 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
 
     private static void Analyze(OperationAnalysisContext context, KnownSymbols symbols)
     {
-        if (!EnqueueCall.TryCreate((IInvocationOperation)context.Operation, symbols, out var call) || PendingEnqueue.TransactionOf(call, symbols) is not { } transaction)
+        if (!EnqueueCall.TryCreate((IInvocationOperation)context.Operation, symbols, out var call) || PendingEnqueue.TransactionOf(call, symbols) is not { } transaction
+            || TransactionFacts.ResolveRoot(call.TransactionArgument!.Value, symbols).Symbol is not { } shared)
         {
             return;
         }
 
         string? other = null;
         var properties = ImmutableDictionary<string, string?>.Empty;
-        if (InParallelLoop(call.Invocation, out var loop))
+        if (InParallelLoop(call.Invocation, out var loop, out var body))
         {
-            other = loop;
+            // One transaction per item (begun inside the lambda, or the lambda's own parameter) is shared by nothing.
+            if (!Operations.IsDeclaredIn(shared, body))
+            {
+                other = "'" + call.DisplayName + "' for another item of '" + loop + "'";
+            }
         }
         else if (WhenAllOf(call.Invocation) is { } whenAll)
         {
-            other = OtherCommandIn(whenAll, call.Invocation, transaction);
+            other = Quote(OtherCommandIn(whenAll, call.Invocation, transaction));
             if (other is not null && CanAwaitOneByOne(whenAll, transaction, context.ContainingSymbol))
             {
                 properties = properties.Add(AwaitOneByOneProperty, "true");
             }
         }
-        else if (PendingEnqueue.TryGetStoredTask(call.Invocation, out _, out var firstUse) && firstUse is not null)
+        else if (TaskFlow.Follow(call.Invocation) is { OutermostLambda: null, Local: { } local } end)
         {
-            other = PendingEnqueue.FirstCallBetween(call.Invocation, firstUse.Syntax.SpanStart, c => PendingEnqueue.UsesTransaction(c, transaction))?.TargetMethod.Name;
+            other = end.Fate switch
+            {
+                TaskFate.Stored => OtherCommandBeforeRead(end, local, transaction, skipAdds: false),
+                TaskFate.Gathered => SameCallInTheNextIteration(call, end, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: true),
+                _ => null,
+            };
         }
 
         if (other is not null)
@@ -77,10 +87,39 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         }
     }
 
+    private static string? Quote(string? name) => name is null ? null : "'" + name + "'";
+
+    /// <summary>A task kept in a local or a collection: another command on the transaction starts before the task is first read.</summary>
+    private static string? OtherCommandBeforeRead(TaskEnd end, ILocalSymbol local, HashSet<ISymbol> transaction, bool skipAdds)
+    {
+        var firstRead = TaskFlow.FirstReadAfter(local, end.Carrier, skipAdds);
+        return firstRead is null
+            ? null
+            : Quote(PendingEnqueue.FirstCallBetween(end.Carrier, firstRead.Syntax.SpanStart, c => PendingEnqueue.UsesTransaction(c, transaction))?.TargetMethod.Name);
+    }
+
+    /// <summary>
+    /// A task gathered into a collection inside a loop, where the collection and the transaction both outlive the loop and the loop
+    /// never reads the collection: the next iteration's enqueue starts while this one may still be running.
+    /// </summary>
+    private static string? SameCallInTheNextIteration(EnqueueCall call, TaskEnd end, ILocalSymbol collection, ISymbol transaction)
+    {
+        foreach (var loop in TaskFlow.LoopsAround(call.Invocation, Operations.Root(call.Invocation)))
+        {
+            if (!Operations.IsDeclaredIn(collection, loop) && !Operations.IsDeclaredIn(transaction, loop) && !TaskFlow.IsReadIn(collection, loop, -1))
+            {
+                return "'" + call.DisplayName + "' of the loop's previous iteration";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The enqueue is the body of a lambda run once per item at the same time: <c>Select</c> into <c>Task.WhenAll</c>, <c>Parallel.ForEach[Async]</c>.</summary>
-    private static bool InParallelLoop(IInvocationOperation enqueue, out string? loop)
+    private static bool InParallelLoop(IInvocationOperation enqueue, out string? loop, out IOperation body)
     {
         loop = null;
+        body = enqueue;
         for (IOperation? current = enqueue.Parent; current is not null; current = current.Parent)
         {
             if (current is not IAnonymousFunctionOperation)
@@ -88,6 +127,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            body = current;
             var owner = current.Parent is IDelegateCreationOperation creation ? creation.Parent : current.Parent;
             if (owner is not IArgumentOperation { Parent: IInvocationOperation runner })
             {
@@ -102,7 +142,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
 
             if (runner.TargetMethod.Name == "Select" && FlowsIntoWhenAll(runner))
             {
-                loop = "Task.WhenAll";
+                loop = "Select";
                 return true;
             }
 

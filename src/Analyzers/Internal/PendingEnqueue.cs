@@ -47,7 +47,7 @@ internal static class PendingEnqueue
     }
 
     /// <summary>The first call after <paramref name="from"/> and before <paramref name="to"/> matching <paramref name="predicate"/>, in the same function.</summary>
-    public static IInvocationOperation? FirstCallBetween(IInvocationOperation from, int to, System.Func<IInvocationOperation, bool> predicate)
+    public static IInvocationOperation? FirstCallBetween(IOperation from, int to, System.Func<IInvocationOperation, bool> predicate)
     {
         IInvocationOperation? first = null;
         var start = from.Syntax.Span.End;
@@ -73,6 +73,12 @@ internal static class PendingEnqueue
     {
         foreach (var argument in invocation.Arguments)
         {
+            // `transactions.Add(tx)`: a parameter of a type parameter only stores the value; nothing typed to run commands takes it.
+            if (argument.Parameter?.OriginalDefinition.Type is ITypeParameterSymbol)
+            {
+                continue;
+            }
+
             var value = Operations.Unwrap(argument.Value);
             while (value is IInvocationOperation { TargetMethod.Name: "GetDbTransaction" } getDbTransaction && getDbTransaction.Arguments.Length == 1)
             {
