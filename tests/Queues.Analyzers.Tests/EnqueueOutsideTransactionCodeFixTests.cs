@@ -53,8 +53,9 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
     }
 
     [Fact]
-    public async Task EfCoreTransaction_IsPassedWithGetDbTransactionCastAndUsingAdded()
+    public async Task EfCoreTransactionOfAKnownContext_IsPassedThroughGetNpgsqlTransaction()
     {
+        // Queues.EntityFrameworkCore is referenced (the stubs carry it): no cast, the context names its own NpgsqlTransaction.
         const string source = """
             using System.Threading.Tasks;
             using Npgsql;
@@ -76,8 +77,8 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
             """;
         const string fixedSource = """
             using System.Threading.Tasks;
-            using Microsoft.EntityFrameworkCore.Storage;
             using Npgsql;
+            using Queues;
 
             namespace App;
 
@@ -89,8 +90,51 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
                     db.Orders.Add(order);
                     await db.SaveChangesAsync();
                     await using var tx = await connection.BeginTransactionAsync();
-                    await jobs.EnqueueUserOnboardingAsync((NpgsqlTransaction)efTx.GetDbTransaction(), new UserOnboarding("a@example.com"));
+                    await jobs.EnqueueUserOnboardingAsync(db.Database.GetNpgsqlTransaction(), new UserOnboarding("a@example.com"));
                     await efTx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task EfCoreTransactionOfNoKnownContext_IsPassedWithGetDbTransactionCastAndUsingAdded()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(IDbContextTransaction efTx, Order order)
+                {
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"))|];
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(IDbContextTransaction efTx, Order order)
+                {
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await jobs.EnqueueUserOnboardingAsync((NpgsqlTransaction)efTx.GetDbTransaction(), new UserOnboarding("a@example.com"));
                 }
             }
             """;
