@@ -158,11 +158,16 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         {
             switch (current.Parent)
             {
-                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" or "AsEnumerable" }:
+                case IInvocationOperation { TargetMethod.Name: "AsEnumerable" }:
                 case IConversionOperation:
                 case IArgumentOperation:
                     continue;
                 case IInvocationOperation invocation when IsWhenAll(invocation):
+                    return true;
+                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" or "ToHashSet" or "AddRange" }:
+                case IObjectCreationOperation:
+                case ISpreadOperation:
+                    // Materialized: enumerating the Select starts every enqueue before any is awaited, whatever reads them later.
                     return true;
                 case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
                     foreach (var operation in Operations.Root(current).Descendants())

@@ -73,6 +73,9 @@ internal static class TaskFlow
                     current = continuation;
                     through ??= "ContinueWith";
                     continue;
+                case IArrayInitializerOperation or IArrayCreationOperation or ICollectionExpressionOperation when ElementsFlowIntoWhenAll(current.Parent):
+                    current = current.Parent;
+                    continue;
                 case IArgumentOperation { Parent: IInvocationOperation whenAll } when IsWhenAll(whenAll):
                     current = whenAll;
                     through ??= "Task.WhenAll";
@@ -104,6 +107,18 @@ internal static class TaskFlow
         }
 
         return new TaskEnd(TaskFate.Observed, current, null, through, lambda);
+    }
+
+    /// <summary><c>Task.WhenAll(a, b)</c>, <c>Task.WhenAll(new[] { a, b })</c>, <c>Task.WhenAll([a, b])</c>: the elements' container is its argument.</summary>
+    private static bool ElementsFlowIntoWhenAll(IOperation container)
+    {
+        var current = container;
+        while (current.Parent is IArrayCreationOperation or IConversionOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent is IArgumentOperation { Parent: IInvocationOperation whenAll } && IsWhenAll(whenAll);
     }
 
     /// <summary>The first read of <paramref name="local"/> after <paramref name="after"/> that is not one more <c>Add</c> to it.</summary>
