@@ -70,7 +70,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         {
             other = end.Fate switch
             {
-                TaskFate.Stored => OtherCommandBeforeRead(end, local, transaction, skipAdds: false),
+                TaskFate.Stored => SameCallInTheNextIteration(call, end, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: false),
                 TaskFate.Gathered => SameCallInTheNextIteration(call, end, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: true),
                 _ => null,
             };
@@ -99,8 +99,8 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// A task gathered into a collection inside a loop, where the collection and the transaction both outlive the loop and the loop
-    /// never reads the collection: the next iteration's enqueue starts while this one may still be running.
+    /// A task kept in a local or gathered into a collection inside a loop, where that variable and the transaction both outlive the
+    /// loop and the loop never reads it: the next iteration's enqueue starts while this one may still be running.
     /// </summary>
     private static string? SameCallInTheNextIteration(EnqueueCall call, TaskEnd end, ILocalSymbol collection, ISymbol transaction)
     {

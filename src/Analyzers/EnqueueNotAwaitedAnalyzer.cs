@@ -70,9 +70,16 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
                 statement is not null ? new[] { statement.GetLocation() } : null,
                 properties,
                 invocation.TargetMethod.Name,
-                end.Through is null ? string.Empty : " (it runs inside '" + end.Through + "', whose task is dropped)"));
+                Wrapper(end)));
         }
     }
+
+    private static string Wrapper(TaskEnd end) => end switch
+    {
+        { Carrier: IAnonymousFunctionOperation } => " (it runs inside an async void lambda, which nothing can await)",
+        { Through: { } through } => " (it runs inside '" + through + "', whose task is dropped)",
+        _ => string.Empty,
+    };
 
     /// <summary>The statement <c>task;</c> or <c>_ = task;</c> that drops the carrier, when it is one written as a statement.</summary>
     private static ExpressionStatementSyntax? DroppingStatement(IOperation carrier)

@@ -82,6 +82,12 @@ internal static class TaskFlow
                     continue;
                 case IReturnOperation or IAwaitOperation when EnclosingLambda(current.Parent!) is { } function
                     && (current.Parent is IReturnOperation || function.Symbol.IsAsync):
+                    if (function.Symbol.IsAsync && function.Symbol.ReturnsVoid)
+                    {
+                        // An async void lambda (`list.ForEach(async x => await …)`, an event handler): nothing can wait for it.
+                        return new TaskEnd(TaskFate.Dropped, function, null, through, function);
+                    }
+
                     // The lambda's own task completes after this one: follow the lambda to whoever runs it.
                     if (Runner(function) is not { } runner)
                     {
@@ -98,6 +104,8 @@ internal static class TaskFlow
                     return new TaskEnd(TaskFate.Dropped, current, null, through, lambda);
                 case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
                     return new TaskEnd(TaskFate.Stored, current, declarator.Symbol, through, lambda);
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == current:
+                    return new TaskEnd(TaskFate.Stored, current, target.Local, through, lambda);
                 case IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Add" or "Insert" or "Enqueue" or "Push", Instance: { } collection } }
                     when Operations.Unwrap(collection) is ILocalReferenceOperation gathered:
                     return new TaskEnd(TaskFate.Gathered, current, gathered.Local, through, lambda);
@@ -139,13 +147,14 @@ internal static class TaskFlow
         return first;
     }
 
-    /// <summary>Every read of <paramref name="local"/> inside <paramref name="region"/>, Adds to it aside, comes before <paramref name="position"/>.</summary>
+    /// <summary>A read of <paramref name="local"/> inside <paramref name="region"/> after <paramref name="position"/>; Adds to it and assignments of it aside.</summary>
     public static bool IsReadIn(ILocalSymbol local, IOperation region, int position)
     {
         foreach (var operation in region.Descendants())
         {
             if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                && reference.Syntax.SpanStart > position && !IsAdd(reference))
+                && reference.Syntax.SpanStart > position && !IsAdd(reference)
+                && !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
             {
                 return true;
             }
