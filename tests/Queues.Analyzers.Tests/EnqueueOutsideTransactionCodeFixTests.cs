@@ -143,6 +143,99 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
     }
 
     [Fact]
+    public async Task DeconstructedAndOutVarTransactions_ArePassed()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlDataSource dataSource)
+            {
+                public async Task SignUpAsync(string email)
+                {
+                    var (connection, tx) = await OpenAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport(email))|];
+                    await tx.CommitAsync();
+                }
+
+                public async Task InviteAsync(NpgsqlConnection connection, string email)
+                {
+                    if (!TryBegin(connection, out var tx))
+                    {
+                        return;
+                    }
+
+                    await using var insert = new NpgsqlCommand("INSERT INTO invites (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport(email))|];
+                    await tx.CommitAsync();
+                }
+
+                private async Task<(NpgsqlConnection, NpgsqlTransaction)> OpenAsync()
+                {
+                    var connection = await dataSource.OpenConnectionAsync();
+                    return (connection, await connection.BeginTransactionAsync());
+                }
+
+                private static bool TryBegin(NpgsqlConnection connection, out NpgsqlTransaction tx)
+                {
+                    tx = connection.BeginTransaction();
+                    return true;
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlDataSource dataSource)
+            {
+                public async Task SignUpAsync(string email)
+                {
+                    var (connection, tx) = await OpenAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await jobs.EnqueueWeeklyReportAsync(tx, new WeeklyReport(email));
+                    await tx.CommitAsync();
+                }
+
+                public async Task InviteAsync(NpgsqlConnection connection, string email)
+                {
+                    if (!TryBegin(connection, out var tx))
+                    {
+                        return;
+                    }
+
+                    await using var insert = new NpgsqlCommand("INSERT INTO invites (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await jobs.EnqueueWeeklyReportAsync(tx, new WeeklyReport(email));
+                    await tx.CommitAsync();
+                }
+
+                private async Task<(NpgsqlConnection, NpgsqlTransaction)> OpenAsync()
+                {
+                    var connection = await dataSource.OpenConnectionAsync();
+                    return (connection, await connection.BeginTransactionAsync());
+                }
+
+                private static bool TryBegin(NpgsqlConnection connection, out NpgsqlTransaction tx)
+                {
+                    tx = connection.BeginTransaction();
+                    return true;
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task NonTransactionalOverload_GetsTheTransactionAsItsFirstArgument()
     {
         const string source = """

@@ -175,12 +175,21 @@ internal static class Operations
             return false;
         }
 
-        var flow = at.Syntax switch
+        DataFlowAnalysis? flow;
+        try
         {
-            ExpressionSyntax expression => model.AnalyzeDataFlow(expression),
-            StatementSyntax statement => model.AnalyzeDataFlow(statement),
-            _ => null,
-        };
+            flow = at.Syntax switch
+            {
+                ExpressionSyntax expression => model.AnalyzeDataFlow(expression),
+                StatementSyntax statement => model.AnalyzeDataFlow(statement),
+                _ => null,
+            };
+        }
+        catch (System.ArgumentException)
+        {
+            // Not a region the compiler analyses (it says so by throwing); an analyzer must not fail the user's build over it.
+            flow = null;
+        }
 
         // A region the compiler cannot analyse: count the variable, as a plain declaration before the call would be.
         if (flow is null || !flow.Succeeded)
