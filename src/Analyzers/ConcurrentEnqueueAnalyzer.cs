@@ -10,8 +10,10 @@ namespace Queues.Analyzers;
 /// <summary>
 /// QUE0106: an enqueue that runs while another command on the same transaction is still running. A connection runs one command at
 /// a time, so Npgsql throws ("A command is already in progress"). Caught: enqueues awaited together with <c>Task.WhenAll</c>/<c>WhenAny</c>,
-/// a <c>Select</c> of enqueues handed to <c>Task.WhenAll</c> (directly or through a local), enqueues in <c>Parallel.ForEach[Async]</c>,
-/// and a kept task whose transaction is handed to another call before the task is first read.
+/// a <c>Select</c> of enqueues handed to <c>Task.WhenAll</c> or materialized, enqueues in <c>Parallel.ForEach[Async]</c>, a task kept
+/// in a local or gathered in a collection (<see cref="TaskFlow"/>) whose transaction is handed to another call before the task is
+/// first read, or that a loop overwrites or adds to without reading it. The per-item shapes need a transaction shared by the items:
+/// one begun inside the lambda or the loop body belongs to one item. The message names the command still running, never the combinator.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
@@ -70,8 +72,8 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         {
             other = end.Fate switch
             {
-                TaskFate.Stored => SameCallInTheNextIteration(call, end, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: false),
-                TaskFate.Gathered => SameCallInTheNextIteration(call, end, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: true),
+                TaskFate.Stored => SameCallInTheNextIteration(call, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: false),
+                TaskFate.Gathered => SameCallInTheNextIteration(call, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: true),
                 _ => null,
             };
         }
@@ -102,7 +104,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
     /// A task kept in a local or gathered into a collection inside a loop, where that variable and the transaction both outlive the
     /// loop and the loop never reads it: the next iteration's enqueue starts while this one may still be running.
     /// </summary>
-    private static string? SameCallInTheNextIteration(EnqueueCall call, TaskEnd end, ILocalSymbol collection, ISymbol transaction)
+    private static string? SameCallInTheNextIteration(EnqueueCall call, ILocalSymbol collection, ISymbol transaction)
     {
         foreach (var loop in TaskFlow.LoopsAround(call.Invocation, Operations.Root(call.Invocation)))
         {

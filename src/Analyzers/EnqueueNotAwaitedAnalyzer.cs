@@ -10,7 +10,9 @@ namespace Queues.Analyzers;
 /// <summary>
 /// QUE0104: the task returned by an enqueue call is dropped (expression statement, discard, or an unawaited
 /// <c>ConfigureAwait</c>, a local never read again), or kept in a local that is first read only after the transaction was committed,
-/// rolled back or disposed: either way the insert may still be running when the caller's transaction ends.
+/// rolled back or disposed: either way the insert may still be running when the caller's transaction ends. The task is followed
+/// (<see cref="TaskFlow"/>) through wrappers whose task stands for it — <c>Task.Run</c>, a helper taking a lambda, <c>ContinueWith</c>,
+/// <c>Task.WhenAll</c> — and into async void lambdas; past a lambda, only a transaction from outside it can be outrun.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer

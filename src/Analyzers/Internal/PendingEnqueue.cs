@@ -11,30 +11,6 @@ namespace Queues.Analyzers.Internal;
 /// </summary>
 internal static class PendingEnqueue
 {
-    /// <summary>The local the call's task is stored in (<c>var pending = jobs.Enqueue…Async(…)</c>), and its first read after the call.</summary>
-    public static bool TryGetStoredTask(IInvocationOperation invocation, out ILocalSymbol local, out IOperation? firstUse)
-    {
-        local = null!;
-        firstUse = null;
-        if (invocation.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
-        {
-            return false;
-        }
-
-        local = declarator.Symbol;
-        var end = invocation.Syntax.Span.End;
-        foreach (var operation in Operations.Root(invocation).Descendants())
-        {
-            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                && reference.Syntax.SpanStart >= end && (firstUse is null || reference.Syntax.SpanStart < firstUse.Syntax.SpanStart))
-            {
-                firstUse = reference;
-            }
-        }
-
-        return true;
-    }
-
     /// <summary>The transaction the enqueue runs on and its other names, when it is a named transaction.</summary>
     public static HashSet<ISymbol>? TransactionOf(EnqueueCall call, KnownSymbols symbols)
     {
