@@ -79,6 +79,7 @@ public sealed class EnqueueNotAwaitedAnalyzer : DiagnosticAnalyzer
     private static string Wrapper(TaskEnd end) => end switch
     {
         { Carrier: IAnonymousFunctionOperation } => " (it runs inside an async void lambda, which nothing can await)",
+        { Through: TaskFlow.WhenAnyName } => " (handed to 'Task.WhenAny', which waits only for the first task to finish)",
         { Through: { } through } => " (it runs inside '" + through + "', whose task is dropped)",
         _ => string.Empty,
     };

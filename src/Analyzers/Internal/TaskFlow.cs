@@ -80,6 +80,9 @@ internal static class TaskFlow
                     current = whenAll;
                     through ??= "Task.WhenAll";
                     continue;
+                case IArgumentOperation { Parent: IInvocationOperation whenAny } when IsWhenAny(whenAny):
+                    // WhenAny's task completes with the first task: awaiting it leaves this one running, as a drop does.
+                    return new TaskEnd(TaskFate.Dropped, current, null, WhenAnyName, lambda);
                 case IReturnOperation or IAwaitOperation when EnclosingLambda(current.Parent!) is { } function
                     && (current.Parent is IReturnOperation || function.Symbol.IsAsync):
                     if (function.Symbol.IsAsync && function.Symbol.ReturnsVoid)
@@ -117,6 +120,8 @@ internal static class TaskFlow
         return new TaskEnd(TaskFate.Observed, current, null, through, lambda);
     }
 
+    public const string WhenAnyName = "Task.WhenAny";
+
     /// <summary><c>Task.WhenAll(a, b)</c>, <c>Task.WhenAll(new[] { a, b })</c>, <c>Task.WhenAll([a, b])</c>: the elements' container is its argument.</summary>
     private static bool ElementsFlowIntoWhenAll(IOperation container)
     {
@@ -126,7 +131,7 @@ internal static class TaskFlow
             current = current.Parent;
         }
 
-        return current.Parent is IArgumentOperation { Parent: IInvocationOperation whenAll } && IsWhenAll(whenAll);
+        return current.Parent is IArgumentOperation { Parent: IInvocationOperation combinator } && (IsWhenAll(combinator) || IsWhenAny(combinator));
     }
 
     /// <summary>The first read of <paramref name="local"/> after <paramref name="after"/> that is not one more <c>Add</c> to it.</summary>
@@ -165,6 +170,9 @@ internal static class TaskFlow
 
     public static bool IsWhenAll(IInvocationOperation invocation) =>
         invocation.TargetMethod is { Name: "WhenAll", ContainingType: { Name: "Task", ContainingNamespace.Name: "Tasks" } };
+
+    public static bool IsWhenAny(IInvocationOperation invocation) =>
+        invocation.TargetMethod is { Name: "WhenAny", ContainingType: { Name: "Task", ContainingNamespace.Name: "Tasks" } };
 
     public static bool IsTaskLike(ITypeSymbol? type) =>
         type is INamedTypeSymbol { Name: "Task" or "ValueTask", ContainingNamespace: { Name: "Tasks", ContainingNamespace.Name: "Threading" } };
