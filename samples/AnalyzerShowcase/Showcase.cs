@@ -133,4 +133,59 @@ public sealed class Showcase(Jobs jobs, NpgsqlDataSource dataSource)
 
         await jobs.EnqueueReindexProductAsync(new ReindexProduct(sku)); // QUE0102
     }
+    /// <summary>QUE0101: a transaction from a deconstruction is seen as open like any other local.</summary>
+    public async Task DeconstructedTransactionAsync(string sku)
+    {
+        var (connection, tx) = await OpenAsync();
+        await using (var update = new NpgsqlCommand("UPDATE products SET price = price WHERE sku = $1", connection, tx))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await jobs.EnqueueReindexProductAsync(new ReindexProduct(sku)); // QUE0101
+        await tx.CommitAsync();
+        await connection.DisposeAsync();
+    }
+
+    /// <summary>QUE0104: the enqueue's task is awaited inside Task.Run, but Task.Run's own task is dropped: it races the commit.</summary>
+    public async Task DroppedThroughTaskRunAsync(string sku)
+    {
+        var (connection, tx) = await OpenAsync();
+        _ = Task.Run(async () => await jobs.EnqueueReindexProductAsync(tx, new ReindexProduct(sku))); // QUE0104
+        await tx.CommitAsync();
+        await connection.DisposeAsync();
+    }
+
+    /// <summary>QUE0106: tasks gathered in a list in a loop all run on the one transaction at once.</summary>
+    public async Task GatheredInALoopAsync(IReadOnlyList<string> skus)
+    {
+        var (connection, tx) = await OpenAsync();
+        var tasks = new List<Task>();
+        foreach (var sku in skus)
+        {
+            tasks.Add(jobs.EnqueueReindexProductAsync(tx, new ReindexProduct(sku))); // QUE0106
+        }
+
+        await Task.WhenAll(tasks);
+        await tx.CommitAsync();
+        await connection.DisposeAsync();
+    }
+
+    /// <summary>One transaction per item: Parallel.ForEachAsync shares nothing here. No diagnostic.</summary>
+    public async Task TransactionPerItemAsync(IReadOnlyList<string> skus)
+    {
+        await Parallel.ForEachAsync(skus, async (sku, ct) =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await jobs.EnqueueReindexProductAsync(tx, new ReindexProduct(sku), cancellationToken: ct);
+            await tx.CommitAsync(ct);
+        });
+    }
+
+    private async Task<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)> OpenAsync()
+    {
+        var connection = await dataSource.OpenConnectionAsync();
+        return (connection, await connection.BeginTransactionAsync());
+    }
 }

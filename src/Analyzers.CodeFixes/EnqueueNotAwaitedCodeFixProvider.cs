@@ -32,7 +32,7 @@ public sealed class EnqueueNotAwaitedCodeFixProvider : CodeFixProvider
         foreach (var diagnostic in context.Diagnostics)
         {
             if (!diagnostic.Properties.ContainsKey(EnqueueNotAwaitedAnalyzer.AddAwaitProperty)
-                || root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { } statement)
+                || root?.FindNode(StatementSpan(diagnostic), getInnermostNodeForTie: true)?.FirstAncestorOrSelf<ExpressionStatementSyntax>() is not { } statement)
             {
                 continue;
             }
@@ -42,6 +42,10 @@ public sealed class EnqueueNotAwaitedCodeFixProvider : CodeFixProvider
                 diagnostic);
         }
     }
+
+    /// <summary>The statement that drops the task: given by the analyzer when a wrapper (<c>Task.Run</c>, <c>ContinueWith</c>) carries it.</summary>
+    private static Microsoft.CodeAnalysis.Text.TextSpan StatementSpan(Diagnostic diagnostic) =>
+        diagnostic.AdditionalLocations.Count > 0 ? diagnostic.AdditionalLocations[0].SourceSpan : diagnostic.Location.SourceSpan;
 
     private static Task<Document> FixAsync(Document document, SyntaxNode root, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
     {

@@ -10,8 +10,10 @@ namespace Queues.Analyzers;
 /// <summary>
 /// QUE0106: an enqueue that runs while another command on the same transaction is still running. A connection runs one command at
 /// a time, so Npgsql throws ("A command is already in progress"). Caught: enqueues awaited together with <c>Task.WhenAll</c>/<c>WhenAny</c>,
-/// a <c>Select</c> of enqueues handed to <c>Task.WhenAll</c> (directly or through a local), enqueues in <c>Parallel.ForEach[Async]</c>,
-/// and a kept task whose transaction is handed to another call before the task is first read.
+/// a <c>Select</c> of enqueues handed to <c>Task.WhenAll</c> or materialized, enqueues in <c>Parallel.ForEach[Async]</c>, a task kept
+/// in a local or gathered in a collection (<see cref="TaskFlow"/>) whose transaction is handed to another call before the task is
+/// first read, or that a loop overwrites or adds to without reading it. The per-item shapes need a transaction shared by the items:
+/// one begun inside the lambda or the loop body belongs to one item. The message names the command still running, never the combinator.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
@@ -42,28 +44,38 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
 
     private static void Analyze(OperationAnalysisContext context, KnownSymbols symbols)
     {
-        if (!EnqueueCall.TryCreate((IInvocationOperation)context.Operation, symbols, out var call) || PendingEnqueue.TransactionOf(call, symbols) is not { } transaction)
+        if (!EnqueueCall.TryCreate((IInvocationOperation)context.Operation, symbols, out var call) || PendingEnqueue.TransactionOf(call, symbols) is not { } transaction
+            || TransactionFacts.ResolveRoot(call.TransactionArgument!.Value, symbols).Symbol is not { } shared)
         {
             return;
         }
 
         string? other = null;
         var properties = ImmutableDictionary<string, string?>.Empty;
-        if (InParallelLoop(call.Invocation, out var loop))
+        if (InParallelLoop(call.Invocation, out var loop, out var body))
         {
-            other = loop;
+            // One transaction per item (begun inside the lambda, or the lambda's own parameter) is shared by nothing.
+            if (!Operations.IsDeclaredIn(shared, body))
+            {
+                other = "'" + call.DisplayName + "' for another item of '" + loop + "'";
+            }
         }
         else if (WhenAllOf(call.Invocation) is { } whenAll)
         {
-            other = OtherCommandIn(whenAll, call.Invocation, transaction);
+            other = Quote(OtherCommandIn(whenAll, call.Invocation, transaction));
             if (other is not null && CanAwaitOneByOne(whenAll, transaction, context.ContainingSymbol))
             {
                 properties = properties.Add(AwaitOneByOneProperty, "true");
             }
         }
-        else if (PendingEnqueue.TryGetStoredTask(call.Invocation, out _, out var firstUse) && firstUse is not null)
+        else if (TaskFlow.Follow(call.Invocation) is { OutermostLambda: null, Local: { } local } end)
         {
-            other = PendingEnqueue.FirstCallBetween(call.Invocation, firstUse.Syntax.SpanStart, c => PendingEnqueue.UsesTransaction(c, transaction))?.TargetMethod.Name;
+            other = end.Fate switch
+            {
+                TaskFate.Stored => SameCallInTheNextIteration(call, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: false),
+                TaskFate.Gathered => SameCallInTheNextIteration(call, local, shared) ?? OtherCommandBeforeRead(end, local, transaction, skipAdds: true),
+                _ => null,
+            };
         }
 
         if (other is not null)
@@ -77,10 +89,39 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         }
     }
 
+    private static string? Quote(string? name) => name is null ? null : "'" + name + "'";
+
+    /// <summary>A task kept in a local or a collection: another command on the transaction starts before the task is first read.</summary>
+    private static string? OtherCommandBeforeRead(TaskEnd end, ILocalSymbol local, HashSet<ISymbol> transaction, bool skipAdds)
+    {
+        var firstRead = TaskFlow.FirstReadAfter(local, end.Carrier, skipAdds);
+        return firstRead is null
+            ? null
+            : Quote(PendingEnqueue.FirstCallBetween(end.Carrier, firstRead.Syntax.SpanStart, c => PendingEnqueue.UsesTransaction(c, transaction))?.TargetMethod.Name);
+    }
+
+    /// <summary>
+    /// A task kept in a local or gathered into a collection inside a loop, where that variable and the transaction both outlive the
+    /// loop and the loop never reads it: the next iteration's enqueue starts while this one may still be running.
+    /// </summary>
+    private static string? SameCallInTheNextIteration(EnqueueCall call, ILocalSymbol collection, ISymbol transaction)
+    {
+        foreach (var loop in TaskFlow.LoopsAround(call.Invocation, Operations.Root(call.Invocation)))
+        {
+            if (!Operations.IsDeclaredIn(collection, loop) && !Operations.IsDeclaredIn(transaction, loop) && !TaskFlow.IsReadIn(collection, loop, -1))
+            {
+                return "'" + call.DisplayName + "' of the loop's previous iteration";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The enqueue is the body of a lambda run once per item at the same time: <c>Select</c> into <c>Task.WhenAll</c>, <c>Parallel.ForEach[Async]</c>.</summary>
-    private static bool InParallelLoop(IInvocationOperation enqueue, out string? loop)
+    private static bool InParallelLoop(IInvocationOperation enqueue, out string? loop, out IOperation body)
     {
         loop = null;
+        body = enqueue;
         for (IOperation? current = enqueue.Parent; current is not null; current = current.Parent)
         {
             if (current is not IAnonymousFunctionOperation)
@@ -88,6 +129,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            body = current;
             var owner = current.Parent is IDelegateCreationOperation creation ? creation.Parent : current.Parent;
             if (owner is not IArgumentOperation { Parent: IInvocationOperation runner })
             {
@@ -102,7 +144,7 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
 
             if (runner.TargetMethod.Name == "Select" && FlowsIntoWhenAll(runner))
             {
-                loop = "Task.WhenAll";
+                loop = "Select";
                 return true;
             }
 
@@ -118,11 +160,16 @@ public sealed class ConcurrentEnqueueAnalyzer : DiagnosticAnalyzer
         {
             switch (current.Parent)
             {
-                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" or "AsEnumerable" }:
+                case IInvocationOperation { TargetMethod.Name: "AsEnumerable" }:
                 case IConversionOperation:
                 case IArgumentOperation:
                     continue;
                 case IInvocationOperation invocation when IsWhenAll(invocation):
+                    return true;
+                case IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray" or "ToHashSet" or "AddRange" }:
+                case IObjectCreationOperation:
+                case ISpreadOperation:
+                    // Materialized: enumerating the Select starts every enqueue before any is awaited, whatever reads them later.
                     return true;
                 case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
                     foreach (var operation in Operations.Root(current).Descendants())

@@ -51,7 +51,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor EnqueueNotAwaited = new(
         id: EnqueueNotAwaitedId,
         title: "Enqueue result not awaited",
-        messageFormat: "The result of '{0}' is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await the call.",
+        messageFormat: "The task of '{0}'{1} is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await it.",
         category: UsageCategory,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,
@@ -73,7 +73,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ConcurrentEnqueue = new(
         id: ConcurrentEnqueueId,
         title: "Enqueue runs beside another command on the same transaction",
-        messageFormat: "'{0}' runs while '{1}' may still be running on the same transaction; a connection runs one command at a time, so await each before starting the next",
+        messageFormat: "'{0}' runs while {1} may still be running on the same transaction; a connection runs one command at a time, so await each before starting the next",
         category: UsageCategory,
         defaultSeverity: DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

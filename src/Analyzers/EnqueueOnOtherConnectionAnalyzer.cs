@@ -9,7 +9,8 @@ namespace Queues.Analyzers;
 /// <summary>
 /// QUE0105: the enqueue's transaction was begun on one connection, while the same function writes through another. Decided only
 /// when both connections are locals the member creates itself (<c>new NpgsqlConnection(…)</c>, <c>dataSource.OpenConnectionAsync()</c>),
-/// so two names can never be the same connection.
+/// so two names can never be the same connection. Left to QUE0101 when the enqueue's transaction carries nothing but enqueues and the
+/// write's transaction is in scope: that is one mistake (a transaction begun just for the job), reported once.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class EnqueueOnOtherConnectionAnalyzer : DiagnosticAnalyzer
@@ -59,6 +60,13 @@ public sealed class EnqueueOnOtherConnectionAnalyzer : DiagnosticAnalyzer
                 && !SymbolEqualityComparer.Default.Equals(writeConnection, transactionConnection)
                 && IsCreatedHere(writeConnection, root, symbols))
             {
+                var graphContext = context;
+                if (EnqueueOutsideTransactionAnalyzer.Decide(call, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph()) is not null)
+                {
+                    // The job's transaction was begun just for it while the write's is in scope: QUE0101 names that, and passes the right one.
+                    return;
+                }
+
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.EnqueueOnOtherConnection,
                     call.Invocation.Syntax.GetLocation(),

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using Queues.Analyzers.Internal;
 
@@ -64,30 +65,47 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        var graphContext = context;
+        if (Decide(call, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph()) is { } finding)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.EnqueueOutsideTransaction,
+                call.Invocation.Syntax.GetLocation(),
+                finding.Properties,
+                call.DisplayName,
+                finding.Display));
+        }
+    }
+
+    /// <summary>
+    /// What QUE0101 reports for <paramref name="call"/>, or <see langword="null"/>. QUE0105 asks too: a transaction begun just for the
+    /// job while the write's transaction is in scope is one mistake, reported once, by this rule (whose fix passes the right one).
+    /// </summary>
+    internal static (ImmutableDictionary<string, string?> Properties, string Display)? Decide(
+        EnqueueCall call, ISymbol containingSymbol, KnownSymbols symbols, System.Func<ControlFlowGraph> memberGraph)
+    {
         var root = Operations.Root(call.Invocation);
         List<TransactionInScope> transactions;
         bool ambientScope;
         if (call.IsTransactional)
         {
-            var scope = TransactionFacts.InScopeAt(call.Invocation, root, context.ContainingSymbol, symbols);
+            var scope = TransactionFacts.InScopeAt(call.Invocation, root, containingSymbol, symbols);
             (transactions, ambientScope) = (scope.Transactions, scope.AmbientScope);
         }
         else
         {
             // A fire-and-forget enqueue is judged against the transactions still open here: after the commit it is QUE0102's.
-            var graphContext = context;
-            var open = OpenTransactions.At(call.Invocation, root, context.ContainingSymbol, symbols, () => graphContext.GetControlFlowGraph());
+            var open = OpenTransactions.At(call.Invocation, root, containingSymbol, symbols, memberGraph);
             (transactions, ambientScope) = (open.Transactions, open.AmbientScope);
             if (transactions.Count == 0 && !ambientScope && open.Contexts.Count > 0)
             {
-                ReportOnContext(context, call, symbols, open.Contexts.Count == 1 ? open.Contexts[0] : null);
-                return;
+                return OnContext(call, symbols, open.Contexts.Count == 1 ? open.Contexts[0] : null);
             }
         }
 
         if (transactions.Count == 0 && !ambientScope)
         {
-            return;
+            return null;
         }
 
         ITypeSymbol? targetType;
@@ -104,7 +122,7 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
                     own = transactionRoot.Symbol!;
                     if (TransactionFacts.CarriesOtherWork(own, root, symbols))
                     {
-                        return;
+                        return null;
                     }
 
                     requireCarrying = true;
@@ -113,7 +131,7 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
                     requireCarrying = false;
                     break;
                 default:
-                    return;
+                    return null;
             }
         }
         else
@@ -148,7 +166,7 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
 
         if (best is null && !ambientScope)
         {
-            return;
+            return null;
         }
 
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
@@ -160,6 +178,13 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
             {
                 properties[TransactionProperty] = chosen.Symbol.Name;
                 properties[ConversionProperty] = Conversion(chosen, targetType, symbols);
+                if (properties[ConversionProperty] == ConversionEfCore && EfFacadeFor(chosen.Symbol, root, targetType, symbols) is { } dbContext)
+                {
+                    // Queues.EntityFrameworkCore names the NpgsqlTransaction under the context's transaction without a cast.
+                    properties[TransactionProperty] = dbContext.Name;
+                    properties[ConversionProperty] = ConversionEfFacade;
+                }
+
                 properties[CastToProperty] = targetType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
                 if (insert is not null)
                 {
@@ -173,26 +198,41 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
             display = "the ambient TransactionScope";
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
-            DiagnosticDescriptors.EnqueueOutsideTransaction,
-            call.Invocation.Syntax.GetLocation(),
-            properties.ToImmutable(),
-            call.DisplayName,
-            display));
+        return (properties.ToImmutable(), display);
     }
+
+    /// <summary>
+    /// The context an EF Core transaction local was begun on (<c>var tx = await db.Database.BeginTransactionAsync()</c>), when
+    /// Queues.EntityFrameworkCore is referenced and its <c>GetNpgsqlTransaction()</c> fits the parameter.
+    /// </summary>
+    private static ISymbol? EfFacadeFor(ISymbol transaction, IOperation root, ITypeSymbol targetType, KnownSymbols symbols)
+    {
+        if (transaction is not ILocalSymbol local || !GetNpgsqlTransactionFits(targetType, symbols)
+            || TransactionFacts.InitializerOf(local, root) is not { } initializer
+            || Operations.Unwrap(initializer) is not IInvocationOperation { TargetMethod.Name: "BeginTransaction" or "BeginTransactionAsync", Instance: { } facade })
+        {
+            return null;
+        }
+
+        return TransactionFacts.ContextOfFacade(facade);
+    }
+
+    private static bool GetNpgsqlTransactionFits(ITypeSymbol? targetType, KnownSymbols symbols) =>
+        symbols.QueuesDbContextExtensions is not null && targetType is INamedTypeSymbol named
+        && KnownSymbols.IsOrDerives(symbols.QueuesDbContextExtensions.GetMembers("GetNpgsqlTransaction").OfType<IMethodSymbol>().FirstOrDefault()?.ReturnType, named);
 
     /// <summary>
     /// A fire-and-forget enqueue while a DbContext's transaction (begun without a variable, or the job's after
     /// <c>UseJobTransactionAsync(db)</c>) is open: the fix passes <c>db.Database.GetNpgsqlTransaction()</c> when exactly one context
     /// is open and Queues.EntityFrameworkCore is referenced.
     /// </summary>
-    private static void ReportOnContext(OperationAnalysisContext context, EnqueueCall call, KnownSymbols symbols, ISymbol? dbContext)
+    private static (ImmutableDictionary<string, string?> Properties, string Display) OnContext(EnqueueCall call, KnownSymbols symbols, ISymbol? dbContext)
     {
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         var display = dbContext is null ? "the DbContext's transaction" : "'" + dbContext.Name + ".Database.CurrentTransaction'";
         if (dbContext is not null && symbols.QueuesDbContextExtensions is not null
             && EnqueueCall.FindTransactionalSibling(call.Method, symbols, call.JobName) is { } insert
-            && KnownSymbols.IsOrDerives(symbols.QueuesDbContextExtensions.GetMembers("GetNpgsqlTransaction").OfType<IMethodSymbol>().FirstOrDefault()?.ReturnType, insert.Type as INamedTypeSymbol))
+            && GetNpgsqlTransactionFits(insert.Type, symbols))
         {
             properties[TransactionProperty] = dbContext.Name;
             properties[ConversionProperty] = ConversionEfFacade;
@@ -201,12 +241,7 @@ public sealed class EnqueueOutsideTransactionAnalyzer : DiagnosticAnalyzer
             properties[InsertParameterIndexProperty] = insert.Ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
-            DiagnosticDescriptors.EnqueueOutsideTransaction,
-            call.Invocation.Syntax.GetLocation(),
-            properties.ToImmutable(),
-            call.DisplayName,
-            display));
+        return (properties.ToImmutable(), display);
     }
 
     private static string Conversion(TransactionInScope chosen, ITypeSymbol targetType, KnownSymbols symbols)

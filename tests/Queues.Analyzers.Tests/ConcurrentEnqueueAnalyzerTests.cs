@@ -28,6 +28,44 @@ public sealed class ConcurrentEnqueueAnalyzerTests
         await Verifier.VerifyAsync(source);
     }
 
+    [Theory]
+    [InlineData(
+        "await Parallel.ForEachAsync(keys, async (k, ct) => await [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup(k), ct)|]);",
+        "'EnqueueCacheWarmupAsync' for another item of 'Parallel.ForEachAsync'")]
+    [InlineData(
+        "await Task.WhenAll(keys.Select(k => [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup(k))|]));",
+        "'EnqueueCacheWarmupAsync' for another item of 'Select'")]
+    [InlineData(
+        "var tasks = new List<Task>(); foreach (var k in keys) { tasks.Add([|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup(k))|]); } await Task.WhenAll(tasks);",
+        "'EnqueueCacheWarmupAsync' of the loop's previous iteration")]
+    public async Task TheMessageNamesTheCommandStillRunning_NotTheCombinator(string body, string other)
+    {
+        var source = $$"""
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class Service(AppJobs jobs)
+            {
+                public async Task PlaceAsync(NpgsqlTransaction tx, string[] keys)
+                {
+                    {{body}}
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            "'EnqueueCacheWarmupAsync' runs while " + other + " may still be running on the same transaction; a connection runs one command at a time, so await each before starting the next",
+            Assert.Single(test.Reported).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task EnqueuesAwaitedOneAfterTheOther_AreNotReported()
     {

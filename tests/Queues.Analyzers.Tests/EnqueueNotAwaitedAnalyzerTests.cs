@@ -153,8 +153,35 @@ public sealed class EnqueueNotAwaitedAnalyzerTests
 
         var diagnostic = Assert.Single(diagnostics);
         Assert.Equal(
-            "The result of 'EnqueueUserOnboardingAsync' is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await the call.",
+            "The task of 'EnqueueUserOnboardingAsync' is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await it.",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task EnqueueDroppedThroughTaskRun_NamesTheWrapper()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(NpgsqlTransaction tx)
+                {
+                    _ = Task.Run(() => [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"))|]);
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        var test = new Verifier.Test { TestCode = source };
+        await test.RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            "The task of 'EnqueueUserOnboardingAsync' (it runs inside 'Task.Run', whose task is dropped) is not awaited; the insert may still be running when the transaction or the request ends, and its failure goes unseen. Await it.",
+            Assert.Single(test.Reported).GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     // ---- Not reported ----

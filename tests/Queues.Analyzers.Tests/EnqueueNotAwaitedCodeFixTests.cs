@@ -48,6 +48,54 @@ public sealed class EnqueueNotAwaitedCodeFixTests
     }
 
     [Fact]
+    public async Task EnqueuesDroppedThroughAWrapper_AwaitTheWrapperNotTheInnerCall()
+    {
+        // The statement that drops the task is the Task.Run or ContinueWith one; awaiting inside the lambda would change nothing.
+        const string source = """
+            using System;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(NpgsqlTransaction tx)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        await [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"))|];
+                    });
+                    [|jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("users"))|].ContinueWith(t => Console.WriteLine(t.Status));
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System;
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(NpgsqlTransaction tx)
+                {
+                    await Task.Run(async () =>
+                    {
+                        await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"));
+                    });
+                    await jobs.EnqueueCacheWarmupAsync(tx, new CacheWarmup("users")).ContinueWith(t => Console.WriteLine(t.Status));
+                    await tx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
     public async Task TaskAwaitedOnlyAfterCommit_OffersNoFix()
     {
         // Where the await belongs (before the commit, or the commit after it) is the user's call; unchanged code means no fix.

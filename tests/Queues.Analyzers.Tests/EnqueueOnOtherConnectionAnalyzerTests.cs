@@ -26,6 +26,8 @@ public sealed class EnqueueOnOtherConnectionAnalyzerTests
                     await insert.ExecuteNonQueryAsync();
 
                     await using var tx = await queue.BeginTransactionAsync();
+                    await using var audit = new NpgsqlCommand("INSERT INTO audit (email) VALUES ($1)", queue, tx);
+                    await audit.ExecuteNonQueryAsync();
                     await [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email))|];
                     await tx.CommitAsync();
                     await usersTx.CommitAsync();
@@ -42,6 +44,37 @@ public sealed class EnqueueOnOtherConnectionAnalyzerTests
         Assert.Equal(
             "'EnqueueUserOnboardingAsync' enqueues on a transaction of connection 'queue', but 'ExecuteNonQueryAsync' writes through connection 'users'; the job does not commit with that write",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task TransactionBegunJustForTheJob_IsLeftToQue0101()
+    {
+        // One mistake, one diagnostic: the job's transaction carries nothing else while the write's is in scope (QUE0101 passes it).
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlDataSource dataSource)
+            {
+                public async Task SignUpAsync(string email)
+                {
+                    await using var users = await dataSource.OpenConnectionAsync();
+                    await using var queue = await dataSource.OpenConnectionAsync();
+                    await using var usersTx = await users.BeginTransactionAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", users, usersTx);
+                    await insert.ExecuteNonQueryAsync();
+
+                    await using var tx = await queue.BeginTransactionAsync();
+                    await jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding(email));
+                    await tx.CommitAsync();
+                    await usersTx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source);
     }
 
     [Fact]

@@ -38,6 +38,46 @@ public sealed class EnqueueOutsideTransactionAnalyzerTests
     }
 
     [Fact]
+    public async Task PatternTransactionInScopeButUnassigned_IsNotOpen()
+    {
+        // `tx` is in scope in the else branch (an if condition's pattern variables are), but never assigned there.
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs)
+            {
+                public async Task SignUpAsync(object state, string email)
+                {
+                    if (state is NpgsqlTransaction tx)
+                    {
+                        await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", tx.Connection, tx);
+                        await insert.ExecuteNonQueryAsync();
+                        await jobs.EnqueueWeeklyReportAsync(tx, new WeeklyReport(email));
+                    }
+                    else
+                    {
+                        await jobs.EnqueueWeeklyReportAsync(new WeeklyReport(email));
+                    }
+
+                    if (!(state is NpgsqlTransaction after))
+                    {
+                        return;
+                    }
+
+                    await using var audit = new NpgsqlCommand("INSERT INTO audit (email) VALUES ($1)", after.Connection, after);
+                    await audit.ExecuteNonQueryAsync();
+                    await [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport(email))|];
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source);
+    }
+
+    [Fact]
     public async Task FreshTransactionWhileAnEfCoreTransactionIsInScope_IsReported()
     {
         const string source = """

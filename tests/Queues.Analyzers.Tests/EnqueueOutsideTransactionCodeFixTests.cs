@@ -53,8 +53,9 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
     }
 
     [Fact]
-    public async Task EfCoreTransaction_IsPassedWithGetDbTransactionCastAndUsingAdded()
+    public async Task EfCoreTransactionOfAKnownContext_IsPassedThroughGetNpgsqlTransaction()
     {
+        // Queues.EntityFrameworkCore is referenced (the stubs carry it): no cast, the context names its own NpgsqlTransaction.
         const string source = """
             using System.Threading.Tasks;
             using Npgsql;
@@ -76,8 +77,8 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
             """;
         const string fixedSource = """
             using System.Threading.Tasks;
-            using Microsoft.EntityFrameworkCore.Storage;
             using Npgsql;
+            using Queues;
 
             namespace App;
 
@@ -89,8 +90,144 @@ public sealed class EnqueueOutsideTransactionCodeFixTests
                     db.Orders.Add(order);
                     await db.SaveChangesAsync();
                     await using var tx = await connection.BeginTransactionAsync();
-                    await jobs.EnqueueUserOnboardingAsync((NpgsqlTransaction)efTx.GetDbTransaction(), new UserOnboarding("a@example.com"));
+                    await jobs.EnqueueUserOnboardingAsync(db.Database.GetNpgsqlTransaction(), new UserOnboarding("a@example.com"));
                     await efTx.CommitAsync();
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task EfCoreTransactionOfNoKnownContext_IsPassedWithGetDbTransactionCastAndUsingAdded()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(IDbContextTransaction efTx, Order order)
+                {
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await [|jobs.EnqueueUserOnboardingAsync(tx, new UserOnboarding("a@example.com"))|];
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Microsoft.EntityFrameworkCore.Storage;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class OrderService(AppJobs jobs, ShopContext db, NpgsqlConnection connection)
+            {
+                public async Task PlaceAsync(IDbContextTransaction efTx, Order order)
+                {
+                    db.Orders.Add(order);
+                    await db.SaveChangesAsync();
+                    await using var tx = await connection.BeginTransactionAsync();
+                    await jobs.EnqueueUserOnboardingAsync((NpgsqlTransaction)efTx.GetDbTransaction(), new UserOnboarding("a@example.com"));
+                }
+            }
+            """;
+
+        await Verifier.VerifyAsync(source, fixedSource);
+    }
+
+    [Fact]
+    public async Task DeconstructedAndOutVarTransactions_ArePassed()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlDataSource dataSource)
+            {
+                public async Task SignUpAsync(string email)
+                {
+                    var (connection, tx) = await OpenAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport(email))|];
+                    await tx.CommitAsync();
+                }
+
+                public async Task InviteAsync(NpgsqlConnection connection, string email)
+                {
+                    if (!TryBegin(connection, out var tx))
+                    {
+                        return;
+                    }
+
+                    await using var insert = new NpgsqlCommand("INSERT INTO invites (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await [|jobs.EnqueueWeeklyReportAsync(new WeeklyReport(email))|];
+                    await tx.CommitAsync();
+                }
+
+                private async Task<(NpgsqlConnection, NpgsqlTransaction)> OpenAsync()
+                {
+                    var connection = await dataSource.OpenConnectionAsync();
+                    return (connection, await connection.BeginTransactionAsync());
+                }
+
+                private static bool TryBegin(NpgsqlConnection connection, out NpgsqlTransaction tx)
+                {
+                    tx = connection.BeginTransaction();
+                    return true;
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using Npgsql;
+
+            namespace App;
+
+            public sealed class SignupService(AppJobs jobs, NpgsqlDataSource dataSource)
+            {
+                public async Task SignUpAsync(string email)
+                {
+                    var (connection, tx) = await OpenAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO users (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await jobs.EnqueueWeeklyReportAsync(tx, new WeeklyReport(email));
+                    await tx.CommitAsync();
+                }
+
+                public async Task InviteAsync(NpgsqlConnection connection, string email)
+                {
+                    if (!TryBegin(connection, out var tx))
+                    {
+                        return;
+                    }
+
+                    await using var insert = new NpgsqlCommand("INSERT INTO invites (email) VALUES ($1)", connection, tx);
+                    await insert.ExecuteNonQueryAsync();
+                    await jobs.EnqueueWeeklyReportAsync(tx, new WeeklyReport(email));
+                    await tx.CommitAsync();
+                }
+
+                private async Task<(NpgsqlConnection, NpgsqlTransaction)> OpenAsync()
+                {
+                    var connection = await dataSource.OpenConnectionAsync();
+                    return (connection, await connection.BeginTransactionAsync());
+                }
+
+                private static bool TryBegin(NpgsqlConnection connection, out NpgsqlTransaction tx)
+                {
+                    tx = connection.BeginTransaction();
+                    return true;
                 }
             }
             """;

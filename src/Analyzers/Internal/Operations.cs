@@ -137,6 +137,96 @@ internal static class Operations
         return scope is not null && scope.Span.Contains(at.Span);
     }
 
+    /// <summary>
+    /// The local a declaration of any form introduces: <c>var x = …</c>, <c>out var x</c>, <c>var (a, x) = …</c>, <c>is T x</c>,
+    /// <c>is { } x</c>, <c>is [.., var x]</c>; else <see langword="null"/>.
+    /// </summary>
+    public static ILocalSymbol? DeclaredLocal(IOperation operation) => operation switch
+    {
+        IVariableDeclaratorOperation declarator => declarator.Symbol,
+        ILocalReferenceOperation { IsDeclaration: true } reference => reference.Local,
+        IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol local } => local,
+        IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol local } => local,
+        IListPatternOperation { DeclaredSymbol: ILocalSymbol local } => local,
+        _ => null,
+    };
+
+    /// <summary>
+    /// A local declared at <paramref name="declaration"/> (an expression variable: <c>out var</c>, deconstruction, pattern) that the
+    /// compiler's own rules put in scope at <paramref name="at"/> and definitely assign before it. Scope is looked up, not guessed
+    /// from the syntax: <c>if (!(o is T x)) return;</c> leaves <c>x</c> in scope and assigned after the <c>if</c>, while
+    /// <c>if (o is T x) { … } else { here }</c> has it in scope but unassigned.
+    /// </summary>
+    public static bool IsAssignedAt(ILocalSymbol local, SyntaxNode declaration, IOperation at)
+    {
+        if (declaration.SyntaxTree != at.Syntax.SyntaxTree || declaration.SpanStart >= at.Syntax.SpanStart || at.SemanticModel is not { } model)
+        {
+            return false;
+        }
+
+        var inScope = false;
+        foreach (var symbol in model.LookupSymbols(at.Syntax.SpanStart, name: local.Name))
+        {
+            inScope |= SymbolEqualityComparer.Default.Equals(symbol, local);
+        }
+
+        if (!inScope)
+        {
+            return false;
+        }
+
+        DataFlowAnalysis? flow;
+        try
+        {
+            flow = at.Syntax switch
+            {
+                ExpressionSyntax expression => model.AnalyzeDataFlow(expression),
+                StatementSyntax statement => model.AnalyzeDataFlow(statement),
+                _ => null,
+            };
+        }
+        catch (System.ArgumentException)
+        {
+            // Not a region the compiler analyses (it says so by throwing); an analyzer must not fail the user's build over it.
+            flow = null;
+        }
+
+        // A region the compiler cannot analyse: count the variable, as a plain declaration before the call would be.
+        if (flow is null || !flow.Succeeded)
+        {
+            return true;
+        }
+
+        foreach (var assigned in flow.DefinitelyAssignedOnEntry)
+        {
+            if (SymbolEqualityComparer.Default.Equals(assigned, local))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A local or parameter declared inside <paramref name="region"/> (a lambda's own, or one of its locals).</summary>
+    public static bool IsDeclaredIn(ISymbol symbol, IOperation region)
+    {
+        if (symbol is not (ILocalSymbol or IParameterSymbol))
+        {
+            return false;
+        }
+
+        foreach (var reference in symbol.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree == region.Syntax.SyntaxTree && region.Syntax.Span.Contains(reference.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsAsyncFunction(IOperation function, ISymbol containingSymbol) => function switch
     {
         IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,

@@ -11,30 +11,6 @@ namespace Queues.Analyzers.Internal;
 /// </summary>
 internal static class PendingEnqueue
 {
-    /// <summary>The local the call's task is stored in (<c>var pending = jobs.Enqueue…Async(…)</c>), and its first read after the call.</summary>
-    public static bool TryGetStoredTask(IInvocationOperation invocation, out ILocalSymbol local, out IOperation? firstUse)
-    {
-        local = null!;
-        firstUse = null;
-        if (invocation.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
-        {
-            return false;
-        }
-
-        local = declarator.Symbol;
-        var end = invocation.Syntax.Span.End;
-        foreach (var operation in Operations.Root(invocation).Descendants())
-        {
-            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                && reference.Syntax.SpanStart >= end && (firstUse is null || reference.Syntax.SpanStart < firstUse.Syntax.SpanStart))
-            {
-                firstUse = reference;
-            }
-        }
-
-        return true;
-    }
-
     /// <summary>The transaction the enqueue runs on and its other names, when it is a named transaction.</summary>
     public static HashSet<ISymbol>? TransactionOf(EnqueueCall call, KnownSymbols symbols)
     {
@@ -47,7 +23,7 @@ internal static class PendingEnqueue
     }
 
     /// <summary>The first call after <paramref name="from"/> and before <paramref name="to"/> matching <paramref name="predicate"/>, in the same function.</summary>
-    public static IInvocationOperation? FirstCallBetween(IInvocationOperation from, int to, System.Func<IInvocationOperation, bool> predicate)
+    public static IInvocationOperation? FirstCallBetween(IOperation from, int to, System.Func<IInvocationOperation, bool> predicate)
     {
         IInvocationOperation? first = null;
         var start = from.Syntax.Span.End;
@@ -73,6 +49,12 @@ internal static class PendingEnqueue
     {
         foreach (var argument in invocation.Arguments)
         {
+            // `transactions.Add(tx)`: a parameter of a type parameter only stores the value; nothing typed to run commands takes it.
+            if (argument.Parameter?.OriginalDefinition.Type is ITypeParameterSymbol)
+            {
+                continue;
+            }
+
             var value = Operations.Unwrap(argument.Value);
             while (value is IInvocationOperation { TargetMethod.Name: "GetDbTransaction" } getDbTransaction && getDbTransaction.Arguments.Length == 1)
             {

@@ -122,6 +122,12 @@ internal static class TransactionFacts
                 case IVariableDeclaratorOperation declarator when Operations.IsVisibleAt(declarator.Syntax, at.Syntax):
                     Add(declarator.Symbol, declarator.Symbol.Type, declarator.Syntax.SpanStart);
                     break;
+                case not IVariableDeclaratorOperation when Operations.DeclaredLocal(operation) is { } local
+                    && (symbols.IsTransaction(local.Type) || symbols.IsTransactionScope(local.Type))
+                    && Operations.IsAssignedAt(local, operation.Syntax, at):
+                    // `var (connection, tx) = …`, `out var tx`, `is NpgsqlTransaction tx`: in scope and definitely assigned here.
+                    Add(local, local.Type, operation.Syntax.SpanStart);
+                    break;
                 case IFieldReferenceOperation or IPropertyReferenceOperation when Operations.ReferencedSymbol(operation) is { } member:
                     Add(member, operation.Type, -1);
                     break;
