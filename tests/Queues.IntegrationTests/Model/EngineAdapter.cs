@@ -82,7 +82,7 @@ internal sealed class EngineAdapter : IAsyncDisposable
         var logger = NullLogger.Instance;
         var completer = new Completer(_store, new RetryDelays(new JobRegistry(), static _ => TimeSpan.Zero, logger), RescueAfter, logger);
         var heartbeat = new Heartbeat(_store, completer.Running, WorkerName(worker), [QueueName(0), QueueName(1)], TimeSpan.FromMilliseconds(4),
-            RescueAfter, logger);
+            RescueAfter, logger, paceUntrackedReads: false); // The model reads untracked rows at every beat.
         _workers[worker] = new Worker(completer, heartbeat, completer.RunAsync(), DataSource.OpenConnection());
         Beat(worker);
     }

@@ -43,9 +43,17 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>Whether the last beat found another live process under this worker's name (logged once per episode).</summary>
     private bool _shared;
 
+    /// <summary>
+    /// Paces the read of untracked rows (<see cref="Pacing"/>): it reads every running row under this worker's name, and
+    /// while a snapshot is held every one that ran since it began. Null reads at every beat (the model-based test, whose
+    /// reference model does).
+    /// </summary>
+    private readonly Pacing? _untrackedPacing;
+
     public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, TimeSpan rescueAfter,
-        ILogger logger, WorkerLiveness.Loop? liveness = null)
+        ILogger logger, WorkerLiveness.Loop? liveness = null, bool paceUntrackedReads = true)
     {
+        _untrackedPacing = paceUntrackedReads ? new Pacing() : null;
         _liveness = liveness;
         _store = store;
         _running = running;
@@ -110,7 +118,14 @@ internal sealed class Heartbeat : IDisposable
 
         // The count is read after the rows: a claim whose rows the read saw committed before the read, so it was sent
         // (and numbered) before the read returned.
+        var started = Stopwatch.GetTimestamp();
+        if (_untrackedPacing?.Due(started) == false)
+        {
+            return;
+        }
+
         var untracked = _store.FindUntracked(connection, _workerName, _running.Ids());
+        _untrackedPacing?.Ran(started, Stopwatch.GetTimestamp());
         var claimsSent = _running.ClaimsSent;
         _untracked = untracked.Count > 0 ? (untracked, claimsSent) : null;
     }
