@@ -75,6 +75,15 @@ public static class QueuesEventId
     /// <summary>The worker's one poll for due jobs across its queues failed; it is retried with backoff.</summary>
     public const int PollFailed = 2110;
 
+    /// <summary>
+    /// A loop that failed (its first failure was logged with its exception) is still failing: at most one such line per
+    /// loop every 30 seconds, with the failures so far and the last error, without a stack trace.
+    /// </summary>
+    public const int OutageContinues = 2111;
+
+    /// <summary>A loop that was failing succeeded again (the database is reachable again): how long it failed, and how often.</summary>
+    public const int OutageEnded = 2112;
+
     public const int ListenFailed = 3000;
 
     public const int Promoted = 4000;

@@ -155,6 +155,12 @@ public sealed class QueuesOptions
         }
     }
 
+    /// <summary>
+    /// While a worker loop keeps failing, at most one summary line per this (<see cref="QueuesEventId.OutageContinues"/>).
+    /// Internal: tests shorten it.
+    /// </summary>
+    internal TimeSpan OutageSummaryInterval { get; set; } = Internal.Outage.DefaultSummaryInterval;
+
     /// <summary>Remembers the section this instance was bound from, so validation messages name the configuration key.</summary>
     internal void BoundFrom(IConfigurationSection section) => _section = section;
 

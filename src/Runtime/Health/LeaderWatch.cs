@@ -16,13 +16,16 @@ internal sealed class LeaderWatch
     private readonly WorkerLiveness _liveness;
     private readonly WorkerLiveness.Loop _loop;
     private readonly ILogger _logger;
+    private readonly Outage _outage;
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private DateTime _nextStats;
     private DateTime _nextUnserved;
     private bool _published;
 
-    public LeaderWatch(JobStore store, string workerName, TimeSpan pollInterval, WorkerLiveness liveness, WorkerLiveness.Loop loop, ILogger logger)
+    public LeaderWatch(JobStore store, string workerName, TimeSpan pollInterval, WorkerLiveness liveness, WorkerLiveness.Loop loop, ILogger logger,
+        Outage? outage = null)
     {
+        _outage = outage ?? new Outage(logger, $"Watching the queues of schema {store.Schema} (gauges, unserved queues)");
         _store = store;
         _workerName = workerName;
         _liveness = liveness;
@@ -50,11 +53,15 @@ internal sealed class LeaderWatch
         try
         {
             await ObserveAsync(cancellationToken).ConfigureAwait(false);
+            _outage.Succeeded();
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             // Gauges and the unserved-queue warning are extras: their failure must not hold up promotion and rescue.
-            LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)UnservedAfter.TotalMilliseconds);
+            if (_outage.Failed(exception))
+            {
+                LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)UnservedAfter.TotalMilliseconds);
+            }
         }
     }
 

@@ -31,6 +31,7 @@ internal sealed class Heartbeat : IDisposable
     private readonly TimeSpan _interval;
     private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
+    private readonly Outage _outage;
     private readonly WorkerLiveness.Loop? _liveness;
     private readonly Guid _instance = Guid.NewGuid();
     private readonly ManualResetEventSlim _stop = new();
@@ -44,8 +45,9 @@ internal sealed class Heartbeat : IDisposable
     private bool _shared;
 
     public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, TimeSpan rescueAfter,
-        ILogger logger, WorkerLiveness.Loop? liveness = null)
+        ILogger logger, WorkerLiveness.Loop? liveness = null, Outage? outage = null)
     {
+        _outage = outage ?? new Outage(logger, "The heartbeat");
         _liveness = liveness;
         _store = store;
         _running = running;
@@ -146,6 +148,7 @@ internal sealed class Heartbeat : IDisposable
                 {
                     connection ??= _store.DataSource.OpenConnection();
                     Beat(connection);
+                    _outage.Succeeded();
                     failures = 0;
                 }
                 catch (Exception exception)
@@ -153,7 +156,10 @@ internal sealed class Heartbeat : IDisposable
                     connection?.Dispose();
                     connection = null;
                     var delay = Backoff.Delay(++failures);
-                    LogMessages.HeartbeatFailed(_logger, exception, _running.Count, (long)delay.TotalMilliseconds);
+                    if (_outage.Failed(exception))
+                    {
+                        LogMessages.HeartbeatFailed(_logger, exception, _running.Count, (long)delay.TotalMilliseconds);
+                    }
                     if (_stop.Wait(delay < _interval ? delay : _interval))
                     {
                         break;

@@ -9,8 +9,10 @@ namespace Queues.Internal;
 /// ten thousand, and holds no connection for them. NOTIFY only makes a wake-up sooner; this poll is what makes it
 /// certain (poll-only mode, a rate-limited NOTIFY, a promotion or rescue by another node's leader).
 /// </summary>
-internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops, TimeSpan interval, ILogger logger, WorkerLiveness.Loop? liveness = null)
+internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops, TimeSpan interval, ILogger logger, WorkerLiveness.Loop? liveness = null,
+    Outage? outage = null)
 {
+    private readonly Outage _outage = outage ?? new Outage(logger, "The poll for due jobs");
     private readonly Dictionary<string, FetchLoop> _byQueue = loops.ToDictionary(static l => l.Queue, StringComparer.Ordinal);
 
     /// <summary>Polls until <paramref name="stopClaiming"/>; never throws (a failed poll is retried with backoff).</summary>
@@ -40,6 +42,7 @@ internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops,
                 }
 
                 liveness?.Beat();
+                _outage.Succeeded();
                 failures = 0;
                 delay = interval;
             }
@@ -50,7 +53,10 @@ internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops,
             catch (Exception exception)
             {
                 delay = Backoff.Delay(++failures);
-                LogMessages.PollFailed(logger, exception, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.PollFailed(logger, exception, (long)delay.TotalMilliseconds);
+                }
             }
 
             await Backoff.WaitAsync(delay, stopClaiming).ConfigureAwait(false);
