@@ -18,6 +18,9 @@ public static class QueuesEventId
     /// <summary>The schema is older than this build needs; the worker waits for a migration.</summary>
     public const int SchemaOutdated = 1004;
 
+    /// <summary>The bound configuration section holds a key that is not an option (a typo); it is ignored.</summary>
+    public const int UnknownConfigurationKey = 1005;
+
     public const int JobCompleted = 2000;
     public const int JobFailed = 2001;
     public const int JobDiscarded = 2002;

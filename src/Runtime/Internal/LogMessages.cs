@@ -32,6 +32,10 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.SchemaOutdated, Level = LogLevel.Error, Message = "{Problem} (next check in {DelayMs} ms)")]
     public static partial void SchemaOutdated(ILogger logger, string problem, long delayMs);
 
+    [LoggerMessage(EventId = QueuesEventId.UnknownConfigurationKey, Level = LogLevel.Warning,
+        Message = "{Problem}; it is ignored. Set {FailKey} = true to fail at start instead")]
+    public static partial void UnknownConfigurationKey(ILogger logger, string problem, string failKey);
+
     #endregion
 
     #region Queues.Worker: running jobs

@@ -53,6 +53,11 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        foreach (var (_, unknownKey) in _options.UnknownKeys())
+        {
+            LogMessages.UnknownConfigurationKey(_workerLogger, unknownKey, $"{_options.SectionPath}:{nameof(QueuesOptions.FailOnUnknownKeys)}");
+        }
+
         if (!_options.ProcessJobs)
         {
             return;
