@@ -17,14 +17,16 @@ internal sealed class LeaderWatch
     private readonly WorkerLiveness.Loop _loop;
     private readonly ILogger _logger;
     private readonly Outage _outage;
+    private readonly string[] _served;
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private DateTime _nextStats;
     private DateTime _nextUnserved;
     private bool _published;
 
     public LeaderWatch(JobStore store, string workerName, TimeSpan pollInterval, WorkerLiveness liveness, WorkerLiveness.Loop loop, ILogger logger,
-        Outage? outage = null)
+        Outage? outage = null, IEnumerable<string>? served = null)
     {
+        _served = [.. served ?? []];
         _outage = outage ?? new Outage(logger, $"Watching the queues of schema {store.Schema} (gauges, unserved queues)");
         _store = store;
         _workerName = workerName;
@@ -71,7 +73,7 @@ internal sealed class LeaderWatch
         if (QueuesTelemetry.GaugesObserved && now >= _nextStats)
         {
             _nextStats = now + QueueStats.RefreshInterval;
-            QueueStats.Publish(_store.Schema, _workerName, await _store.QueueStatsAsync(cancellationToken).ConfigureAwait(false));
+            QueueStats.Publish(_store.Schema, _workerName, await _store.QueueStatsAsync(cancellationToken).ConfigureAwait(false), _served);
             _published = true;
         }
 

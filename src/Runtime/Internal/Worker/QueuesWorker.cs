@@ -190,7 +190,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
 
         _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, MaintenanceLeader.Timings.From(_options), _registry, running.Ids, Wake, _maintenanceLogger, new LeaderWatch(_store, _options.WorkerName, _options.PollInterval, _liveness,
                 _liveness.Register("maintenance", _options.PollInterval < TimeSpan.FromSeconds(1) ? _options.PollInterval : TimeSpan.FromSeconds(1)),
-                _maintenanceLogger, NewOutage(_maintenanceLogger, $"Watching the queues of schema {_store.Schema} (gauges, unserved queues)")),
+                _maintenanceLogger, NewOutage(_maintenanceLogger, $"Watching the queues of schema {_store.Schema} (gauges, unserved queues)"), queues.Keys),
                 NewOutage(_maintenanceLogger, $"Maintenance of schema {_store.Schema}")).RunAsync(_stopClaiming.Token));
 
         if (_store.UseNotifications)
