@@ -4,7 +4,6 @@
 // OTEL_EXPORTER_OTLP_ENDPOINT is set) and maps /health. With no connection string it starts a throwaway PostgreSQL.
 //   curl -X POST localhost:5000/users -H 'content-type: application/json' -d '{"email":"ada@example.com"}'
 //   curl localhost:5000/health
-using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -83,7 +82,15 @@ app.MapPost("/users", static async (CreateUser request, AppDbContext db, Jobs jo
 app.MapGet("/users/{id:guid}", static async (Guid id, AppDbContext db, CancellationToken cancellationToken)
     => await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, cancellationToken) is { } user ? Results.Ok(user) : Results.NotFound());
 
-app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+// Every check by name with its status, description and error, so a 503 says which check failed.
+app.MapHealthChecks("/health", new HealthCheckOptions
+{
+    ResponseWriter = static (context, report) =>
+    {
+        context.Response.ContentType = QueuesHealthResponse.ContentType;
+        return QueuesHealthResponse.WriteAsync(context.Response.Body, report, context.RequestAborted);
+    },
+});
 
 try
 {
@@ -95,16 +102,6 @@ finally
     {
         await server.DisposeAsync();
     }
-}
-
-static Task WriteHealthAsync(HttpContext context, HealthReport report)
-{
-    context.Response.ContentType = "application/json";
-    return context.Response.WriteAsync(JsonSerializer.Serialize(new
-    {
-        status = report.Status.ToString(),
-        entries = report.Entries.ToDictionary(static e => e.Key, static e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
-    }));
 }
 
 /// <summary>The body of <c>POST /users</c>.</summary>

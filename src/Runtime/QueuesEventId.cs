@@ -18,6 +18,9 @@ public static class QueuesEventId
     /// <summary>The schema is older than this build needs; the worker waits for a migration.</summary>
     public const int SchemaOutdated = 1004;
 
+    /// <summary>The bound configuration section holds a key that is not an option (a typo); it is ignored.</summary>
+    public const int UnknownConfigurationKey = 1005;
+
     public const int JobCompleted = 2000;
     public const int JobFailed = 2001;
     public const int JobDiscarded = 2002;
@@ -74,6 +77,15 @@ public static class QueuesEventId
 
     /// <summary>The worker's one poll for due jobs across its queues failed; it is retried with backoff.</summary>
     public const int PollFailed = 2110;
+
+    /// <summary>
+    /// A loop that failed (its first failure was logged with its exception) is still failing: at most one such line per
+    /// loop every 30 seconds, with the failures so far and the last error, without a stack trace.
+    /// </summary>
+    public const int OutageContinues = 2111;
+
+    /// <summary>A loop that was failing succeeded again (the database is reachable again): how long it failed, and how often.</summary>
+    public const int OutageEnded = 2112;
 
     public const int ListenFailed = 3000;
 

@@ -103,12 +103,70 @@ public sealed class QueuesOptions
     public int Prefetch { get; set; } = DefaultPrefetch;
 
     /// <summary>
+    /// Fail at start when the bound configuration section holds a key that is not an option (a typo such as
+    /// <c>Queues__ShutdownTimout</c>). Off by default: such keys are ignored and logged as a warning
+    /// (<see cref="QueuesEventId.UnknownConfigurationKey"/>) when the worker starts.
+    /// </summary>
+    public bool FailOnUnknownKeys { get; set; }
+
+    /// <summary>
+    /// The keys a configuration section may hold, one per bindable option (<see cref="RetryDelay"/> is a delegate, set in
+    /// code). A test holds this list equal to the public settable properties.
+    /// </summary>
+    internal static readonly string[] ConfigurationKeys =
+    [
+        nameof(ConnectionString), nameof(Schema), nameof(MigrateOnStart), nameof(ProcessJobs), nameof(Queues), nameof(UseNotifications),
+        nameof(PrepareStatements), nameof(HeartbeatInterval), nameof(RescueAfter), nameof(RetainCompletedFor), nameof(RetainDiscardedFor),
+        nameof(PollInterval), nameof(ShutdownTimeout), nameof(WorkerName), nameof(Prefetch), nameof(FailOnUnknownKeys),
+    ];
+
+    /// <summary>The path of the configuration section these options were bound from (<c>Queues</c>), or null.</summary>
+    internal string? SectionPath => _section?.Path;
+
+    /// <summary>
+    /// The keys of the bound section that are not options, each with what it was probably meant to be: the full key
+    /// (<c>Queues:ShutdownTimout</c>) and a sentence. Empty when the options were not bound from configuration.
+    /// </summary>
+    internal IReadOnlyList<(string Key, string Problem)> UnknownKeys()
+    {
+        if (_section is null)
+        {
+            return [];
+        }
+
+        var unknown = new List<(string, string)>();
+        foreach (var child in _section.GetChildren())
+        {
+            if (ConfigurationKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var problem = string.Equals(child.Key, nameof(RetryDelay), StringComparison.OrdinalIgnoreCase)
+                ? $"{child.Path} cannot be configured: RetryDelay is a function; set QueuesOptions.RetryDelay in code"
+                : Internal.Validate.Closest(child.Key, ConfigurationKeys) is { } meant
+                    ? $"{child.Path} is not a Queues option (did you mean {_section.Path}:{meant}?)"
+                    : $"{child.Path} is not a Queues option (the options are {string.Join(", ", ConfigurationKeys)})";
+            unknown.Add((child.Path, problem));
+        }
+
+        return unknown;
+    }
+
+    /// <summary>
     /// Checks every setting and throws with a message that names the first bad one: as <c>QueuesOptions.Name</c>, or by
     /// its configuration key (<c>Queues:Name</c>) when the options were bound from a section that sets it.
     /// </summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
     public void Validate()
     {
+        if (FailOnUnknownKeys && UnknownKeys() is { Count: > 0 } unknown)
+        {
+            throw new ArgumentException(
+                $"{string.Join("; ", unknown.Select(static u => u.Problem))}. Remove or correct the key, or set {Key(nameof(FailOnUnknownKeys))} to false to only warn.",
+                unknown[0].Key);
+        }
+
         Internal.Validate.SchemaName(Schema, Key(nameof(Schema)));
         Internal.Validate.Positive(PollInterval, Key(nameof(PollInterval)));
         if (ShutdownTimeout < TimeSpan.Zero)
@@ -154,6 +212,12 @@ public sealed class QueuesOptions
             }
         }
     }
+
+    /// <summary>
+    /// While a worker loop keeps failing, at most one summary line per this (<see cref="QueuesEventId.OutageContinues"/>).
+    /// Internal: tests shorten it.
+    /// </summary>
+    internal TimeSpan OutageSummaryInterval { get; set; } = Internal.Outage.DefaultSummaryInterval;
 
     /// <summary>Remembers the section this instance was bound from, so validation messages name the configuration key.</summary>
     internal void BoundFrom(IConfigurationSection section) => _section = section;

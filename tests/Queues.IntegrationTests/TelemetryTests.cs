@@ -237,6 +237,33 @@ public sealed class TelemetryTests(PostgresFixture fixture)
         Assert.InRange(telemetry.Last("queues.job.available.oldest_age", ("queues.schema", schema.Name))!.Value, 55, 3600);
     }
 
+    [Fact]
+    public async Task QueueGauges_ReportZero_ForEveryConfiguredAndRegisteredQueue_EvenWithNoJobs()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        using var telemetry = new TelemetryCapture();
+        var configured = UniqueQueue();
+        telemetry.ListenToQueue(configured);
+        telemetry.ListenToQueue("default"); // the queue of this project's registered jobs
+
+        await using var worker = await StartWorkerAsync(schema, new Recorder(), configured);
+
+        foreach (var queue in new[] { configured, "default" })
+        {
+            await Eventually.TrueAsync(() =>
+            {
+                telemetry.Observe();
+                return Task.FromResult(telemetry.Last("queues.job.count", ("messaging.destination.name", queue), ("queues.schema", schema.Name)) is not null);
+            }, what: () => $"the job-count gauge of queue {queue}, which never had a job");
+            foreach (var state in new[] { "scheduled", "available", "running", "retryable" })
+            {
+                Assert.Equal(0, telemetry.Last("queues.job.count", ("messaging.destination.name", queue), ("queues.job.state", state), ("queues.schema", schema.Name)));
+            }
+
+            Assert.Equal(0, telemetry.Last("queues.job.available.oldest_age", ("messaging.destination.name", queue), ("queues.schema", schema.Name)));
+        }
+    }
+
     private static string UniqueQueue() => "q" + Guid.NewGuid().ToString("N")[..12];
 
     private static string? Tag(Activity activity, string name) => activity.GetTagItem(name)?.ToString();

@@ -48,6 +48,17 @@ public sealed class PackageTests(PackagedExample example) : IClassFixture<Packag
         Assert.DoesNotContain("Queues.Analyzers", text, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 15 * Minutes)]
+    public void QueuesTestingPackage_DependsOnExactlyItsOwnVersionOfQueues()
+    {
+        // It uses the runtime's internals: a newer Queues beside it was never built or tested with it.
+        using var package = ZipFile.OpenRead(Path.Combine(example.Feed, $"Queues.Testing.{example.Version}.nupkg"));
+        using var nuspec = new StreamReader(package.GetEntry("Queues.Testing.nuspec")!.Open());
+        var text = nuspec.ReadToEnd();
+
+        Assert.Contains($"<dependency id=\"Queues\" version=\"[{example.Version}]\"", text, StringComparison.Ordinal);
+    }
+
     [Fact(Timeout = 20 * Minutes)]
     public async Task ExampleReferencingOnlyThePackage_BuildsWithoutWarnings_AndRunsItsJob()
     {

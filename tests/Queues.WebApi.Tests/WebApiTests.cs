@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Queues.Testing;
+using Queues.Tests.Shared;
 
 namespace Queues.WebApi.Tests;
 

@@ -17,6 +17,8 @@ internal sealed class LeaderWatch
     private readonly WorkerLiveness _liveness;
     private readonly WorkerLiveness.Loop _loop;
     private readonly ILogger _logger;
+    private readonly Outage _outage;
+    private readonly string[] _served;
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private DateTime _nextStats;
     private DateTime _nextUnserved;
@@ -26,8 +28,11 @@ internal sealed class LeaderWatch
     private readonly Pacing _statsPacing = new();
     private readonly Pacing _unservedPacing = new();
 
-    public LeaderWatch(JobStore store, string workerName, TimeSpan pollInterval, WorkerLiveness liveness, WorkerLiveness.Loop loop, ILogger logger)
+    public LeaderWatch(JobStore store, string workerName, TimeSpan pollInterval, WorkerLiveness liveness, WorkerLiveness.Loop loop, ILogger logger,
+        Outage? outage = null, IEnumerable<string>? served = null)
     {
+        _served = [.. served ?? []];
+        _outage = outage ?? new Outage(logger, $"Watching the queues of schema {store.Schema} (gauges, unserved queues)");
         _store = store;
         _workerName = workerName;
         _liveness = liveness;
@@ -55,11 +60,15 @@ internal sealed class LeaderWatch
         try
         {
             await ObserveAsync(cancellationToken).ConfigureAwait(false);
+            _outage.Succeeded();
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             // Gauges and the unserved-queue warning are extras: their failure must not hold up promotion and rescue.
-            LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)UnservedAfter.TotalMilliseconds);
+            if (_outage.Failed(exception))
+            {
+                LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)UnservedAfter.TotalMilliseconds);
+            }
         }
     }
 
@@ -70,7 +79,7 @@ internal sealed class LeaderWatch
         {
             _nextStats = now + QueueStats.RefreshInterval;
             var started = Stopwatch.GetTimestamp();
-            QueueStats.Publish(_store.Schema, _workerName, await _store.QueueStatsAsync(cancellationToken).ConfigureAwait(false));
+            QueueStats.Publish(_store.Schema, _workerName, await _store.QueueStatsAsync(cancellationToken).ConfigureAwait(false), _served);
             _statsPacing.Ran(started, Stopwatch.GetTimestamp());
             _published = true;
         }

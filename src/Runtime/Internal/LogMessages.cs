@@ -32,6 +32,10 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.SchemaOutdated, Level = LogLevel.Error, Message = "{Problem} (next check in {DelayMs} ms)")]
     public static partial void SchemaOutdated(ILogger logger, string problem, long delayMs);
 
+    [LoggerMessage(EventId = QueuesEventId.UnknownConfigurationKey, Level = LogLevel.Warning,
+        Message = "{Problem}; it is ignored. Set {FailKey} = true to fail at start instead")]
+    public static partial void UnknownConfigurationKey(ILogger logger, string problem, string failKey);
+
     #endregion
 
     #region Queues.Worker: running jobs
@@ -138,6 +142,14 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.PollFailed, Level = LogLevel.Warning,
         Message = "The poll for due jobs across this worker's queues failed; retrying in {DelayMs} ms (NOTIFY still wakes the queues meanwhile)")]
     public static partial void PollFailed(ILogger logger, Exception exception, long delayMs);
+
+    [LoggerMessage(EventId = QueuesEventId.OutageContinues, Level = LogLevel.Warning,
+        Message = "{Loop} still fails after {DownMs} ms ({Failures} failures since the first, which was logged with its exception); last error: {Error}")]
+    public static partial void OutageContinues(ILogger logger, string loop, long downMs, int failures, string error);
+
+    [LoggerMessage(EventId = QueuesEventId.OutageEnded, Level = LogLevel.Information,
+        Message = "{Loop} works again: the database is reachable again after {DownMs} ms of failures ({Failures} failed tries)")]
+    public static partial void OutageEnded(ILogger logger, string loop, long downMs, int failures);
 
     [LoggerMessage(EventId = QueuesEventId.UntrackedRescued, Level = LogLevel.Warning,
         Message = "Rescued {Count} running jobs under this worker's name ({WorkerName}) that it was not running: the reply to their claim was lost, or an earlier process of the same name claimed them; they are retried or, out of attempts, discarded")]

@@ -32,11 +32,13 @@ internal sealed class MaintenanceLeader
     private readonly CronEnqueuer _cron;
     private readonly ILogger _logger;
     private readonly LeaderWatch? _watch;
+    private readonly Outage _outage;
     private bool _leader;
 
     public MaintenanceLeader(JobStore store, string workerName, Timings timings, JobRegistry registry, Func<long[]> runningHere, Action<string?> wake,
-        ILogger logger, LeaderWatch? watch = null)
+        ILogger logger, LeaderWatch? watch = null, Outage? outage = null)
     {
+        _outage = outage ?? new Outage(logger, $"Maintenance of schema {store.Schema}");
         var (pollInterval, rescueAfter) = (timings.PollInterval, timings.RescueAfter);
         _watch = watch;
         _store = store;
@@ -77,12 +79,16 @@ internal sealed class MaintenanceLeader
                     await _rescuer.RunOnceAsync(stoppingToken).ConfigureAwait(false);
                     await _retention.RunOnceAsync(stoppingToken).ConfigureAwait(false);
                     await _cron.RunOnceAsync(stoppingToken).ConfigureAwait(false);
-                    failures = 0;
                     if (morePromotable)
                     {
+                        failures = 0;
+                        _outage.Succeeded();
                         continue;
                     }
                 }
+
+                failures = 0;
+                _outage.Succeeded();
 
                 await Task.Delay(_tick, stoppingToken).ConfigureAwait(false);
             }
@@ -93,7 +99,10 @@ internal sealed class MaintenanceLeader
             catch (Exception exception)
             {
                 var delay = Backoff.Delay(++failures);
-                LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.MaintenanceFailed(_logger, exception, _store.Schema, (long)delay.TotalMilliseconds);
+                }
                 await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
             }
         }

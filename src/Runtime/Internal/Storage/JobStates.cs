@@ -29,6 +29,22 @@ internal static class JobStates
         _ => throw new InvalidOperationException($"Unknown job state '{state}' in the jobs table."),
     };
 
+    /// <summary>Parses a stored name in any casing, for input that did not come from the table (JSON).</summary>
+    public static bool TryParse(string text, out JobState state)
+    {
+        foreach (var candidate in Unfinished.Concat(Finished))
+        {
+            if (string.Equals(ToText(candidate), text, StringComparison.OrdinalIgnoreCase))
+            {
+                state = candidate;
+                return true;
+            }
+        }
+
+        state = default;
+        return false;
+    }
+
     public static string ToText(JobState state) => state switch
     {
         JobState.Scheduled => "scheduled",

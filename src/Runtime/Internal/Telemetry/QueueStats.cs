@@ -20,11 +20,16 @@ internal static class QueueStats
     private static readonly string[] s_states = [.. JobStates.Unfinished.Select(JobStates.ToText)];
     private static readonly ConcurrentDictionary<string, Snapshot> s_snapshots = new(StringComparer.Ordinal);
 
-    /// <summary>Publishes a leader's fresh rows for <paramref name="schema"/>; queues seen before and now empty report zeros.</summary>
-    public static void Publish(string schema, string owner, IReadOnlyList<QueueStat> rows)
+    /// <summary>
+    /// Publishes a leader's fresh rows for <paramref name="schema"/>. Every queue in <paramref name="served"/> (those the
+    /// leader's worker is configured for or has handlers for) and every queue seen before reports, zeros when empty, so
+    /// a healthy queue whose jobs finish between snapshots reads 0 rather than "no data".
+    /// </summary>
+    public static void Publish(string schema, string owner, IReadOnlyList<QueueStat> rows, IEnumerable<string>? served = null)
     {
         var known = s_snapshots.TryGetValue(schema, out var previous) ? previous.Queues : [];
         var queues = new SortedSet<string>(known, StringComparer.Ordinal);
+        queues.UnionWith(served ?? []);
         foreach (var row in rows)
         {
             queues.Add(row.Queue);

@@ -50,11 +50,13 @@ internal sealed class Completer
     private readonly RetryDelays _retryDelays;
     private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
+    private readonly Outage _outage;
     private volatile bool _stopping;
     private long _stoppingSince; // Stopwatch timestamp of Stopping(); 0 when closed without it (Queues.Testing's JobRunner).
 
-    public Completer(JobStore store, RetryDelays retryDelays, TimeSpan rescueAfter, ILogger logger)
+    public Completer(JobStore store, RetryDelays retryDelays, TimeSpan rescueAfter, ILogger logger, Outage? outage = null)
     {
+        _outage = outage ?? new Outage(logger, "Writing job outcomes");
         _store = store;
         _retryDelays = retryDelays;
         _rescueAfter = rescueAfter;
@@ -152,6 +154,7 @@ internal sealed class Completer
             try
             {
                 await WriteAsync(job, result, null).ConfigureAwait(false);
+                _outage.Succeeded();
                 return;
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable)
@@ -179,7 +182,11 @@ internal sealed class Completer
             catch (NpgsqlException exception) when (exception.IsTransient && (failures < MaxFlushAttempts || !_stopping))
             {
                 var delay = Backoff.Delay(++failures);
-                LogMessages.OutcomeWriteFailed(_logger, exception, job.Id, job.Name, job.Attempt, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.OutcomeWriteFailed(_logger, exception, job.Id, job.Name, job.Attempt, (long)delay.TotalMilliseconds);
+                }
+
                 await Task.Delay(delay).ConfigureAwait(false);
             }
         }
@@ -481,12 +488,17 @@ internal sealed class Completer
             {
                 var skipped = await _store.CompleteManyAsync(ids, attempts).ConfigureAwait(false);
                 locked = skipped.Count == 0 ? null : [.. skipped];
+                _outage.Succeeded();
                 break;
             }
             catch (Exception exception) when (failures < MaxFlushAttempts || !_stopping)
             {
                 var delay = Backoff.Delay(failures + 1);
-                LogMessages.CompletionFailed(_logger, exception, ids.Length, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.CompletionFailed(_logger, exception, ids.Length, (long)delay.TotalMilliseconds);
+                }
+
                 await Task.Delay(delay).ConfigureAwait(false);
             }
             catch (Exception exception)

@@ -52,6 +52,9 @@ internal sealed class FetchLoop
     /// <summary>Where each claim starts its walk of the claim index (so dead rows behind it cost nothing).</summary>
     private readonly ClaimWalk _walk = new();
 
+    /// <summary>Logs a run of failed claims as one first failure, summaries and one recovery line.</summary>
+    private readonly Outage _outage;
+
     /// <summary>Claimed jobs waiting for a slot: at most <c>prefetch</c> beyond the slots, tracked and heartbeated.</summary>
     private readonly ConcurrentQueue<ClaimedJob> _buffer = new();
     private readonly int _prefetch;
@@ -80,8 +83,9 @@ internal sealed class FetchLoop
     private long _claims;
 
     public FetchLoop(string queue, int concurrency, int prefetch, TimeSpan pollInterval, string workerName, JobStore store, JobExecutor executor,
-        Completer completer, ILogger logger, WorkerLiveness.Loop? liveness = null)
+        Completer completer, ILogger logger, WorkerLiveness.Loop? liveness = null, Outage? outage = null)
     {
+        _outage = outage ?? new Outage(logger, $"Claiming jobs of queue {queue}");
         _prefetch = prefetch;
         _target = Math.Min(prefetch, concurrency);
         _liveness = liveness;
@@ -229,6 +233,7 @@ internal sealed class FetchLoop
 
                 lastClaim = Stopwatch.GetTimestamp();
                 failures = 0;
+                _outage.Succeeded();
 
                 if (jobs.Count > 0)
                 {
@@ -267,7 +272,10 @@ internal sealed class FetchLoop
                 }
 
                 var delay = Backoff.Delay(++failures);
-                LogMessages.ClaimFailed(_logger, exception, _queue, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.ClaimFailed(_logger, exception, _queue, (long)delay.TotalMilliseconds);
+                }
                 await Backoff.WaitAsync(delay, stopClaiming).ConfigureAwait(false);
             }
         }

@@ -31,6 +31,7 @@ internal sealed class Heartbeat : IDisposable
     private readonly TimeSpan _interval;
     private readonly TimeSpan _rescueAfter;
     private readonly ILogger _logger;
+    private readonly Outage _outage;
     private readonly WorkerLiveness.Loop? _liveness;
     private readonly Guid _instance = Guid.NewGuid();
     private readonly ManualResetEventSlim _stop = new();
@@ -51,9 +52,10 @@ internal sealed class Heartbeat : IDisposable
     private readonly Pacing? _untrackedPacing;
 
     public Heartbeat(JobStore store, RunningJobs running, string workerName, IEnumerable<string> queues, TimeSpan interval, TimeSpan rescueAfter,
-        ILogger logger, WorkerLiveness.Loop? liveness = null, bool paceUntrackedReads = true)
+        ILogger logger, WorkerLiveness.Loop? liveness = null, Outage? outage = null, bool paceUntrackedReads = true)
     {
         _untrackedPacing = paceUntrackedReads ? new Pacing() : null;
+        _outage = outage ?? new Outage(logger, "The heartbeat");
         _liveness = liveness;
         _store = store;
         _running = running;
@@ -161,6 +163,7 @@ internal sealed class Heartbeat : IDisposable
                 {
                     connection ??= _store.DataSource.OpenConnection();
                     Beat(connection);
+                    _outage.Succeeded();
                     failures = 0;
                 }
                 catch (Exception exception)
@@ -168,7 +171,10 @@ internal sealed class Heartbeat : IDisposable
                     connection?.Dispose();
                     connection = null;
                     var delay = Backoff.Delay(++failures);
-                    LogMessages.HeartbeatFailed(_logger, exception, _running.Count, (long)delay.TotalMilliseconds);
+                    if (_outage.Failed(exception))
+                    {
+                        LogMessages.HeartbeatFailed(_logger, exception, _running.Count, (long)delay.TotalMilliseconds);
+                    }
                     if (_stop.Wait(delay < _interval ? delay : _interval))
                     {
                         break;

@@ -8,8 +8,9 @@ namespace Queues.Internal;
 /// Only a latency shortcut; fetch loops poll anyway. Reconnects with backoff and wakes every loop after a gap, since
 /// notifications sent meanwhile were lost.
 /// </summary>
-internal sealed class Notifier(JobStore store, Action<string?> wake, ILogger logger)
+internal sealed class Notifier(JobStore store, Action<string?> wake, ILogger logger, Outage? outage = null)
 {
+    private readonly Outage _outage = outage ?? new Outage(logger, "The LISTEN connection");
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
 
     public async Task RunAsync(CancellationToken stoppingToken)
@@ -33,6 +34,7 @@ internal sealed class Notifier(JobStore store, Action<string?> wake, ILogger log
                         wake(null);
                     }
 
+                    _outage.Succeeded();
                     failures = 0;
                     while (true)
                     {
@@ -51,7 +53,10 @@ internal sealed class Notifier(JobStore store, Action<string?> wake, ILogger log
             catch (Exception exception)
             {
                 var delay = Backoff.Delay(++failures);
-                LogMessages.ListenFailed(logger, exception, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.ListenFailed(logger, exception, (long)delay.TotalMilliseconds);
+                }
                 await Backoff.WaitAsync(delay, stoppingToken).ConfigureAwait(false);
             }
         }

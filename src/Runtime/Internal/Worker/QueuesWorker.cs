@@ -30,6 +30,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
     private Completer? _completer;
     private Task? _completing;
     private Heartbeat? _heartbeat;
+    private readonly Outage _startOutage;
     private Task? _starting;
 
     public QueuesWorker(IServiceProvider services, JobStore store, JobRegistry registry, IOptions<QueuesOptions> options, ILoggerFactory? loggerFactory = null,
@@ -44,10 +45,19 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         _workerLogger = loggerFactory.CreateLogger(LogMessages.Categories.Worker);
         _maintenanceLogger = loggerFactory.CreateLogger(LogMessages.Categories.Maintenance);
         _notificationsLogger = loggerFactory.CreateLogger(LogMessages.Categories.Notifications);
+        _startOutage = NewOutage(_workerLogger, "Starting the worker");
     }
+
+    /// <summary>The outage log of one loop, with the configured summary interval.</summary>
+    private Outage NewOutage(ILogger logger, string loop) => new(logger, loop, _options.OutageSummaryInterval);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        foreach (var (_, unknownKey) in _options.UnknownKeys())
+        {
+            LogMessages.UnknownConfigurationKey(_workerLogger, unknownKey, $"{_options.SectionPath}:{nameof(QueuesOptions.FailOnUnknownKeys)}");
+        }
+
         if (!_options.ProcessJobs)
         {
             return;
@@ -60,7 +70,11 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         }
         catch (Exception exception) when (IsUnavailable(exception) && !cancellationToken.IsCancellationRequested)
         {
-            LogMessages.WaitingForDatabase(_workerLogger, exception, _options.WorkerName, (long)Backoff.Delay(1).TotalMilliseconds);
+            if (_startOutage.Failed(exception))
+            {
+                LogMessages.WaitingForDatabase(_workerLogger, exception, _options.WorkerName, (long)Backoff.Delay(1).TotalMilliseconds);
+            }
+
             _liveness.Waiting();
             _starting = StartWhenReadyAsync(_stopClaiming.Token);
             return;
@@ -118,6 +132,7 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
                     continue;
                 }
 
+                _startOutage.Succeeded();
                 StartLoops();
                 return;
             }
@@ -127,7 +142,10 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
             }
             catch (Exception exception)
             {
-                LogMessages.WaitingForDatabase(_workerLogger, exception, _options.WorkerName, (long)Backoff.Delay(failures + 1).TotalMilliseconds);
+                if (_startOutage.Failed(exception))
+                {
+                    LogMessages.WaitingForDatabase(_workerLogger, exception, _options.WorkerName, (long)Backoff.Delay(failures + 1).TotalMilliseconds);
+                }
             }
         }
     }
@@ -149,33 +167,35 @@ internal sealed class QueuesWorker : IHostedService, IAsyncDisposable
         _liveness.Running(queues.Keys);
         var retryDelays = new RetryDelays(_registry, _options.RetryDelay, _workerLogger);
         var executor = new JobExecutor(_services, _registry, _store.DataSource, retryDelays, _options.WorkerName, _workerLogger);
-        _completer = new Completer(_store, retryDelays, _options.RescueAfter, _workerLogger);
+        _completer = new Completer(_store, retryDelays, _options.RescueAfter, _workerLogger, NewOutage(_workerLogger, "Writing job outcomes"));
         _completing = _completer.RunAsync();
         var running = _completer.Running;
 
         // The heartbeat registers this node before the first claim and goes on until every job has finished and its
         // outcome is written, so a slow shutdown is not mistaken for a dead worker.
         _heartbeat = new Heartbeat(_store, running, _options.WorkerName, queues.Keys, _options.HeartbeatInterval, _options.RescueAfter, _workerLogger,
-            _liveness.Register("heartbeat", _options.HeartbeatInterval));
+            _liveness.Register("heartbeat", _options.HeartbeatInterval), NewOutage(_workerLogger, "The heartbeat"));
         _heartbeat.Start();
         foreach (var (queue, concurrency) in queues)
         {
             var loop = new FetchLoop(queue, concurrency, _options.Prefetch, _options.PollInterval, _options.WorkerName, _store, executor, _completer, _workerLogger,
-                _liveness.Register("claim:" + queue, _options.PollInterval));
+                _liveness.Register("claim:" + queue, _options.PollInterval), NewOutage(_workerLogger, $"Claiming jobs of queue {queue}"));
             _fetchLoops.Add(loop);
             _loops.Add(loop.RunAsync(_heartbeat.FirstBeat, _stopClaiming.Token, _stopJobs.Token));
         }
 
-        _loops.Add(new WorkPoller(_store, _fetchLoops, _options.PollInterval, _workerLogger, _liveness.Register("poll", _options.PollInterval))
+        _loops.Add(new WorkPoller(_store, _fetchLoops, _options.PollInterval, _workerLogger, _liveness.Register("poll", _options.PollInterval),
+                NewOutage(_workerLogger, "The poll for due jobs"))
             .RunAsync(_heartbeat.FirstBeat, _stopClaiming.Token));
 
         _loops.Add(new MaintenanceLeader(_store, _options.WorkerName, MaintenanceLeader.Timings.From(_options), _registry, running.Ids, Wake, _maintenanceLogger, new LeaderWatch(_store, _options.WorkerName, _options.PollInterval, _liveness,
                 _liveness.Register("maintenance", _options.PollInterval < TimeSpan.FromSeconds(1) ? _options.PollInterval : TimeSpan.FromSeconds(1)),
-                _maintenanceLogger)).RunAsync(_stopClaiming.Token));
+                _maintenanceLogger, NewOutage(_maintenanceLogger, $"Watching the queues of schema {_store.Schema} (gauges, unserved queues)"), queues.Keys),
+                NewOutage(_maintenanceLogger, $"Maintenance of schema {_store.Schema}")).RunAsync(_stopClaiming.Token));
 
         if (_store.UseNotifications)
         {
-            _loops.Add(new Notifier(_store, Wake, _notificationsLogger).RunAsync(_stopClaiming.Token));
+            _loops.Add(new Notifier(_store, Wake, _notificationsLogger, NewOutage(_notificationsLogger, "The LISTEN connection")).RunAsync(_stopClaiming.Token));
         }
     }
 

@@ -13,8 +13,10 @@ namespace Queues.Internal;
 /// its head, which costs more with every dead row a held snapshot keeps (see <see cref="ClaimWalk"/>): like a claim's
 /// walk from the head, it comes at most every <see cref="Pacing.Share"/> times its own last duration.
 /// </summary>
-internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops, TimeSpan interval, ILogger logger, WorkerLiveness.Loop? liveness = null)
+internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops, TimeSpan interval, ILogger logger, WorkerLiveness.Loop? liveness = null,
+    Outage? outage = null)
 {
+    private readonly Outage _outage = outage ?? new Outage(logger, "The poll for due jobs");
     private readonly Dictionary<string, FetchLoop> _byQueue = loops.ToDictionary(static l => l.Queue, StringComparer.Ordinal);
 
     /// <summary>Polls until <paramref name="stopClaiming"/>; never throws (a failed poll is retried with backoff).</summary>
@@ -48,6 +50,7 @@ internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops,
                 }
 
                 liveness?.Beat();
+                _outage.Succeeded();
                 failures = 0;
                 var took = Stopwatch.GetElapsedTime(sent);
                 delay = took * Pacing.Share > interval ? took * Pacing.Share : interval;
@@ -59,7 +62,10 @@ internal sealed class WorkPoller(JobStore store, IReadOnlyList<FetchLoop> loops,
             catch (Exception exception)
             {
                 delay = Backoff.Delay(++failures);
-                LogMessages.PollFailed(logger, exception, (long)delay.TotalMilliseconds);
+                if (_outage.Failed(exception))
+                {
+                    LogMessages.PollFailed(logger, exception, (long)delay.TotalMilliseconds);
+                }
             }
 
             await Backoff.WaitAsync(delay, stopClaiming).ConfigureAwait(false);

@@ -1,7 +1,8 @@
+// Shared by the web API and integration tests (linked, not copied).
 using System.Net;
 using System.Net.Sockets;
 
-namespace Queues.WebApi.Tests;
+namespace Queues.Tests.Shared;
 
 /// <summary>
 /// Forwards a local port to PostgreSQL, and can cut it: while down it drops every open connection and refuses new
