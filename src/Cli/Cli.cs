@@ -88,7 +88,11 @@ internal static class Cli
             return Failure;
         }
         catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification
-                                                      or PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.CannotConnectNow)
+                                                      or PostgresErrorCodes.InvalidCatalogName
+                                                  // Down, restarting or full: class 08 (connection), 53 (too many connections), 57P (shutdown, starting up).
+                                                  || exception.SqlState.StartsWith("08", StringComparison.Ordinal)
+                                                  || exception.SqlState.StartsWith("53", StringComparison.Ordinal)
+                                                  || exception.SqlState.StartsWith("57P", StringComparison.Ordinal))
         {
             Console.Error.WriteLine($"error: cannot connect to the database: {exception.MessageText}");
             return Unreachable;

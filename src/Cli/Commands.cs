@@ -155,30 +155,24 @@ internal static class Commands
                 return Cli.Ok;
             }
 
-            Console.WriteLine($"Job {job.Id}: {job.Name}");
+            Console.WriteLine($"Job {job.Id}: {Output.Safe(job.Name)}");
             Output.Table(["FIELD", "VALUE"], [
                 ["state", Output.State(job.State)], ["queue", job.Queue], ["attempt", $"{job.Attempt} of {job.MaxAttempts}"],
                 ["priority", job.Priority.ToString(CultureInfo.InvariantCulture)], ["created", Output.Time(job.CreatedAt)], ["run at", Output.Time(job.RunAt)],
                 ["last attempt", Output.Time(job.AttemptedAt)], ["finished", Output.Time(job.FinalizedAt)]]);
             Console.WriteLine();
             Console.WriteLine("Payload:");
-            using (var document = JsonDocument.Parse(job.Payload))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(document.RootElement, CliPayloadJson.Default.JsonElement));
-            }
+            Console.WriteLine(Output.Payload(job.Payload));
 
             Console.WriteLine();
             Console.WriteLine(job.Errors.Count == 0 ? "No failed attempts." : $"Failed attempts ({job.Errors.Count}):");
             foreach (var error in job.Errors)
             {
-                Console.WriteLine($"- attempt {error.Attempt} at {Output.Time(error.At)}: {error.Kind}{(error.Type is null ? "" : " " + error.Type)}");
-                Console.WriteLine("  " + error.Message);
+                Console.WriteLine($"- attempt {error.Attempt} at {Output.Time(error.At)}: {Output.Safe(error.Kind)}{(error.Type is null ? "" : " " + Output.Safe(error.Type))}");
+                Output.Lines("  ", error.Message);
                 if (error.Trace is { Length: > 0 } trace)
                 {
-                    foreach (var line in trace.Split('\n'))
-                    {
-                        Console.WriteLine("    " + line.TrimEnd('\r'));
-                    }
+                    Output.Lines("    ", trace);
                 }
             }
 
@@ -280,14 +274,23 @@ internal static class Commands
     private static Command Pause(bool pause)
     {
         var queue = new Argument<string>("queue") { Description = "The queue." };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Pause a queue that is not known yet (no job that is not completed, no worker serving it, not paused), for example before its first job.",
+        };
         var command = new Command(pause ? "pause" : "resume", pause
-            ? "Pause a queue on every node: workers stop claiming from it, enqueues go on."
-            : "Resume a paused queue on every node.") { queue };
+            ? "Pause a queue on every node: workers stop claiming from it, enqueues go on. An unknown queue (a typo) is refused unless --force."
+            : "Resume a paused queue on every node. An unknown queue (a typo) is refused.") { queue };
+        if (pause)
+        {
+            command.Options.Add(force);
+        }
+
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
             var name = result.GetValue(queue)!;
             var changed = pause
-                ? await context.Admin.PauseQueueAsync(name, ct).ConfigureAwait(false)
+                ? await context.Admin.PauseQueueAsync(name, result.GetValue(force), ct).ConfigureAwait(false)
                 : await context.Admin.ResumeQueueAsync(name, ct).ConfigureAwait(false);
             Report(context, new ResultDto(pause ? "pause" : "resume", changed ? 1 : 0,
                 changed ? $"Queue '{name}' is {(pause ? "paused" : "resumed")}." : $"Queue '{name}' was already {(pause ? "paused" : "running")}."));
@@ -434,6 +437,3 @@ internal static class Commands
     }
 }
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
-internal sealed partial class CliPayloadJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -155,19 +155,44 @@ public sealed class QueuesAdmin
 
     /// <summary>
     /// Pauses <paramref name="queue"/> on every node: workers stop claiming from it (jobs already running finish) and
-    /// enqueues go on. Returns false when it was paused already.
+    /// enqueues go on. Returns false when it was paused already. Refuses a queue it does not know (a typo would
+    /// otherwise pause a queue nobody uses and leave the real one running); see
+    /// <see cref="PauseQueueAsync(string, bool, CancellationToken)"/>.
     /// </summary>
     /// <param name="queue">The queue.</param>
     /// <param name="cancellationToken">Cancels the update.</param>
-    public async Task<bool> PauseQueueAsync(string queue, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The queue is not known.</exception>
+    public Task<bool> PauseQueueAsync(string queue, CancellationToken cancellationToken = default) => PauseQueueAsync(queue, false, cancellationToken);
+
+    /// <summary>
+    /// Pauses <paramref name="queue"/> on every node, as <see cref="PauseQueueAsync(string, CancellationToken)"/>. A
+    /// queue is known when it is paused, a worker node lists it among the queues it serves, or it holds a job that is not
+    /// completed (scheduled, available, running, retryable, cancelled or discarded). Anything else is refused unless
+    /// <paramref name="force"/> is set, for pausing a queue before its first job or worker arrives.
+    /// </summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="force">Pause it even when it is not known.</param>
+    /// <param name="cancellationToken">Cancels the update.</param>
+    /// <exception cref="ArgumentException">The queue is not known and <paramref name="force"/> is not set.</exception>
+    public async Task<bool> PauseQueueAsync(string queue, bool force, CancellationToken cancellationToken = default)
     {
         Validate.QueueName(queue, nameof(queue));
+        if (!force && !await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false))
+        {
+            throw UnknownQueue(queue, " To pause it before its first job or worker arrives, force the pause.");
+        }
+
         return await _store.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Resumes a paused queue on every node and wakes its workers. Returns false when it was not paused.</summary>
+    /// <summary>
+    /// Resumes a paused queue on every node and wakes its workers. Returns false when it was not paused; refuses a queue
+    /// that is not known either (see <see cref="PauseQueueAsync(string, bool, CancellationToken)"/>), so a typo is
+    /// reported rather than answered "was not paused".
+    /// </summary>
     /// <param name="queue">The queue.</param>
     /// <param name="cancellationToken">Cancels the update.</param>
+    /// <exception cref="ArgumentException">The queue is not paused and not known.</exception>
     public async Task<bool> ResumeQueueAsync(string queue, CancellationToken cancellationToken = default)
     {
         Validate.QueueName(queue, nameof(queue));
@@ -176,9 +201,26 @@ public sealed class QueuesAdmin
         {
             await _store.NotifyAsync(queue, cancellationToken).ConfigureAwait(false);
         }
+        else if (!await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false))
+        {
+            throw UnknownQueue(queue, "");
+        }
 
         return resumed;
     }
+
+    /// <summary>Whether <paramref name="queue"/> is known: paused, served by a worker node, or holding a job that is not completed.</summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<bool> IsQueueKnownAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        Validate.QueueName(queue, nameof(queue));
+        return await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ArgumentException UnknownQueue(string queue, string hint) => new(
+        $"Queue '{queue}' is not known: it is not paused, no worker node serves it and it holds no job that is not completed. Check the name.{hint}",
+        nameof(queue));
 
     /// <summary>Jobs per bulk batch: every statement of a bulk action touches at most this many rows.</summary>
     public const int BulkBatchSize = 1_000;

@@ -48,7 +48,7 @@ public sealed class CliTests(PostgresFixture fixture)
     public async Task MigrateRollback_UndoesMigrationsDownToAVersion_AndMigrateRedoesThem()
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        await schema.Admin.PauseQueueAsync("reports", Ct);
+        await schema.Admin.PauseQueueAsync("reports", force: true, Ct);
 
         var result = (await RunAsync(schema, "migrate", "rollback", "--to", "4")).ShouldSucceed();
         Assert.Contains($"Rolled back {QueuesAdmin.LatestSchemaVersion - 4} migration(s)", result.Output, StringComparison.Ordinal);
@@ -140,6 +140,30 @@ public sealed class CliTests(PostgresFixture fixture)
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("There is no job 987654.", missing.Error, StringComparison.Ordinal);
         Assert.Equal(2, (await RunAsync(schema, "show", "abc")).ExitCode);
+    }
+
+    [Fact]
+    public async Task ListAndShow_EscapeTerminalControlCharactersFromTheDatabase_AndShowPayloadsReadably()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(Charge, """{"note":"say \"hi\"","city":"Zürich","bell":"\u0007"}""");
+        await schema.SetFinishedAsync(id, "discarded", "\u001b[2J\u001b]0;pwned\u0007card\rdeclined \u202Egnp.exe");
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {s}.jobs SET name = $1 WHERE id = $2 RETURNING 1) SELECT count(*)::int FROM u", "cli.\u001b[31mred\u009b", id.Value);
+
+        var listed = (await RunAsync(schema, "list")).ShouldSucceed();
+        var shown = (await RunAsync(schema, "show", id.ToString())).ShouldSucceed();
+        foreach (var output in (string[])[listed.Output, shown.Output])
+        {
+            Assert.DoesNotContain(output, static c => c is '\u001b' or '\u0007' or '\u009b' or '\u202E');
+            Assert.Contains("cli.\\x1B[31mred\\x9B", output, StringComparison.Ordinal);
+            Assert.Contains("\\x1B[2J", output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("card\\x0Ddeclined \\u202Egnp.exe", shown.Output, StringComparison.Ordinal);
+        // The payload reads as JSON a person wrote: quotes and accents as such, the bell as a JSON escape.
+        Assert.Contains("\"note\": \"say \\\"hi\\\"\"", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("\"city\": \"Zürich\"", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("\"bell\": \"\\u0007\"", shown.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -250,6 +274,7 @@ public sealed class CliTests(PostgresFixture fixture)
     public async Task PauseAndResume_ActOnEveryNode()
     {
         await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(Report);
 
         Assert.Contains("Queue 'reports' is paused.", (await RunAsync(schema, "pause", "reports")).ShouldSucceed().Output, StringComparison.Ordinal);
         Assert.Equal(["reports"], await schema.Admin.GetPausedQueuesAsync(Ct));
@@ -260,10 +285,46 @@ public sealed class CliTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task PauseAndResume_RefuseAnUnknownQueue_UnlessThePauseIsForced()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(Report);
+
+        var typo = await RunAsync(schema, "pause", "reprots");
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("Queue 'reprots' is not known", typo.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await RunAsync(schema, "resume", "reprots")).ExitCode);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+
+        Assert.Contains("Queue 'launch' is paused.", (await RunAsync(schema, "pause", "launch", "--force")).ShouldSucceed().Output, StringComparison.Ordinal);
+        Assert.Equal(["launch"], await schema.Admin.GetPausedQueuesAsync(Ct));
+    }
+
+    [Fact]
+    public async Task DatabaseRefusingConnections_ExitsAsUnreachable_WithOneLine()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var role = "no_room_" + schema.Name;
+        await schema.ScalarAsync<int>($"SELECT 1; CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 0");
+        try
+        {
+            var refused = new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = role }.ConnectionString;
+            var result = await QueuesTool.RunAsync(["status", "--connection", refused, "--schema", schema.Name]);
+            Assert.Equal(3, result.ExitCode);
+            Assert.Contains("cannot connect to the database", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await schema.ScalarAsync<int>($"SELECT 1; DROP ROLE \"{role}\"");
+        }
+    }
+
+    [Fact]
     public async Task Connection_ComesFromTheEnvironmentOrAppSettingsInTheCurrentDirectory()
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        await schema.Admin.PauseQueueAsync("from-config", Ct);
+        await schema.Admin.PauseQueueAsync("from-config", force: true, Ct);
 
         var fromEnvironment = await QueuesTool.RunAsync(["status", "--schema", schema.Name],
             environment: new Dictionary<string, string?> { ["QUEUES_CONNECTION_STRING"] = fixture.ConnectionString });

@@ -124,6 +124,60 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task PauseAndResume_RefuseAnUnknownQueue_UnlessThePauseIsForced()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        var typo = await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"mial"}"""), HttpStatusCode.BadRequest);
+        Assert.Contains("Queue 'mial' is not known", typo.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await JsonAsync(await client.PostAsync("/queues/api/queues/resume", """{"queue":"mial"}"""), HttpStatusCode.BadRequest);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+
+        // Known: it holds a job; or a worker node serves it; or it is paused (forced, before its first job).
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.nodes (name, queues) VALUES ('node-9', ARRAY['billing']) RETURNING 1) SELECT count(*)::int FROM i");
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"billing"}"""));
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"next-week","force":true}"""));
+        Assert.Equal(["billing", "mail", "next-week"], await schema.Admin.GetPausedQueuesAsync(Ct));
+        var resumed = await JsonAsync(await client.PostAsync("/queues/api/queues/resume", """{"queue":"next-week"}"""));
+        Assert.Equal(1, resumed.GetProperty("count").GetInt64());
+    }
+
+    [Fact]
+    public async Task DatabaseUnavailable_Answers503WithAReadableMessage_NeverAStackTrace()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        // A role that may hold no connection: the server refuses it (53300), as a full or restarting server would.
+        var role = "no_room_" + schema.Name;
+        await schema.ScalarAsync<int>($"SELECT 1; CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 0");
+        try
+        {
+            var refused = new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = role, Password = null }.ConnectionString;
+            var down = new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
+            foreach (var connectionString in (string[])[refused, down])
+            {
+                await using var host = await DashboardHost.StartAsync(schema, connectionString: connectionString);
+                var client = await host.CreateClientAsync();
+                foreach (var path in (string[])["/queues/api/overview", "/queues/api/queues", "/queues/api/jobs", "/queues/api/jobs/1"])
+                {
+                    var response = await client.GetAsync(path);
+                    var error = await JsonAsync(response, HttpStatusCode.ServiceUnavailable);
+                    Assert.StartsWith("The database is unavailable: ", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+                    Assert.DoesNotContain("   at ", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+                    Assert.True(response.Headers.Contains("Retry-After"));
+                }
+            }
+        }
+        finally
+        {
+            await schema.ScalarAsync<int>($"SELECT 1; DROP ROLE \"{role}\"");
+        }
+    }
+
+    [Fact]
     public async Task Jobs_FilterByQueueNameStateTimeAndId_AndPageByKeyset()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -497,7 +551,7 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         var ops = await host.CreateClientAsync(user: "ops");
         Assert.False(string.IsNullOrEmpty(ops.Token));
         await JsonAsync(await ops.GetAsync("/queues/api/overview"));
-        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"default"}"""));
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"default","force":true}"""));
     }
 
     [Theory]

@@ -152,11 +152,25 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         {
             return Error(StatusCodes.Status409Conflict, exception.Message);
         }
-        catch (NpgsqlException exception) when (exception is not PostgresException)
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
         {
-            return Error(StatusCodes.Status503ServiceUnavailable, "The database cannot be reached: " + exception.Message);
+            // A database that is down, restarting or out of connections is a state the page shows and retries, not a
+            // crash: 503 with one readable line (issue 21 saw a 500 with a stack trace during a restart).
+            context.Response.Headers.RetryAfter = "5";
+            var reason = exception is PostgresException postgres ? $"{postgres.MessageText} ({postgres.SqlState})" : exception.InnerException?.Message ?? exception.Message;
+            return Error(StatusCodes.Status503ServiceUnavailable, "The database is unavailable: " + reason);
         }
     }
+
+    /// <summary>
+    /// Whether the database could not serve the request at all: no connection (network, timeout, pool), or the server
+    /// refused or dropped it (class 08 connection exceptions, 53 insufficient resources such as too many connections,
+    /// 57P01–57P05 shutdown, crash recovery, starting up). Any other server error is an answer, not an outage.
+    /// </summary>
+    private static bool IsUnavailable(NpgsqlException exception) => exception is not PostgresException postgres
+        || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+        || postgres.SqlState.StartsWith("53", StringComparison.Ordinal)
+        || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal);
 
     private async Task<IResult> OverviewAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
     {
@@ -381,7 +395,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
         var queue = request?.Queue is { Length: > 0 } name ? name : throw new BadRequestException("Send the queue in the body: {\"queue\": \"name\"}.");
         var changed = pause
-            ? await admin.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false)
+            ? await admin.PauseQueueAsync(queue, request.Force == true, cancellationToken).ConfigureAwait(false)
             : await admin.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
         var message = changed ? $"Queue '{queue}' {(pause ? "paused" : "resumed")}." : $"Queue '{queue}' was already {(pause ? "paused" : "running")}.";
         return TypedResults.Json(new ActionResultDto(true, changed ? 1 : 0, message), DashboardJson.Default.ActionResultDto);

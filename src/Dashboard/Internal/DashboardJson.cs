@@ -43,7 +43,8 @@ internal sealed record BulkRequestDto(string? Action, long[]? Ids, BulkFilterDto
 
 internal sealed record BulkCountDto(string Action, long Count);
 
-internal sealed record QueueActionDto(string? Queue);
+// Force: pause a queue the admin API does not know (no job, worker or pause has it yet); without it that is refused.
+internal sealed record QueueActionDto(string? Queue, bool? Force);
 
 internal sealed record ActionResultDto(bool Ok, long Count, string Message);
 

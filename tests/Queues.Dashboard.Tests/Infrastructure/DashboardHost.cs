@@ -38,7 +38,8 @@ public sealed partial class DashboardHost : IAsyncDisposable
         bool processJobs = false,
         bool realPort = false,
         bool withAuthentication = false,
-        string environment = "Development")
+        string environment = "Development",
+        string? connectionString = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Logging.ClearProviders();
@@ -55,7 +56,7 @@ public sealed partial class DashboardHost : IAsyncDisposable
         builder.Services.AddAntiforgery();
         jobs.Register(builder.Services.AddQueues(o =>
         {
-            o.ConnectionString = schema.Fixture.ConnectionString;
+            o.ConnectionString = connectionString ?? schema.Fixture.ConnectionString;
             o.Schema = schema.Name;
             o.ProcessJobs = processJobs;
             o.PollInterval = TimeSpan.FromMilliseconds(50);

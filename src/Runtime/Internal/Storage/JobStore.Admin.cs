@@ -67,6 +67,13 @@ internal sealed partial class JobStore
     public async Task<bool> ResumeQueueAsync(string queue, CancellationToken cancellationToken)
         => await ExecuteAsync(Sql.ResumeQueue, cancellationToken, Parameters.Text(queue)).ConfigureAwait(false) == 1;
 
+    /// <summary>Whether <paramref name="queue"/> is known; see <see cref="Sql.QueueKnown"/>.</summary>
+    public async Task<bool> IsQueueKnownAsync(string queue, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.QueueKnown, Parameters.Text(queue));
+        return (await ReadAllAsync(command, static r => r.GetBoolean(0), cancellationToken).ConfigureAwait(false))[0];
+    }
+
     /// <summary>The paused queues, in name order.</summary>
     public async Task<List<string>> GetPausedQueuesAsync(CancellationToken cancellationToken)
     {

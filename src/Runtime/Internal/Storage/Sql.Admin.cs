@@ -33,6 +33,20 @@ internal sealed partial class Sql
         ORDER BY 1
         """;
 
+    /// <summary>
+    /// Whether queue $1 is known, so a pause or resume of it is not a typo: it is paused, a worker node lists it among
+    /// the queues it serves, or a job of it is in a state other than completed (each state one probe of
+    /// <c>jobs_state_idx</c>, which leaves completed jobs out; a queue whose only jobs completed is not looked for, since
+    /// finding one would mean scanning the completed history).
+    /// </summary>
+    public string QueueKnown => field ??= $"""
+        SELECT EXISTS (SELECT 1 FROM "{Schema}".paused_queues WHERE queue = $1)
+            OR EXISTS (SELECT 1 FROM "{Schema}".nodes WHERE $1 = ANY (queues))
+            OR EXISTS (SELECT 1 FROM {JobsTable} WHERE state IN {s_notCompleted} AND queue = $1)
+        """;
+
+    private static readonly string s_notCompleted = JobStates.SqlList(Enum.GetValues<JobState>().Where(static s => s != JobState.Completed));
+
     /// <summary>The planner's row count of the jobs table (<c>pg_class.reltuples</c>): -1 before the first ANALYZE.</summary>
     public string EstimatedRows => field ??= $"SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('{JobsTable}')";
 
