@@ -72,6 +72,7 @@ internal static class Commands
             var oldest = oldestQueue is null ? null : await admin.GetOldestWaitingJobAsync(oldestQueue.Queue, ct).ConfigureAwait(false);
             var nodes = await admin.GetNodesAsync(ct).ConfigureAwait(false);
             var leader = nodes.FirstOrDefault(static n => n.IsLeader)?.Name;
+            var warnings = Output.Warnings(nodes, admin.RescueAfter);
             if (context.Json)
             {
                 Output.Json(new StatusDto(context.Client.Schema, version, QueuesAdmin.LatestSchemaVersion,
@@ -80,7 +81,7 @@ internal static class Commands
                     [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate))],
                     oldest is null ? null : new WaitingDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
                     leader,
-                    [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader))]), CliJson.Default.StatusDto);
+                    [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.IsAlive, n.StaleJobs))], warnings), CliJson.Default.StatusDto);
                 return Cli.Ok;
             }
 
@@ -93,8 +94,23 @@ internal static class Commands
             Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : "") + Cli.Format(f.Count)]));
             Console.WriteLine();
             Console.WriteLine(oldest is null ? "Oldest waiting: none." : $"Oldest waiting: job {oldest.Id} ({oldest.Name}, queue {oldest.Queue}) since {Output.Time(oldest.RunAt)} ({Output.Age(oldest.RunAt)}).");
-            Console.WriteLine($"Leader: {leader ?? "none"}");
-            Console.WriteLine($"Nodes: {(nodes.Count == 0 ? "none seen" : string.Join(", ", nodes.Select(static n => $"{n.Name} ({n.RunningJobs} running)")))}");
+            Console.WriteLine($"Leader: {Output.Safe(leader ?? "none")}");
+            Console.WriteLine();
+            if (nodes.Count == 0)
+            {
+                Console.WriteLine("Nodes: none seen.");
+            }
+            else
+            {
+                Output.Table(["NODE", "STATUS", "RUNNING", "STALE", "LAST SEEN", "ROLE"],
+                    nodes.Select(static n => (IReadOnlyList<string>)[n.Name, n.IsAlive ? "alive" : "LOST", Cli.Format(n.RunningJobs), Cli.Format(n.StaleJobs),
+                        Output.Age(n.LastHeartbeat), n.IsLeader ? "leader" : ""]));
+            }
+
+            foreach (var warning in warnings)
+            {
+                Console.Error.WriteLine("warning: " + warning);
+            }
             return Cli.Ok;
         }));
         return command;
@@ -127,7 +143,7 @@ internal static class Commands
             }
 
             Output.Table(["ID", "NAME", "QUEUE", "STATE", "ATTEMPT", "CREATED", "RUN AT", "LAST ERROR"],
-                page.Jobs.Select(static j => (IReadOnlyList<string>)[j.Id.ToString(), j.Name, j.Queue, Output.State(j.State), $"{j.Attempt}/{j.MaxAttempts}",
+                page.Jobs.Select(static j => (IReadOnlyList<string>)[j.Id.ToString(), j.Name, j.Queue, Output.StateOf(j), $"{j.Attempt}/{j.MaxAttempts}",
                     Output.Time(j.CreatedAt), Output.Time(j.RunAt), Truncate(j.Errors.Count == 0 ? "" : j.Errors[^1].Message, 60)]));
             if (page.NextCursor is { } next)
             {
@@ -157,9 +173,10 @@ internal static class Commands
 
             Console.WriteLine($"Job {job.Id}: {Output.Safe(job.Name)}");
             Output.Table(["FIELD", "VALUE"], [
-                ["state", Output.State(job.State)], ["queue", job.Queue], ["attempt", $"{job.Attempt} of {job.MaxAttempts}"],
+                ["state", Output.StateOf(job)], ["queue", job.Queue], ["attempt", $"{job.Attempt} of {job.MaxAttempts}"],
                 ["priority", job.Priority.ToString(CultureInfo.InvariantCulture)], ["created", Output.Time(job.CreatedAt)], ["run at", Output.Time(job.RunAt)],
-                ["last attempt", Output.Time(job.AttemptedAt)], ["finished", Output.Time(job.FinalizedAt)]]);
+                ["last attempt", Output.Time(job.AttemptedAt)], ["finished", Output.Time(job.FinalizedAt)],
+                ["node", job.AttemptedBy ?? "-"], ["heartbeat", job.HeartbeatAt is { } beat ? $"{Output.Time(beat)} ({Output.Age(beat)} ago)" : "-"]]);
             Console.WriteLine();
             Console.WriteLine("Payload:");
             Console.WriteLine(Output.Payload(job.Payload));

@@ -128,7 +128,35 @@ internal static class Output
     public static string State(JobState state) => state.ToString().ToLowerInvariant();
 
     public static JobRow Row(JobInfo job) => new(job.Id.Value, job.Name, job.Queue, State(job.State), job.Attempt, job.MaxAttempts, job.Priority,
-        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message);
+        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message,
+        job.HeartbeatAt, job.AttemptedBy, job.IsStale);
+
+    /// <summary>A job's state for a table: <c>running (stale)</c> when its heartbeat is older than the rescue threshold.</summary>
+    public static string StateOf(JobInfo job) => job.IsStale ? State(job.State) + " (stale)" : State(job.State);
+
+    /// <summary>What an operator must not miss in <c>status</c>: no maintenance leader, lost nodes, stale running jobs.</summary>
+    public static List<string> Warnings(IReadOnlyList<NodeInfo> nodes, TimeSpan rescueAfter)
+    {
+        var warnings = new List<string>();
+        if (!nodes.Any(static n => n.IsLeader))
+        {
+            warnings.Add("no process holds the maintenance lease: scheduled and retryable jobs are not made available, stale jobs are not rescued, old jobs are not deleted.");
+        }
+
+        var seconds = (long)rescueAfter.TotalSeconds;
+        foreach (var node in nodes.Where(static n => !n.IsAlive && n.RunningJobs > 0))
+        {
+            warnings.Add($"node '{node.Name}' has not been seen for over {seconds} s and holds {node.RunningJobs} running job(s): it is lost.");
+        }
+
+        var stale = nodes.Where(static n => n.IsAlive).Sum(static n => n.StaleJobs);
+        if (stale > 0)
+        {
+            warnings.Add($"{stale} running job(s) on live nodes have not heartbeated for over {seconds} s (queues list --state running).");
+        }
+
+        return warnings;
+    }
 }
 
 /// <summary>
@@ -237,7 +265,8 @@ internal sealed class Progress(string verb) : IProgress<long>
 
 internal sealed record JobRow(
     long Id, string Name, string Queue, string State, int Attempt, int MaxAttempts, short Priority,
-    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError);
+    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError,
+    DateTimeOffset? HeartbeatAt, string? Node, bool Stale);
 
 internal sealed record JobPageDto(IReadOnlyList<JobRow> Jobs, long? Next);
 
@@ -251,10 +280,10 @@ internal sealed record TotalDto(string State, long Count, bool Estimate);
 
 internal sealed record WaitingDto(long Id, string Name, string Queue, DateTimeOffset RunAt);
 
-internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader);
+internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader, bool Alive, long StaleJobs);
 
 internal sealed record StatusDto(string Schema, int Version, int LatestVersion, IReadOnlyList<QueueDto> Queues, IReadOnlyList<TotalDto> Finished,
-    WaitingDto? OldestWaiting, string? Leader, IReadOnlyList<NodeDto> Nodes);
+    WaitingDto? OldestWaiting, string? Leader, IReadOnlyList<NodeDto> Nodes, IReadOnlyList<string> Warnings);
 
 internal sealed record ResultDto(string Action, long Count, string Message);
 

@@ -27,7 +27,24 @@ public sealed class QueuesAdmin
     /// <summary>Reads one job, or null when no row has that id.</summary>
     /// <param name="id">The job's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _store.GetJobAsync(id.Value, cancellationToken);
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _store.GetJobAsync(id.Value, RescueAfter, cancellationToken);
+
+    /// <summary>
+    /// The rescue threshold the liveness views use: a running job whose heartbeat is older is <see cref="JobInfo.IsStale"/>,
+    /// and a node not seen for this long is not <see cref="NodeInfo.IsAlive"/> — the very comparisons the maintenance
+    /// leader's rescue makes. From <see cref="QueuesOptions.RescueAfter"/> when resolved from the service provider;
+    /// <see cref="QueuesOptions.DefaultRescueAfter"/> otherwise.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan RescueAfter
+    {
+        get;
+        init
+        {
+            Validate.Positive(value, nameof(RescueAfter));
+            field = value;
+        }
+    } = QueuesOptions.DefaultRescueAfter;
 
     /// <summary>
     /// Lists jobs matching <paramref name="filter"/> — the same filter the bulk actions take, so a list shows exactly what
@@ -50,7 +67,7 @@ public sealed class QueuesAdmin
 
         Validate.FilterText(filter.Queue, "JobFilter.Queue");
         Validate.FilterText(filter.Name, "JobFilter.Name");
-        var jobs = await _store.ListJobsAsync(filter, before, limit + 1, cancellationToken).ConfigureAwait(false);
+        var jobs = await _store.ListJobsAsync(filter, before, limit + 1, RescueAfter, cancellationToken).ConfigureAwait(false);
         JobId? next = null;
         if (jobs.Count > limit)
         {
@@ -262,12 +279,15 @@ public sealed class QueuesAdmin
         => _store.GetOldestAvailableAsync(queue, cancellationToken);
 
     /// <summary>
-    /// The worker nodes seen alive: those running jobs now (by the name they claim with) and the maintenance leader.
-    /// An idle node that is not the leader is not seen.
+    /// The worker nodes: every node that recorded itself (each worker does, every heartbeat), any other holding running
+    /// jobs, and the maintenance leader, in name order. A node not seen within <see cref="RescueAfter"/> is not
+    /// <see cref="NodeInfo.IsAlive"/> (the rescue takes its running jobs); <see cref="NodeInfo.StaleJobs"/> counts its
+    /// running jobs whose heartbeat is older than that. No node with <see cref="NodeInfo.IsLeader"/> means no process
+    /// holds the maintenance lease: nothing promotes scheduled jobs, rescues or deletes old ones.
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken = default)
-        => await _store.GetNodesAsync(cancellationToken).ConfigureAwait(false);
+        => await _store.GetNodesAsync(RescueAfter, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The jobs registered with <c>AddQueues().AddJobs()</c> in <paramref name="services"/> (empty when Queues is not
@@ -604,13 +624,15 @@ public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate);
 /// <param name="RunAt">Since when it could run.</param>
 public sealed record WaitingJob(JobId Id, string Name, string Queue, DateTimeOffset RunAt);
 
-/// <summary>A worker node seen alive.</summary>
-/// <param name="Name">The node's name (<see cref="QueuesOptions"/>' node name, as stored on the jobs it claims).</param>
+/// <summary>A worker node.</summary>
+/// <param name="Name">The node's name (<see cref="QueuesOptions.WorkerName"/>, as stored on the jobs it claims).</param>
 /// <param name="RunningJobs">Jobs it runs now.</param>
-/// <param name="LastHeartbeat">Its latest heartbeat on a running job; null when it runs none.</param>
+/// <param name="LastHeartbeat">When it last recorded itself alive (every heartbeat); null when it never did and is known only by its running jobs or the lease.</param>
 /// <param name="IsLeader">Whether it holds the maintenance lease.</param>
 /// <param name="LeaseExpiresAt">When its lease runs out unless renewed; null when it is not the leader.</param>
-public sealed record NodeInfo(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool IsLeader, DateTimeOffset? LeaseExpiresAt);
+/// <param name="IsAlive">Seen within <see cref="QueuesAdmin.RescueAfter"/>; a node that is not has its running jobs rescued.</param>
+/// <param name="StaleJobs">Its running jobs whose heartbeat is older than <see cref="QueuesAdmin.RescueAfter"/>.</param>
+public sealed record NodeInfo(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool IsLeader, DateTimeOffset? LeaseExpiresAt, bool IsAlive, long StaleJobs);
 
 /// <summary>A periodic job and its runs.</summary>
 /// <param name="Name">The job name.</param>

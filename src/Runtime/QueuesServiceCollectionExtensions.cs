@@ -42,7 +42,10 @@ public static class QueuesServiceCollectionExtensions
                 return new JobStore(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema, options.PrepareStatements, options.UseNotifications);
             });
             services.AddSingleton(static sp => new QueuesClient(sp.GetRequiredService<JobStore>()));
-            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<JobStore>()));
+            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<JobStore>())
+            {
+                RescueAfter = sp.GetRequiredService<IOptions<QueuesOptions>>().Value.RescueAfter,
+            });
             services.AddSingleton<WorkerLiveness>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
         }

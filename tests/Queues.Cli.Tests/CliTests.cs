@@ -285,6 +285,29 @@ public sealed class CliTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task StatusAndList_FlagLostNodesStaleJobsAndAMissingLeader()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("WITH n AS (INSERT INTO {s}.nodes (name, seen_at) VALUES ('node-gone', now() - interval '10 minutes') RETURNING 1) SELECT count(*)::int FROM n");
+        var id = await schema.EnqueueAsync(Report);
+        await schema.ScalarAsync<int>(
+            "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - interval '20 minutes', attempted_by = 'node-gone', heartbeat_at = now() - interval '20 minutes' WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
+            id.Value);
+
+        var status = (await RunAsync(schema, "status")).ShouldSucceed();
+        Assert.Matches(@"node-gone\s+LOST\s+1\s+1\s+10m", status.Output);
+        Assert.Contains("warning: no process holds the maintenance lease", status.Error, StringComparison.Ordinal);
+        Assert.Contains("warning: node 'node-gone' has not been seen for over 30 s", status.Error, StringComparison.Ordinal);
+        var json = JsonDocument.Parse((await RunAsync(schema, "status", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.False(Assert.Single(json.GetProperty("nodes").EnumerateArray()).GetProperty("alive").GetBoolean());
+
+        Assert.Matches($@"(?m)^{id}\s+cli\.report\s+reports\s+running \(stale\)", (await RunAsync(schema, "list")).ShouldSucceed().Output);
+        var shown = (await RunAsync(schema, "show", id.ToString())).ShouldSucceed().Output;
+        Assert.Matches(@"node\s+node-gone", shown);
+        Assert.Contains("running (stale)", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PauseAndResume_RefuseAnUnknownQueue_UnlessThePauseIsForced()
     {
         await using var schema = await fixture.CreateSchemaAsync();

@@ -188,6 +188,54 @@ public sealed class BrowserTests(PostgresFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Operator_SeesALostNode_AStaleRunningJob_AndNoLeader()
+    {
+        var chromium = FindChromium();
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("WITH n AS (INSERT INTO {s}.nodes (name, seen_at) VALUES ('node-gone', now() - interval '10 minutes') RETURNING 1) SELECT count(*)::int FROM n");
+        var stale = await schema.EnqueueAsync(DemoJobs.Ok);
+        await schema.ScalarAsync<int>(
+            "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - interval '20 minutes', attempted_by = 'node-gone', heartbeat_at = now() - interval '20 minutes' WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
+            stale.Value);
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.RefreshInterval = TimeSpan.FromMilliseconds(500), realPort: true);
+        using var playwright = await Playwright.CreateAsync();
+        var profile = Directory.CreateTempSubdirectory("queues-chromium-");
+        try
+        {
+            await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new BrowserTypeLaunchPersistentContextOptions
+            {
+                ExecutablePath = chromium,
+                Headless = true,
+                Args = LaunchArgs,
+                ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+            });
+            Assertions.SetDefaultExpectTimeout(30_000);
+            browser.SetDefaultTimeout(30_000);
+            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
+            var pageErrors = new List<string>();
+            page.PageError += (_, error) => pageErrors.Add(error);
+
+            await page.GotoAsync(host.Address + "/queues/");
+            await Assertions.Expect(page.Locator("#warnings .warning").First).ToContainTextAsync("No process holds the maintenance lease");
+            await Assertions.Expect(page.Locator("#warnings")).ToContainTextAsync("Node 'node-gone' has not been seen");
+            await Assertions.Expect(page.Locator("tr[data-node=node-gone] .badge.lost")).ToHaveTextAsync("lost");
+            Directory.CreateDirectory(ScreenshotDirectory);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "overview-liveness.png"), FullPage = true });
+
+            await page.GotoAsync(host.Address + "/queues/#/jobs?state=running");
+            await Assertions.Expect(page.Locator($"tr[data-job='{stale}'] .badge.stale")).ToHaveTextAsync("stale");
+            await page.GotoAsync(host.Address + $"/queues/#/jobs/{stale}");
+            await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("node-gone");
+            await Assertions.Expect(page.Locator("#job .badge.stale")).ToBeVisibleAsync();
+            Assert.Empty(pageErrors);
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The Chromium to drive: <c>QUEUES_CHROMIUM</c>, else <c>chromium</c> on the PATH. Missing fails the test with the fix.</summary>
     private static string FindChromium()
     {

@@ -178,6 +178,54 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Liveness_FlagsStaleRunningJobs_LostNodes_AndAMissingLeader()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        // node-gone stopped 10 minutes ago holding a job; node-live beats, but one of its jobs has not for 25 minutes.
+        await schema.ScalarAsync<int>("""
+            WITH n AS (INSERT INTO {s}.nodes (name, queues, seen_at) VALUES ('node-gone', ARRAY['default'], now() - interval '10 minutes'),
+                                                                         ('node-live', ARRAY['default'], now()) RETURNING 1)
+            SELECT count(*)::int FROM n
+            """);
+        var lost = await schema.EnqueueAsync(DemoJobs.Ok);
+        var stale = await schema.EnqueueAsync(DemoJobs.Ok);
+        var fresh = await schema.EnqueueAsync(DemoJobs.Ok);
+        foreach (var (id, node, age) in ((JobId, string, string)[])[(lost, "node-gone", "20 minutes"), (stale, "node-live", "25 minutes"), (fresh, "node-live", "1 second")])
+        {
+            await schema.ScalarAsync<int>(
+                "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - $3::interval, attempted_by = $2, heartbeat_at = now() - $3::interval WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
+                id.Value, node, age);
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+        var overview = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        var nodes = overview.GetProperty("nodes").EnumerateArray().ToDictionary(static n => n.GetProperty("name").GetString()!);
+        Assert.False(nodes["node-gone"].GetProperty("alive").GetBoolean());
+        Assert.Equal(1, nodes["node-gone"].GetProperty("staleJobs").GetInt64());
+        Assert.True(nodes["node-live"].GetProperty("alive").GetBoolean());
+        Assert.Equal(1, nodes["node-live"].GetProperty("staleJobs").GetInt64());
+        var warnings = overview.GetProperty("warnings").EnumerateArray().Select(static w => w.GetString()!).ToList();
+        Assert.Contains(warnings, static w => w.StartsWith("No process holds the maintenance lease", StringComparison.Ordinal));
+        Assert.Contains(warnings, static w => w.StartsWith("Node 'node-gone' has not been seen for over 30 s", StringComparison.Ordinal));
+        Assert.Contains(warnings, static w => w.StartsWith("1 running job(s) on live nodes have not heartbeated", StringComparison.Ordinal));
+
+        var running = (await JsonAsync(await client.GetAsync("/queues/api/jobs?state=running"))).GetProperty("jobs").EnumerateArray()
+            .ToDictionary(static j => j.GetProperty("id").GetInt64());
+        Assert.True(running[lost.Value].GetProperty("stale").GetBoolean());
+        Assert.True(running[stale.Value].GetProperty("stale").GetBoolean());
+        Assert.False(running[fresh.Value].GetProperty("stale").GetBoolean());
+        var detail = (await JsonAsync(await client.GetAsync($"/queues/api/jobs/{stale}"))).GetProperty("job");
+        Assert.Equal("node-live", detail.GetProperty("node").GetString());
+        Assert.True(detail.GetProperty("stale").GetBoolean());
+
+        // A leader holds the lease: that warning goes.
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.leader VALUES ('maintenance', 'node-live', now() + interval '1 minute') RETURNING 1) SELECT count(*)::int FROM i");
+        var led = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        Assert.DoesNotContain(led.GetProperty("warnings").EnumerateArray(), static w => w.GetString()!.Contains("maintenance lease", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Jobs_FilterByQueueNameStateTimeAndId_AndPageByKeyset()
     {
         await using var schema = await fixture.CreateSchemaAsync();

@@ -11,6 +11,8 @@
   const states = meta("queues-states").dataset.all.split(",");
   const unfinished = meta("queues-states").dataset.unfinished.split(",");
   const view = document.getElementById("view");
+  const outage = document.getElementById("outage");   // the banner shown while refreshing fails
+  let lastGood = null;                                // when a refresh last worked
   let current = null;   // { refresh(): Promise }
   let timer = null;
   let paused = false;   // while a confirmation is open
@@ -26,6 +28,8 @@
     return s >= 0 ? `${unit[0]}${unit[1]} ago` : `in ${unit[0]}${unit[1]}`;
   }
   const badge = s => `<span class="badge ${esc(s)}">${esc(s)}</span>`;
+  // A running job whose heartbeat is older than the rescue threshold (the server decides, with RescueAfter).
+  const staleBadge = j => j.stale ? ` <span class="badge stale" title="No heartbeat for longer than the rescue threshold">stale</span>` : "";
   const jobLink = (id, text) => `<a href="#/jobs/${encodeURIComponent(id)}">${esc(text ?? "#" + id)}</a>`;
 
   async function api(path, options) {
@@ -138,11 +142,11 @@
 
   const overview = {
     title: "Overview",
-    skeleton: () => `<h1>Overview</h1><div id="tiles" class="tiles"></div>
+    skeleton: () => `<h1>Overview</h1><div id="warnings"></div><div id="tiles" class="tiles"></div>
       <div class="grid"><div class="card"><h2>Jobs by state</h2><div id="states"></div></div>
       <div class="card"><h2>Finished per minute (last hour)</h2><div id="throughput"></div></div></div>
       <div class="grid"><div class="card"><h2>Queues</h2><div id="queues"></div></div>
-      <div class="card"><h2>Oldest waiting job</h2><div id="oldest"></div><h2 class="spaced">Nodes alive</h2><div id="nodes"></div></div></div>`,
+      <div class="card"><h2>Oldest waiting job</h2><div id="oldest"></div><h2 class="spaced">Nodes</h2><div id="nodes"></div></div></div>`,
     async refresh() {
       const o = await api("overview");
       const totals = stateTotals(o);
@@ -154,9 +158,12 @@
       document.getElementById("oldest").innerHTML = o.oldest
         ? `<p>${jobLink(o.oldest.id)} <b>${esc(o.oldest.name)}</b> in <b>${esc(o.oldest.queue)}</b>, waiting since ${time(o.oldest.runAt)} (${ago(o.oldest.runAt)})</p>`
         : `<p class="muted">No job is waiting.</p>`;
+      document.getElementById("warnings").innerHTML = o.warnings.map(w => `<p class="warning" role="alert">${esc(w)}</p>`).join("");
       document.getElementById("nodes").innerHTML = o.nodes.length
-        ? `<table><tr><th>Node</th><th class="num">Running</th><th>Last heartbeat</th><th>Role</th></tr>${o.nodes.map(n =>
-          `<tr><td>${esc(n.name)}</td><td class="num">${num(n.runningJobs)}</td><td>${ago(n.lastHeartbeat)}</td><td>${n.leader ? "leader" : ""}</td></tr>`).join("")}</table>`
+        ? `<table id="node-table"><tr><th>Node</th><th>Status</th><th class="num">Running</th><th class="num">Stale</th><th>Last seen</th><th>Role</th></tr>${o.nodes.map(n =>
+          `<tr data-node="${esc(n.name)}" class="${n.alive ? "" : "lost"}"><td>${esc(n.name)}</td><td>${n.alive ? "alive" : `<span class="badge lost">lost</span>`}</td>
+            <td class="num">${num(n.runningJobs)}</td><td class="num">${n.staleJobs ? `<span class="badge stale">${num(n.staleJobs)}</span>` : "0"}</td>
+            <td>${ago(n.lastHeartbeat)}</td><td>${n.leader ? "leader" : ""}</td></tr>`).join("")}</table>`
         : `<p class="muted">No node is running jobs or holding the maintenance lease.</p>`;
     },
   };
@@ -286,7 +293,7 @@
         document.getElementById("jobs").innerHTML = page.jobs.length
           ? `<table id="job-table"><tr>${allowActions ? `<th><input type="checkbox" id="select-all" aria-label="Select all"></th>` : ""}<th>Id</th><th>Name</th><th>Queue</th><th>State</th><th class="num">Attempt</th><th>Created</th><th>Run at</th><th>Last error</th></tr>
             ${page.jobs.map(j => `<tr data-job="${j.id}">${allowActions ? `<td><input type="checkbox" data-select="${j.id}" ${selected.has(String(j.id)) ? "checked" : ""} aria-label="Select job ${j.id}"></td>` : ""}
-              <td>${jobLink(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.queue)}</td><td>${badge(j.state)}</td><td class="num">${j.attempt}/${j.maxAttempts}</td>
+              <td>${jobLink(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.queue)}</td><td>${badge(j.state)}${staleBadge(j)}</td><td class="num">${j.attempt}/${j.maxAttempts}</td>
               <td>${ago(j.createdAt)}</td><td>${time(j.runAt)}</td><td class="muted">${esc((j.lastError || "").slice(0, 120))}</td></tr>`).join("")}</table>`
           : `<p class="muted">No job matches.</p>`;
       },
@@ -311,6 +318,9 @@
       },
       async refresh() {
         const d = await api("jobs/" + encodeURIComponent(id)), j = d.job;
+        const liveness = j.state === "running" ? `<tr><td>Node</td><td>${esc(j.node || "—")}</td></tr>
+            <tr><td>Heartbeat</td><td>${time(j.heartbeatAt)} (${ago(j.heartbeatAt)})${staleBadge(j)}</td></tr>
+            <tr><td>Running for</td><td>${ago(j.attemptedAt).replace(" ago", "")}</td></tr>` : j.node ? `<tr><td>Last node</td><td>${esc(j.node)}</td></tr>` : "";
         const can = { retry: !unfinished.includes(j.state) && j.state !== "completed", cancel: unfinished.includes(j.state), delete: j.state !== "running" };
         const buttons = allowActions ? `<div class="actions">${["retry", "cancel", "delete"].map(a =>
           `<button data-job-action="${a}" ${can[a] ? "" : "disabled"} class="${a === "delete" ? "danger" : a === "retry" ? "primary" : ""}">${a[0].toUpperCase() + a.slice(1)}</button>`).join("")}</div>` : "";
@@ -319,7 +329,7 @@
             <tr><td>Name</td><td>${esc(j.name)}</td></tr><tr><td>Queue</td><td>${esc(j.queue)}</td></tr>
             <tr><td>Attempt</td><td>${j.attempt} of ${j.maxAttempts}</td></tr><tr><td>Priority</td><td>${j.priority}</td></tr>
             <tr><td>Created</td><td>${time(j.createdAt)}</td></tr><tr><td>Run at</td><td>${time(j.runAt)} (${ago(j.runAt)})</td></tr>
-            <tr><td>Last attempt</td><td>${time(j.attemptedAt)}</td></tr><tr><td>Finished</td><td>${time(j.finalizedAt)}</td></tr>
+            <tr><td>Last attempt</td><td>${time(j.attemptedAt)}</td></tr><tr><td>Finished</td><td>${time(j.finalizedAt)}</td></tr>${liveness}
             <tr><td>Trace id</td><td class="muted">${d.traceId ? esc(d.traceId) : "— (not recorded yet)"}</td></tr></table></div>
           <div class="card"><h2>Timeline</h2><ul class="timeline">${d.timeline.map(t => `<li><b>${esc(t.event)}</b> <span class="muted">${time(t.at)}</span></li>`).join("")}</ul></div></div>
           <div class="card"><h2>Payload</h2>${d.payloadHidden ? `<p class="muted" id="payload-hidden">Hidden: payloads are shown only when QueuesDashboardOptions.ShowPayloads is on.</p>` : `<pre id="payload">${esc(d.payload)}</pre>`}</div>
@@ -364,11 +374,17 @@
     const shown = current;
     const status = document.getElementById("status");
     try {
-      if (!paused) await shown.refresh();
+      if (!paused) { await shown.refresh(); lastGood = new Date(); }
       status.textContent = "updated " + new Date().toLocaleTimeString("en-GB");
       status.classList.remove("error");
+      outage.hidden = true;
+      view.classList.remove("stale-data");
     } catch (e) {
       status.textContent = "error: " + e.message;
+      // The numbers on screen are from the last refresh that worked: say so where nobody can miss it, and grey them.
+      outage.textContent = `Not refreshing since ${lastGood ? lastGood.toLocaleTimeString("en-GB") : "the page loaded"}: ${e.message} The figures below are out of date.`;
+      outage.hidden = false;
+      view.classList.add("stale-data");
       if (shown === current && !paused) toastOnce(e.message);
     }
     if (shown === current) timer = setTimeout(refresh, refreshMs);

@@ -188,8 +188,9 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             [.. queues.Select(ToDto)],
             [.. finished.Select(static t => new StateTotalDto(StateText(t.State), t.Count, t.IsEstimate))],
             oldest is null ? null : new WaitingJobDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
-            [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.LeaseExpiresAt))],
-            [.. throughput.Select(static b => new BucketDto(b.BucketStart, StateText(b.State), b.Count))]);
+            [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.LeaseExpiresAt, n.IsAlive, n.StaleJobs))],
+            [.. throughput.Select(static b => new BucketDto(b.BucketStart, StateText(b.State), b.Count))],
+            Warnings(nodes, admin.RescueAfter));
         return TypedResults.Json(overview, DashboardJson.Default.OverviewDto);
     }
 
@@ -401,6 +402,31 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         return TypedResults.Json(new ActionResultDto(true, changed ? 1 : 0, message), DashboardJson.Default.ActionResultDto);
     }
 
+    /// <summary>What the overview must not let an operator miss: no maintenance leader, lost nodes, stale running jobs.</summary>
+    private static List<string> Warnings(IReadOnlyList<NodeInfo> nodes, TimeSpan rescueAfter)
+    {
+        var warnings = new List<string>();
+        if (!nodes.Any(static n => n.IsLeader))
+        {
+            warnings.Add("No process holds the maintenance lease: scheduled and retryable jobs are not made available, stale running jobs are not rescued " +
+                "and old jobs are not deleted. Run a worker (QueuesOptions.ProcessJobs = true) against this schema.");
+        }
+
+        var seconds = (long)rescueAfter.TotalSeconds;
+        foreach (var node in nodes.Where(static n => !n.IsAlive && n.RunningJobs > 0))
+        {
+            warnings.Add($"Node '{node.Name}' has not been seen for over {seconds} s and holds {node.RunningJobs} running job(s): it is lost, and its jobs are rescued once a leader runs.");
+        }
+
+        var stale = nodes.Where(static n => n.IsAlive).Sum(static n => n.StaleJobs);
+        if (stale > 0)
+        {
+            warnings.Add($"{stale} running job(s) on live nodes have not heartbeated for over {seconds} s (filter the jobs by state running to see them).");
+        }
+
+        return warnings;
+    }
+
     private static IResult Error(int status, string message)
         => TypedResults.Json(new ErrorResultDto(message), DashboardJson.Default.ErrorResultDto, statusCode: status);
 
@@ -409,7 +435,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
     private static JobRowDto ToRow(JobInfo job) => new(
         job.Id.Value, job.Name, job.Queue, StateText(job.State), job.Attempt, job.MaxAttempts, job.Priority,
-        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message);
+        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message,
+        job.HeartbeatAt, job.AttemptedBy, job.IsStale);
 
     private static List<TimelineDto> Timeline(JobInfo job)
     {

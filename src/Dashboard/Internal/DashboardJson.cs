@@ -12,17 +12,18 @@ internal sealed record StateTotalDto(string State, long Count, bool Estimate);
 
 internal sealed record WaitingJobDto(long Id, string Name, string Queue, DateTimeOffset RunAt);
 
-internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader, DateTimeOffset? LeaseExpiresAt);
+internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader, DateTimeOffset? LeaseExpiresAt, bool Alive, long StaleJobs);
 
 internal sealed record BucketDto(DateTimeOffset Bucket, string State, long Count);
 
 internal sealed record OverviewDto(
     DateTimeOffset Now, IReadOnlyList<QueueDto> Queues, IReadOnlyList<StateTotalDto> Finished, WaitingJobDto? Oldest,
-    IReadOnlyList<NodeDto> Nodes, IReadOnlyList<BucketDto> Throughput);
+    IReadOnlyList<NodeDto> Nodes, IReadOnlyList<BucketDto> Throughput, IReadOnlyList<string> Warnings);
 
 internal sealed record JobRowDto(
     long Id, string Name, string Queue, string State, int Attempt, int MaxAttempts, short Priority,
-    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError);
+    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError,
+    DateTimeOffset? HeartbeatAt, string? Node, bool Stale);
 
 internal sealed record JobListDto(IReadOnlyList<JobRowDto> Jobs, long? Next);
 

@@ -5,16 +5,16 @@ namespace Queues.Internal;
 
 internal sealed partial class JobStore
 {
-    /// <summary>One job, or null when no row has that id.</summary>
-    public async Task<JobInfo?> GetJobAsync(long id, CancellationToken cancellationToken)
+    /// <summary>One job, or null when no row has that id; running with a heartbeat older than <paramref name="staleAfter"/> is stale.</summary>
+    public async Task<JobInfo?> GetJobAsync(long id, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.GetJob, Parameters.Bigint(id));
+        using var command = Command(Sql.GetJob, Parameters.Bigint(id), Parameters.Interval(staleAfter));
         var rows = await ReadAllAsync(command, ReadJob, cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
     }
 
     /// <summary>Jobs matching <paramref name="filter"/> older than <paramref name="before"/>, newest first, at most <paramref name="limit"/> rows.</summary>
-    public async Task<List<JobInfo>> ListJobsAsync(JobFilter filter, JobId? before, int limit, CancellationToken cancellationToken)
+    public async Task<List<JobInfo>> ListJobsAsync(JobFilter filter, JobId? before, int limit, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
         using var command = Command(Sql.ListJobs,
             Parameters.NullableText(filter.Queue),
@@ -24,7 +24,8 @@ internal sealed partial class JobStore
             Parameters.TimestampTz(filter.CreatedBefore),
             Parameters.Bigint(before?.Value),
             Parameters.Integer(limit),
-            Parameters.NullableBigintArray(filter.Ids?.Select(static id => id.Value).ToArray()));
+            Parameters.NullableBigintArray(filter.Ids?.Select(static id => id.Value).ToArray()),
+            Parameters.Interval(staleAfter));
         return await ReadAllAsync(command, ReadJob, cancellationToken, Math.Min(limit, 128)).ConfigureAwait(false);
     }
 
@@ -123,12 +124,12 @@ internal sealed partial class JobStore
     }
 
     /// <summary>The nodes seen alive; see <see cref="Sql.Nodes"/>.</summary>
-    public async Task<List<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken)
+    public async Task<List<NodeInfo>> GetNodesAsync(TimeSpan rescueAfter, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.Nodes);
+        using var command = Command(Sql.Nodes, Parameters.Interval(rescueAfter));
         return await ReadAllAsync(command, static r => new NodeInfo(
             r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2), r.GetBoolean(3),
-            r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4)), cancellationToken).ConfigureAwait(false);
+            r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4), r.GetBoolean(5), r.GetInt64(6)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The last recorded run (schedule time, job id) of each named periodic job that has one.</summary>
@@ -208,6 +209,9 @@ internal sealed partial class JobStore
         AttemptedAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
         FinalizedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
         Errors = ParseErrors(reader.GetString(12)),
+        HeartbeatAt = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+        AttemptedBy = reader.IsDBNull(14) ? null : reader.GetString(14),
+        IsStale = reader.GetBoolean(15),
     };
 
     private static List<JobError> ParseErrors(string json)

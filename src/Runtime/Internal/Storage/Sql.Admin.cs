@@ -78,19 +78,23 @@ internal sealed partial class Sql
     /// <summary>
     /// The worker nodes: every row of <c>nodes</c> (each live worker upserts its own every heartbeat; the last seen time
     /// tells a live one from a gone one), any other worker still holding running jobs (through <c>jobs_running_idx</c>),
-    /// and the holder of an unexpired maintenance lease.
+    /// and the holder of an unexpired maintenance lease. $1, the rescue threshold, decides liveness exactly as the
+    /// rescue does: a node is alive when seen within it, a running job is stale when its heartbeat (a missing one
+    /// counts) is older.
     /// </summary>
     public string Nodes => field ??= $"""
         WITH running AS (
-            SELECT attempted_by AS node, count(*) AS jobs
+            SELECT attempted_by AS node, count(*) AS jobs,
+                   count(*) FILTER (WHERE coalesce(heartbeat_at, '-infinity') < now() - $1::interval) AS stale
             FROM {JobsTable} WHERE state = 'running' AND attempted_by IS NOT NULL
             GROUP BY attempted_by),
         lease AS (
             SELECT holder, expires_at FROM "{Schema}".leader WHERE name = 'maintenance' AND expires_at > now()),
         known AS (
-            SELECT coalesce(n.name, r.node) AS node, coalesce(r.jobs, 0) AS jobs, n.seen_at AS seen
+            SELECT coalesce(n.name, r.node) AS node, coalesce(r.jobs, 0) AS jobs, coalesce(r.stale, 0) AS stale, n.seen_at AS seen
             FROM "{Schema}".nodes AS n FULL JOIN running AS r ON r.node = n.name)
-        SELECT coalesce(k.node, l.holder), coalesce(k.jobs, 0), k.seen, l.holder IS NOT NULL, l.expires_at
+        SELECT coalesce(k.node, l.holder), coalesce(k.jobs, 0), k.seen, l.holder IS NOT NULL, l.expires_at,
+               coalesce(k.seen >= now() - $1::interval, false), coalesce(k.stale, 0)
         FROM known AS k FULL JOIN lease AS l ON l.holder = k.node
         ORDER BY 1
         """;
