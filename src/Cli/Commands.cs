@@ -7,7 +7,7 @@ namespace Queues.Cli;
 /// <summary>One method per command: its arguments, then its body.</summary>
 internal static class Commands
 {
-    public static IEnumerable<Command> All() => [Migrate(), Status(), List(), Show(), Retry(), Cancel(), Purge(), Pause(true), Pause(false)];
+    public static IEnumerable<Command> All() => [Migrate(), Status(), List(), Show(), Failures(), Retry(), Cancel(), Purge(), Pause(true), Pause(false)];
 
     private static Command Migrate()
     {
@@ -123,9 +123,11 @@ internal static class Commands
         var state = new Option<string[]>("--state", "-s") { Description = "Only these states (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
         var from = new Option<string?>("--from") { Description = "Only jobs created at or after this time (ISO 8601) or this long ago (30m, 2h, 7d)." };
         var to = new Option<string?>("--to") { Description = "Only jobs created before this time (ISO 8601) or this long ago." };
+        var finishedFrom = new Option<string?>("--finished-from") { Description = "Only jobs that finished (completed, cancelled, discarded) at or after this time or this long ago (15m)." };
+        var finishedTo = new Option<string?>("--finished-to") { Description = "Only jobs that finished before this time or this long ago." };
         var before = new Option<long?>("--before") { Description = "The page cursor: only jobs with a smaller id (the 'next' of the previous page)." };
         var limit = new Option<int>("--limit") { Description = "Jobs per page, 1 to 1000.", DefaultValueFactory = static _ => 50 };
-        var command = new Command("list", "List jobs newest first, one page at a time.") { queue, name, state, from, to, before, limit };
+        var command = new Command("list", "List jobs newest first, one page at a time.") { queue, name, state, from, to, finishedFrom, finishedTo, before, limit };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
             var page = await context.Admin.ListJobsAsync(new JobFilter
@@ -135,6 +137,8 @@ internal static class Commands
                 States = States(result.GetValue(state)),
                 CreatedFrom = Time(result.GetValue(from), "--from"),
                 CreatedBefore = Time(result.GetValue(to), "--to"),
+                FinishedFrom = Time(result.GetValue(finishedFrom), "--finished-from"),
+                FinishedBefore = Time(result.GetValue(finishedTo), "--finished-to"),
             }, result.GetValue(before) is { } b ? new JobId(b) : null, result.GetValue(limit), ct).ConfigureAwait(false);
             if (context.Json)
             {
@@ -193,6 +197,46 @@ internal static class Commands
                 }
             }
 
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Failures()
+    {
+        var since = new Option<string>("--since") { Description = "The window: failures since this long ago (15m, 2h, 1d) or this time (ISO 8601).", DefaultValueFactory = static _ => "15m" };
+        var queue = new Option<string?>("--queue", "-q") { Description = "Only this queue." };
+        var command = new Command("failures",
+            "Failures grouped by reason over a window: discarded jobs that finished in it and retryable jobs that last failed in it, "
+            + "per queue, job, error kind, type and message (numbers and ids as #), with exact counts, most frequent first.") { since, queue };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var from = Time(result.GetValue(since), "--since") ?? DateTimeOffset.UtcNow.AddMinutes(-15);
+            var failures = await context.Admin.GetFailureGroupsAsync(from, null, result.GetValue(queue), ct).ConfigureAwait(false);
+            if (context.Json)
+            {
+                Output.Json(new FailuresDto(failures.From, failures.To, failures.IsTruncated,
+                    [.. failures.Groups.Select(static g => new FailureGroupDto(g.Queue, g.Name, g.Kind, g.Type, g.Message, g.Discarded, g.Retryable, g.FirstSeen, g.LastSeen))]),
+                    CliJson.Default.FailuresDto);
+                return Cli.Ok;
+            }
+
+            Console.WriteLine($"Failures from {Output.Time(failures.From)} to {Output.Time(failures.To)}:");
+            if (failures.Groups.Count == 0)
+            {
+                Console.WriteLine("None: no job was discarded or failed into retrying in this window.");
+                return Cli.Ok;
+            }
+
+            Output.Table(["FAILURES", "DISCARDED", "RETRYING", "QUEUE", "JOB", "KIND", "REASON", "FIRST", "LAST"],
+                failures.Groups.Select(static g => (IReadOnlyList<string>)[Cli.Format(g.Discarded + g.Retryable), Cli.Format(g.Discarded), Cli.Format(g.Retryable),
+                    g.Queue, g.Name, g.Kind, Truncate((g.Type is null ? "" : g.Type + ": ") + g.Message, 80), Output.Age(g.FirstSeen), Output.Age(g.LastSeen)]));
+            if (failures.IsTruncated)
+            {
+                Console.Error.WriteLine($"warning: the window holds more than {Cli.Format(QueuesAdmin.MaxFailureRows)} failures of a state; the counts cover the newest that many.");
+            }
+
+            Console.WriteLine($"Jobs of a reason: queues list --state discarded --queue <queue> --name <job> --finished-from {result.GetValue(since)}");
             return Cli.Ok;
         }));
         return command;

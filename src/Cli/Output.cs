@@ -289,10 +289,16 @@ internal sealed record ResultDto(string Action, long Count, string Message);
 
 internal sealed record MigrateDto(string Schema, int Applied, int Version);
 
+internal sealed record FailureGroupDto(string Queue, string Name, string Kind, string? Type, string Message, long Discarded, long Retryable,
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
+
+internal sealed record FailuresDto(DateTimeOffset From, DateTimeOffset To, bool Truncated, IReadOnlyList<FailureGroupDto> Groups);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(JobPageDto))]
 [JsonSerializable(typeof(JobDetailDto))]
 [JsonSerializable(typeof(StatusDto))]
 [JsonSerializable(typeof(ResultDto))]
 [JsonSerializable(typeof(MigrateDto))]
+[JsonSerializable(typeof(FailuresDto))]
 internal sealed partial class CliJson : JsonSerializerContext;

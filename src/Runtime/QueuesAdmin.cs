@@ -485,6 +485,37 @@ public sealed class QueuesAdmin
         }
     }
 
+    /// <summary>
+    /// The most failed jobs per state <see cref="GetFailureGroupsAsync"/> reads: 100,000. A window holding more (a burst
+    /// of failures over hours) is reported from its newest failures, with <see cref="FailureGroups.IsTruncated"/> set.
+    /// </summary>
+    public const int MaxFailureRows = 100_000;
+
+    /// <summary>
+    /// Failures grouped by reason over a window, for an incident: the discarded jobs that finished in it and the
+    /// retryable jobs whose last failure is in it, one <see cref="FailureGroup"/> per queue, job name, error kind, error
+    /// type and normalised message (the first line, with numbers and ids replaced by <c>#</c>, cut to 120 characters),
+    /// most frequent first. The counts are exact (counted, not estimated) unless the window holds more than
+    /// <see cref="MaxFailureRows"/> failures of a state, which bounds the cost. Reads the finished-time index for
+    /// discarded jobs and the state index for retryable ones, never the completed history.
+    /// </summary>
+    /// <param name="from">The start of the window, for example 15 minutes ago.</param>
+    /// <param name="to">The end of the window (exclusive); null for now.</param>
+    /// <param name="queue">Only this queue; null for all.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="ArgumentException">The window ends before it starts, or the queue holds text no job can have.</exception>
+    public async Task<FailureGroups> GetFailureGroupsAsync(DateTimeOffset from, DateTimeOffset? to = null, string? queue = null, CancellationToken cancellationToken = default)
+    {
+        var end = to ?? DateTimeOffset.UtcNow;
+        if (end < from)
+        {
+            throw new ArgumentException($"The window ends ({end:O}) before it starts ({from:O}).", nameof(to));
+        }
+
+        Validate.FilterText(queue, nameof(queue));
+        return await _store.GetFailureGroupsAsync(from, end, queue, MaxFailureRows, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The schema version this build of Queues migrates to.</summary>
     public static int LatestSchemaVersion => Migrations.LatestVersion;
 
@@ -577,11 +608,18 @@ public sealed class JobFilter
     /// <summary>Only these jobs (at most <see cref="QueuesAdmin.MaxPageSize"/>): a selection.</summary>
     public IReadOnlyList<JobId>? Ids { get; init; }
 
+    /// <summary>Only jobs that reached a final state (completed, cancelled, discarded) at or after this instant.</summary>
+    public DateTimeOffset? FinishedFrom { get; init; }
+
+    /// <summary>Only jobs that reached a final state before this instant.</summary>
+    public DateTimeOffset? FinishedBefore { get; init; }
+
     /// <summary>True only for <see cref="All"/>.</summary>
     internal bool MatchesAll { get; private init; }
 
     /// <summary>No filter is set: on its own this would match every job.</summary>
-    internal bool IsEmpty => Queue is null && Name is null && States is not { Count: > 0 } && CreatedFrom is null && CreatedBefore is null && Ids is null;
+    internal bool IsEmpty => Queue is null && Name is null && States is not { Count: > 0 } && CreatedFrom is null && CreatedBefore is null && Ids is null
+        && FinishedFrom is null && FinishedBefore is null;
 }
 
 /// <summary>One queue's unfinished jobs.</summary>
@@ -633,6 +671,29 @@ public sealed record WaitingJob(JobId Id, string Name, string Queue, DateTimeOff
 /// <param name="IsAlive">Seen within <see cref="QueuesAdmin.RescueAfter"/>; a node that is not has its running jobs rescued.</param>
 /// <param name="StaleJobs">Its running jobs whose heartbeat is older than <see cref="QueuesAdmin.RescueAfter"/>.</param>
 public sealed record NodeInfo(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool IsLeader, DateTimeOffset? LeaseExpiresAt, bool IsAlive, long StaleJobs);
+
+/// <summary>Failures over a window, grouped by reason; see <see cref="QueuesAdmin.GetFailureGroupsAsync"/>.</summary>
+/// <param name="From">The start of the window.</param>
+/// <param name="To">The end of the window (exclusive).</param>
+/// <param name="Groups">One per reason, most frequent first.</param>
+/// <param name="IsTruncated">
+/// The window held more than <see cref="QueuesAdmin.MaxFailureRows"/> discarded or retryable jobs: the groups count the
+/// newest that many (of each state), not all.
+/// </param>
+public sealed record FailureGroups(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FailureGroup> Groups, bool IsTruncated);
+
+/// <summary>The failures that share one reason.</summary>
+/// <param name="Queue">The jobs' queue.</param>
+/// <param name="Name">The jobs' name.</param>
+/// <param name="Kind">The last error's kind (<see cref="ErrorKinds"/>).</param>
+/// <param name="Type">The last error's exception type, when there was one.</param>
+/// <param name="Message">The last error's message, normalised: first line, numbers and ids as <c>#</c>, at most 120 characters.</param>
+/// <param name="Discarded">How many discarded jobs finished with this reason in the window.</param>
+/// <param name="Retryable">How many retryable jobs last failed with this reason in the window.</param>
+/// <param name="FirstSeen">The earliest of these failures in the window.</param>
+/// <param name="LastSeen">The latest.</param>
+public sealed record FailureGroup(string Queue, string Name, string Kind, string? Type, string Message, long Discarded, long Retryable,
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
 
 /// <summary>A periodic job and its runs.</summary>
 /// <param name="Name">The job name.</param>

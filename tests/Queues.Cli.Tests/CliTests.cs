@@ -285,6 +285,23 @@ public sealed class CliTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Failures_GroupsByReasonWithExactCounts_AndListFiltersByFinishTime()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.InsertFailureBurstAsync();
+
+        var table = (await RunAsync(schema, "failures", "--since", "15m")).ShouldSucceed().Output;
+        Assert.Matches(@"(?m)^1,850\s+1,800\s+50\s+payments\s+demo\.charge\s+exception\s+System\.Net\.Http\.HttpRequestException: card # declined", table);
+        Assert.Matches(@"(?m)^900\s+900\s+0\s+payments\s+demo\.charge\s+exception\s+.*provider answered # for order #", table);
+        Assert.Matches(@"(?m)^300\s+300\s+0\s+.*timeout after # s", table);
+        var json = JsonDocument.Parse((await RunAsync(schema, "failures", "--since", "3h", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.Equal(1820, json.GetProperty("groups")[0].GetProperty("discarded").GetInt64());
+
+        var recent = JsonDocument.Parse((await RunAsync(schema, "list", "--state", "discarded", "--finished-to", "15m", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.Equal(20, recent.GetProperty("jobs").GetArrayLength());
+    }
+
+    [Fact]
     public async Task StatusAndList_FlagLostNodesStaleJobsAndAMissingLeader()
     {
         await using var schema = await fixture.CreateSchemaAsync();

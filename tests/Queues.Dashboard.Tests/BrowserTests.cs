@@ -189,7 +189,7 @@ public sealed class BrowserTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Operator_SeesALostNode_AStaleRunningJob_AndNoLeader()
+    public async Task Operator_SeesALostNode_AStaleRunningJob_NoLeader_AndABurstOfFailuresByReason()
     {
         var chromium = FindChromium();
         await using var schema = await fixture.CreateSchemaAsync();
@@ -198,6 +198,7 @@ public sealed class BrowserTests(PostgresFixture fixture)
         await schema.ScalarAsync<int>(
             "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - interval '20 minutes', attempted_by = 'node-gone', heartbeat_at = now() - interval '20 minutes' WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
             stale.Value);
+        await schema.InsertFailureBurstAsync();
         await using var host = await DashboardHost.StartAsync(schema, static o => o.RefreshInterval = TimeSpan.FromMilliseconds(500), realPort: true);
         using var playwright = await Playwright.CreateAsync();
         var profile = Directory.CreateTempSubdirectory("queues-chromium-");
@@ -228,6 +229,20 @@ public sealed class BrowserTests(PostgresFixture fixture)
             await page.GotoAsync(host.Address + $"/queues/#/jobs/{stale}");
             await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("node-gone");
             await Assertions.Expect(page.Locator("#job .badge.stale")).ToBeVisibleAsync();
+
+            // Failures: one row per reason with exact counts; a count links to the discarded jobs of its queue and job name
+            // that finished in the window (the list does not filter by message).
+            await page.ClickAsync("nav a[data-view=failures]");
+            var reasons = page.Locator("#failure-table tr[data-reason]");
+            await Assertions.Expect(reasons).ToHaveCountAsync(3);
+            await Assertions.Expect(reasons.Nth(0)).ToContainTextAsync("1,850");
+            await Assertions.Expect(reasons.Nth(0)).ToContainTextAsync("card # declined");
+            await Assertions.Expect(reasons.Nth(1)).ToContainTextAsync("provider answered # for order #");
+            await Assertions.Expect(reasons.Nth(2)).ToContainTextAsync("300");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "failures.png"), FullPage = true });
+            await reasons.Nth(2).Locator("a").ClickAsync();
+            await Assertions.Expect(page.Locator("#job-table tr[data-job]")).ToHaveCountAsync(50);
+            await Assertions.Expect(page.Locator("#filters input[name=finishedFrom]")).Not.ToHaveValueAsync("");
             Assert.Empty(pageErrors);
         }
         finally

@@ -226,6 +226,45 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Failures_AreGroupedByReasonWithExactCounts_AndTheListAndBulkActionsFilterByFinishTime()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.InsertFailureBurstAsync();
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        var failures = await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=15"));
+        Assert.False(failures.GetProperty("truncated").GetBoolean());
+        var groups = failures.GetProperty("groups").EnumerateArray()
+            .Select(static g => (g.GetProperty("message").GetString(), g.GetProperty("discarded").GetInt64(), g.GetProperty("retryable").GetInt64())).ToList();
+        Assert.Equal([("card # declined", 1800L, 50L), ("provider answered # for order #", 900L, 0L), ("timeout after # s", 300L, 0L)], groups);
+        var first = failures.GetProperty("groups")[0];
+        Assert.Equal("payments", first.GetProperty("queue").GetString());
+        Assert.Equal("demo.charge", first.GetProperty("name").GetString());
+        Assert.Equal("System.Net.Http.HttpRequestException", first.GetProperty("type").GetString());
+
+        // The day's window takes in the old ones too; another queue has none.
+        var day = await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=1440"));
+        Assert.Equal(1820, day.GetProperty("groups")[0].GetProperty("discarded").GetInt64());
+        Assert.Empty((await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=15&queue=mail"))).GetProperty("groups").EnumerateArray());
+        await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=0"), HttpStatusCode.BadRequest);
+
+        // Finished in the last 15 minutes: the list and a bulk action take the same 3,000 jobs, not the old 20.
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-15).ToString("O"));
+        var page = await JsonAsync(await client.GetAsync($"/queues/api/jobs?state=discarded&finishedFrom={since}&limit=1000"));
+        Assert.Equal(1000, page.GetProperty("jobs").GetArrayLength());
+        Assert.All(page.GetProperty("jobs").EnumerateArray(), static j => Assert.True(j.GetProperty("finalizedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-16)));
+        var older = await JsonAsync(await client.GetAsync($"/queues/api/jobs?state=discarded&finishedTo={since}&limit=1000"));
+        Assert.Equal(20, older.GetProperty("jobs").GetArrayLength());
+        var count = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count",
+            """{"action":"retry","filter":{"states":["discarded"],"finishedFrom":""" + $"\"{DateTimeOffset.UtcNow.AddMinutes(-15):O}\"" + "}}"));
+        Assert.Equal(3000, count.GetProperty("count").GetInt64());
+        var onlyOld = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count",
+            """{"action":"delete","filter":{"finishedTo":""" + $"\"{DateTimeOffset.UtcNow.AddMinutes(-15):O}\"" + "}}"));
+        Assert.Equal(20, onlyOld.GetProperty("count").GetInt64());
+    }
+
+    [Fact]
     public async Task Jobs_FilterByQueueNameStateTimeAndId_AndPageByKeyset()
     {
         await using var schema = await fixture.CreateSchemaAsync();

@@ -204,6 +204,8 @@
       state: { bulk: "states", value: v => v.split(",") },
       from: { bulk: "from", value: v => new Date(v).toISOString() },
       to: { bulk: "to", value: v => new Date(v).toISOString() },
+      finishedFrom: { bulk: "finishedFrom", value: v => new Date(v).toISOString() },
+      finishedTo: { bulk: "finishedTo", value: v => new Date(v).toISOString() },
       id: { bulk: "id", value: v => Number(v) },
     };
     const filter = () => {
@@ -217,7 +219,7 @@
     const describe = () => Object.keys(filterFields).filter(k => params.get(k)).map(k => `${k} = ${params.get(k)}`).join(", ");
     const query = () => {
       const q = new URLSearchParams();
-      for (const k of Object.keys(filterFields)) if (params.get(k)) q.set(k, k === "from" || k === "to" ? filterFields[k].value(params.get(k)) : params.get(k));
+      for (const k of Object.keys(filterFields)) if (params.get(k)) q.set(k, ["from", "to", "finishedFrom", "finishedTo"].includes(k) ? filterFields[k].value(params.get(k)) : params.get(k));
       if (cursors.length && cursors[cursors.length - 1] != null) q.set("before", cursors[cursors.length - 1]);
       return q.toString();
     };
@@ -249,6 +251,8 @@
           <label>State<select name="state"><option value="">any</option>${states.map(s => `<option ${params.get("state") === s ? "selected" : ""}>${s}</option>`).join("")}</select></label>
           <label>Created from<input type="datetime-local" name="from" value="${esc(params.get("from"))}"></label>
           <label>Created before<input type="datetime-local" name="to" value="${esc(params.get("to"))}"></label>
+          <label>Finished from<input type="datetime-local" name="finishedFrom" value="${esc(params.get("finishedFrom"))}"></label>
+          <label>Finished before<input type="datetime-local" name="finishedTo" value="${esc(params.get("finishedTo"))}"></label>
           <label>Id<input name="id" size="8" value="${esc(params.get("id"))}"></label>
           <button class="primary" type="submit">Filter</button><button type="button" id="clear">Clear</button></form>
         ${bulk}<div id="jobs"></div><div class="pager"><button id="first">First page</button><button id="next">Next page</button></div></div>`,
@@ -353,14 +357,53 @@
     },
   };
 
+  // A time as a datetime-local value (local time, minutes), so a link's filter shows in the Jobs form and survives it.
+  const localInput = t => { const d = new Date(t); d.setSeconds(0, 0); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); };
+
+  function failuresView(params) {
+    const minutes = Number(params.get("minutes")) || 15;
+    const windows = [[15, "15 minutes"], [60, "hour"], [360, "6 hours"], [1440, "24 hours"], [10080, "7 days"]];
+    return {
+      title: "Failures",
+      skeleton: () => `<h1>Failures by reason</h1><div class="card"><form id="failure-window" class="filters">
+          <label>In the last<select name="minutes">${windows.map(([m, text]) => `<option value="${m}" ${m === minutes ? "selected" : ""}>${text}</option>`).join("")}</select></label>
+          <label>Queue<input name="queue" value="${esc(params.get("queue"))}"></label>
+          <button class="primary" type="submit">Show</button></form><div id="failures"></div></div>`,
+      mount() {
+        const form = document.getElementById("failure-window");
+        const go = () => {
+          const q = new URLSearchParams();
+          for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+          location.hash = "#/failures?" + q;
+        };
+        form.addEventListener("submit", e => { e.preventDefault(); go(); });
+        form.elements.minutes.addEventListener("change", go);
+      },
+      async refresh() {
+        const q = new URLSearchParams({ minutes: String(minutes) });
+        if (params.get("queue")) q.set("queue", params.get("queue"));
+        const f = await api("failures?" + q);
+        // Each reason links to its discarded jobs that finished in the window (retryable ones have not finished).
+        const link = g => "#/jobs?" + new URLSearchParams({ queue: g.queue, name: g.name, state: "discarded", finishedFrom: localInput(f.from) });
+        document.getElementById("failures").innerHTML = (f.truncated ? `<p class="warning">More failures than can be grouped at once in this window: the counts cover the newest ${num(100000)} of each state.</p>` : "")
+          + (f.groups.length
+            ? `<table id="failure-table"><tr><th class="num">Failures</th><th class="num">Discarded</th><th class="num">Retrying</th><th>Queue</th><th>Job</th><th>Kind</th><th>Reason</th><th>First seen</th><th>Last seen</th></tr>
+              ${f.groups.map(g => `<tr data-reason><td class="num"><a href="${esc(link(g))}">${num(g.discarded + g.retryable)}</a></td><td class="num">${num(g.discarded)}</td><td class="num">${num(g.retryable)}</td>
+                <td>${esc(g.queue)}</td><td>${esc(g.name)}</td><td>${badge(g.kind)}</td><td><span class="muted">${esc(g.type)}</span> ${esc(g.message)}</td>
+                <td>${ago(g.firstSeen)}</td><td>${ago(g.lastSeen)}</td></tr>`).join("")}</table>`
+            : `<p class="muted">No job was discarded or failed into retrying in this window.</p>`);
+      },
+    };
+  }
+
   // ---- routing and polling ----
   function route() {
     const hash = location.hash.replace(/^#/, "") || "/";
     const [path, search] = hash.split("?");
     const params = new URLSearchParams(search || "");
     const m = path.match(/^\/jobs\/(\d+)$/);
-    const next = m ? jobView(m[1]) : path === "/queues" ? queues : path === "/jobs" ? jobsView(params) : path === "/cron" ? cron : overview;
-    const name = m || path === "/jobs" ? "jobs" : path === "/queues" ? "queues" : path === "/cron" ? "cron" : "overview";
+    const next = m ? jobView(m[1]) : path === "/queues" ? queues : path === "/jobs" ? jobsView(params) : path === "/failures" ? failuresView(params) : path === "/cron" ? cron : overview;
+    const name = m || path === "/jobs" ? "jobs" : path === "/queues" ? "queues" : path === "/failures" ? "failures" : path === "/cron" ? "cron" : "overview";
     document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.view === name));
     document.title = `${next.title} · ${document.querySelector(".brand").textContent}`;
     current = next;

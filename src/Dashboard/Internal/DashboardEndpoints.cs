@@ -21,7 +21,10 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
     private const int DefaultPageSize = 50;
 
     /// <summary>The parameters <c>GET api/jobs</c> takes: the Jobs page's filters, its cursor and the page size.</summary>
-    private static readonly string[] JobsParameters = ["queue", "name", "state", "from", "to", "id", "before", "limit"];
+    private static readonly string[] JobsParameters = ["queue", "name", "state", "from", "to", "finishedFrom", "finishedTo", "id", "before", "limit"];
+
+    /// <summary>The windows the Failures page offers, in minutes; <c>GET api/failures?minutes=</c> takes any from 1 to a week.</summary>
+    private const int MaxFailureWindowMinutes = 7 * 24 * 60;
 
     private readonly string _page = Assets.Text("index.html");
     private readonly byte[] _script = Assets.Bytes("app.js");
@@ -40,6 +43,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         group.MapGet("/api/jobs", (RequestDelegate)(context => ReadAsync(context, JobsAsync)));
         group.MapGet("/api/jobs/{id:long}", (RequestDelegate)(context => ReadAsync(context, JobAsync)));
         group.MapGet("/api/cron", (RequestDelegate)(context => ReadAsync(context, CronAsync)));
+        group.MapGet("/api/failures", (RequestDelegate)(context => ReadAsync(context, FailuresAsync)));
 
         group.MapPost("/api/jobs/bulk", (RequestDelegate)(context => ActAsync(context, BulkAsync)));
         // A read with the bulk action's own body, so the count the confirmation shows is of the very filter it sends.
@@ -217,8 +221,10 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             var job = await admin.GetJobAsync(new JobId(id), cancellationToken).ConfigureAwait(false);
             var (queue, name, states) = (OptionalText(query, "queue"), OptionalText(query, "name"), States(query["state"]));
             var (from, to) = (OptionalTime(query, "from"), OptionalTime(query, "to"));
+            var (finishedFrom, finishedTo) = (OptionalTime(query, "finishedFrom"), OptionalTime(query, "finishedTo"));
             var shown = job is not null && (queue is null || job.Queue == queue) && (name is null || job.Name == name)
-                && (states is null || states.Contains(job.State)) && (from is null || job.CreatedAt >= from) && (to is null || job.CreatedAt < to);
+                && (states is null || states.Contains(job.State)) && (from is null || job.CreatedAt >= from) && (to is null || job.CreatedAt < to)
+                && (finishedFrom is null || job.FinalizedAt >= finishedFrom) && (finishedTo is null || job.FinalizedAt < finishedTo);
             return TypedResults.Json(new JobListDto(shown ? [ToRow(job!)] : [], null), DashboardJson.Default.JobListDto);
         }
 
@@ -235,6 +241,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             States = States(query["state"]),
             CreatedFrom = OptionalTime(query, "from"),
             CreatedBefore = OptionalTime(query, "to"),
+            FinishedFrom = OptionalTime(query, "finishedFrom"),
+            FinishedBefore = OptionalTime(query, "finishedTo"),
         }, OptionalLong(query, "before") is { } before ? new JobId(before) : null, limit, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new JobListDto([.. page.Jobs.Select(ToRow)], page.NextCursor?.Value), DashboardJson.Default.JobListDto);
     }
@@ -271,6 +279,28 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         return TypedResults.Json<IReadOnlyList<PeriodicJobDto>>(
             [.. periodic.Select(static p => new PeriodicJobDto(p.Name, p.Queue, p.Cron, p.LastRun, p.LastJobId?.Value, p.NextRun))],
             DashboardJson.Default.IReadOnlyListPeriodicJobDto);
+    }
+
+    /// <summary>Failures grouped by reason over the last <c>minutes</c> (15 by default), in one <c>queue</c> or all.</summary>
+    private static async Task<IResult> FailuresAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var query = context.Request.Query;
+        if (query.Keys.FirstOrDefault(static k => k is not ("minutes" or "queue")) is { } unknown)
+        {
+            throw new BadRequestException($"Unknown parameter '{unknown}': use minutes, queue.");
+        }
+
+        var minutes = OptionalLong(query, "minutes") ?? 15;
+        if (minutes is < 1 or > MaxFailureWindowMinutes)
+        {
+            throw new BadRequestException($"minutes must be between 1 and {MaxFailureWindowMinutes}; it was {minutes}.");
+        }
+
+        var to = DateTimeOffset.UtcNow;
+        var failures = await admin.GetFailureGroupsAsync(to.AddMinutes(-minutes), to, OptionalText(query, "queue"), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new FailuresDto(failures.From, failures.To, failures.IsTruncated,
+            [.. failures.Groups.Select(static g => new FailureGroupDto(g.Queue, g.Name, g.Kind, g.Type, g.Message, g.Discarded, g.Retryable, g.FirstSeen, g.LastSeen))]),
+            DashboardJson.Default.FailuresDto);
     }
 
     private static async Task<IResult> JobActionAsync(HttpContext context, QueuesAdmin admin, string action, CancellationToken cancellationToken)
@@ -368,10 +398,12 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             States = f.States is { Length: > 0 } states ? [.. states.Select(ParseState).Distinct()] : null,
             CreatedFrom = f.From,
             CreatedBefore = f.To,
+            FinishedFrom = f.FinishedFrom,
+            FinishedBefore = f.FinishedTo,
             Ids = f.Id is { } id ? [new JobId(id)] : null,
         };
         var empty = filter is null || (filter.Queue is null && filter.Name is null && filter.States is null && filter.CreatedFrom is null
-            && filter.CreatedBefore is null && filter.Ids is null);
+            && filter.CreatedBefore is null && filter.Ids is null && filter.FinishedFrom is null && filter.FinishedBefore is null);
         return (empty, all) switch
         {
             (false, false) => (action, request.Action!, filter!),

@@ -38,7 +38,13 @@ internal sealed record PeriodicJobDto(string Name, string Queue, string Cron, Da
 
 // Every filter the Jobs page offers (app.js builds it from the same list as the page's query); an unknown member is
 // refused (UnmappedMemberHandling below), so a filter the page sends and the server does not know cannot widen an action.
-internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To, long? Id);
+internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To, long? Id,
+    DateTimeOffset? FinishedFrom = null, DateTimeOffset? FinishedTo = null);
+
+internal sealed record FailureGroupDto(string Queue, string Name, string Kind, string? Type, string Message, long Discarded, long Retryable,
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
+
+internal sealed record FailuresDto(DateTimeOffset From, DateTimeOffset To, bool Truncated, IReadOnlyList<FailureGroupDto> Groups);
 
 internal sealed record BulkRequestDto(string? Action, long[]? Ids, BulkFilterDto? Filter, bool? All);
 
@@ -62,4 +68,5 @@ internal sealed record ErrorResultDto(string Error);
 [JsonSerializable(typeof(QueueActionDto))]
 [JsonSerializable(typeof(ActionResultDto))]
 [JsonSerializable(typeof(ErrorResultDto))]
+[JsonSerializable(typeof(FailuresDto))]
 internal sealed partial class DashboardJson : JsonSerializerContext;

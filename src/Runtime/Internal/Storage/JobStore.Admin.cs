@@ -25,7 +25,9 @@ internal sealed partial class JobStore
             Parameters.Bigint(before?.Value),
             Parameters.Integer(limit),
             Parameters.NullableBigintArray(filter.Ids?.Select(static id => id.Value).ToArray()),
-            Parameters.Interval(staleAfter));
+            Parameters.Interval(staleAfter),
+            Parameters.TimestampTz(filter.FinishedFrom),
+            Parameters.TimestampTz(filter.FinishedBefore));
         return await ReadAllAsync(command, ReadJob, cancellationToken, Math.Min(limit, 128)).ConfigureAwait(false);
     }
 
@@ -156,7 +158,7 @@ internal sealed partial class JobStore
         using var command = Command(sql, [.. FilterParameters(filter, states, before), Parameters.Integer(limit)]);
         if (action == BulkAction.Cancel)
         {
-            // $9, the reason, exists only in the cancel statement.
+            // $11, the reason, exists only in the cancel statement.
             command.Parameters.Add(Parameters.UserText(reason ?? "cancelled by an administrator", ErrorRecord.MaxMessageLength));
         }
 
@@ -179,7 +181,25 @@ internal sealed partial class JobStore
         return (await ReadAllAsync(command, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
     }
 
-    /// <summary>$1 to $7 of the bulk statements (<c>Sql.MatchingFilter</c>): the filter, the states and the keyset cursor.</summary>
+    /// <summary>
+    /// Failures in [<paramref name="from"/>, <paramref name="to"/>) grouped by reason (see <see cref="Sql.FailureGroups"/>),
+    /// reading at most <paramref name="maxRows"/> discarded and as many retryable jobs.
+    /// </summary>
+    public async Task<FailureGroups> GetFailureGroupsAsync(DateTimeOffset from, DateTimeOffset to, string? queue, int maxRows, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.FailureGroups, Parameters.TimestampTz(from.UtcDateTime), Parameters.TimestampTz(to.UtcDateTime),
+            Parameters.NullableText(queue), Parameters.Integer(maxRows));
+        long discarded = 0, retryable = 0;
+        var groups = await ReadAllAsync(command, r =>
+        {
+            (discarded, retryable) = (r.GetInt64(9), r.GetInt64(10));
+            return new FailureGroup(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
+                r.GetInt64(5), r.GetInt64(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
+        }, cancellationToken).ConfigureAwait(false);
+        return new FailureGroups(from, to, groups, discarded >= maxRows || retryable >= maxRows);
+    }
+
+    /// <summary>$1 to $9 of the bulk statements (<c>Sql.MatchingFilter</c>): the filter, the states and the keyset cursor.</summary>
     private static NpgsqlParameter[] FilterParameters(JobFilter filter, string[] states, long? before) =>
     [
         Parameters.NullableText(filter.Queue),
@@ -191,6 +211,8 @@ internal sealed partial class JobStore
             ? Parameters.BigintArray([.. ids.Select(static i => i.Value)])
             : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint },
         Parameters.Bigint(before),
+        Parameters.TimestampTz(filter.FinishedFrom),
+        Parameters.TimestampTz(filter.FinishedBefore),
     ];
 
     /// <summary>Maps a row of <see cref="Sql.GetJob"/> and <see cref="Sql.ListJobs"/> (their shared column list).</summary>

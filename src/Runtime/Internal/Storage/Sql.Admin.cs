@@ -110,8 +110,9 @@ internal sealed partial class Sql
 
     // The bulk actions share one filter: $1 queue, $2 name, $3 states (always given: the caller intersects the filter's
     // states with those the action applies to), $4 created from, $5 created before, $6 ids, $7 the keyset cursor (only
-    // ids below it), $8 the batch size. Each batch walks down the ids, so a retried job that fails again at once is not
-    // picked up a second time, and the loop ends. SKIP LOCKED: a row a worker holds right now is left for it.
+    // ids below it), $8 finished from, $9 finished before, $10 the batch size. Each batch walks down the ids, so a
+    // retried job that fails again at once is not picked up a second time, and the loop ends. SKIP LOCKED: a row a
+    // worker holds right now is left for it.
     private const string MatchingFilter = """
         ($1::text IS NULL OR queue = $1)
           AND ($2::text IS NULL OR name = $2)
@@ -120,6 +121,8 @@ internal sealed partial class Sql
           AND ($5::timestamptz IS NULL OR created_at < $5)
           AND ($6::bigint[] IS NULL OR id = ANY($6))
           AND ($7::bigint IS NULL OR id < $7)
+          AND ($8::timestamptz IS NULL OR finalized_at >= $8)
+          AND ($9::timestamptz IS NULL OR finalized_at < $9)
         """;
 
     /// <summary>A retry may take a row (alias <c>t</c>) only when no other job holds its unique key now.</summary>
@@ -149,7 +152,7 @@ internal sealed partial class Sql
             WHERE {MatchingFilter}
               AND {UniqueKeyFree}
             ORDER BY id DESC
-            LIMIT $8
+            LIMIT $10
             FOR UPDATE SKIP LOCKED),
         done AS (
             UPDATE {JobsTable} AS j
@@ -159,18 +162,18 @@ internal sealed partial class Sql
         SELECT count(*)::int, min(id), array_agg(DISTINCT queue) FROM done
         """;
 
-    /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $9 as the reason.</summary>
+    /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $11 as the reason.</summary>
     public string CancelMatching => field ??= Finish($"""
         target AS (
             SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
-            LIMIT $8
+            LIMIT $10
             FOR UPDATE SKIP LOCKED),
         """, $"""
         UPDATE {JobsTable} AS j
             SET state = 'cancelled', finalized_at = now(),
-                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $9::text))
+                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $11::text))
             FROM target WHERE j.id = target.id
             RETURNING j.id, j.state
         """, "SELECT count(*)::int, min(id), NULL::text[] FROM finished");
@@ -181,12 +184,49 @@ internal sealed partial class Sql
             SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
-            LIMIT $8
+            LIMIT $10
             FOR UPDATE SKIP LOCKED),
         done AS (
             DELETE FROM {JobsTable} AS j USING target WHERE j.id = target.id
             RETURNING j.id)
         SELECT count(*)::int, min(id), NULL::text[] FROM done
+        """;
+
+    /// <summary>
+    /// Failures over a window, grouped by reason: the discarded jobs that finished in [$1, $2) (a range of
+    /// <c>jobs_finalized_idx</c>, newest first) and the retryable jobs whose last failure is in it (through
+    /// <c>jobs_state_idx</c>: the retryable set is unfinished work, not history), in queue $3 or all ($3 null), each part
+    /// at most $4 rows — the statement's cost is bounded by the window's failures and by $4, never by the table. A reason
+    /// is the job's queue and name and its last error's kind, type and message, the message cut to its first line, runs
+    /// of digits and long hex/uuid tokens made <c>#</c> (so "order 1234" and "order 5678" are one reason) and cut to
+    /// 120 characters. Returns one row per reason with exact counts per state over the rows read, and the rows read per
+    /// state, so the caller knows whether a part reached $4.
+    /// </summary>
+    public string FailureGroups => field ??= $$"""
+        WITH failed AS (
+            (SELECT queue, name, state, errors -> -1 AS e, finalized_at AS at
+             FROM {{JobsTable}}
+             WHERE finalized_at >= $1 AND finalized_at < $2 AND state = 'discarded' AND ($3::text IS NULL OR queue = $3)
+             ORDER BY finalized_at DESC
+             LIMIT $4)
+            UNION ALL
+            (SELECT queue, name, state, e, at FROM (
+                SELECT queue, name, state, errors -> -1 AS e, (errors -> -1 ->> 'at')::timestamptz AS at
+                FROM {{JobsTable}}
+                WHERE state = 'retryable' AND ($3::text IS NULL OR queue = $3)) AS r
+             WHERE at >= $1 AND at < $2
+             LIMIT $4)),
+        reasons AS (
+            SELECT queue, name, state, at, coalesce(e ->> 'kind', '') AS kind, e ->> 'type' AS type,
+                   left(regexp_replace(split_part(coalesce(e ->> 'message', ''), E'\n', 1),
+                                       '[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\m[0-9a-fA-F]{16,}\M|[0-9]+', '#', 'g'), 120) AS message
+            FROM failed)
+        SELECT queue, name, kind, type, message,
+               count(*) FILTER (WHERE state = 'discarded'), count(*) FILTER (WHERE state = 'retryable'), min(at), max(at),
+               sum(count(*) FILTER (WHERE state = 'discarded')) OVER ()::bigint, sum(count(*) FILTER (WHERE state = 'retryable')) OVER ()::bigint
+        FROM reasons
+        GROUP BY queue, name, kind, type, message
+        ORDER BY count(*) DESC, max(at) DESC
         """;
 
     /// <summary>Forgets migration $1 after its down script ran.</summary>

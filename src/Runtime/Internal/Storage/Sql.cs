@@ -405,6 +405,8 @@ internal sealed partial class Sql
               AND ($5::timestamptz IS NULL OR created_at < $5)
               AND ($6::bigint IS NULL OR id < $6)
               AND ($8::bigint[] IS NULL OR id = ANY($8))
+              AND ($10::timestamptz IS NULL OR finalized_at >= $10)
+              AND ($11::timestamptz IS NULL OR finalized_at < $11)
             ORDER BY id DESC
             LIMIT $7
             """;
