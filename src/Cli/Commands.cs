@@ -291,7 +291,7 @@ internal static class Commands
     private static Command Cancel()
     {
         var id = new Argument<long>("id") { Description = "The job to cancel (not finished yet)." };
-        var reason = new Option<string>("--reason") { Description = "Recorded on the job.", DefaultValueFactory = static _ => "cancelled with the queues command" };
+        var reason = new Option<string>("--reason") { Description = "Recorded on the job.", DefaultValueFactory = static _ => "cancelled" };
         var command = new Command("cancel", "Cancel a job that has not finished; a running one is told to stop.") { id, reason };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Queues.Internal;
 
@@ -13,16 +16,56 @@ public sealed class QueuesAdmin
     public const int MaxPageSize = 1_000;
 
     private readonly JobStore _store;
+    private readonly ILogger _logger;
 
-    /// <summary>Administers the schema of <paramref name="client"/>.</summary>
+    /// <summary>Administers the schema of <paramref name="client"/>; actions are not logged.</summary>
     /// <param name="client">The client of the schema.</param>
     public QueuesAdmin(QueuesClient client)
+        : this(client, NullLoggerFactory.Instance)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        _store = client.Store;
     }
 
-    internal QueuesAdmin(JobStore store) => _store = store;
+    /// <summary>
+    /// Administers the schema of <paramref name="client"/>, logging every action (who, what, on which jobs, how many) as
+    /// <see cref="QueuesEventId.OperatorAction"/> in category <c>Queues.Admin</c>.
+    /// </summary>
+    /// <param name="client">The client of the schema.</param>
+    /// <param name="loggerFactory">Where the action events go.</param>
+    public QueuesAdmin(QueuesClient client, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _store = client.Store;
+        _logger = loggerFactory.CreateLogger(LogMessages.Categories.Admin);
+    }
+
+    internal QueuesAdmin(JobStore store, ILogger logger) => (_store, _logger) = (store, logger);
+
+    /// <summary>
+    /// Who acts through this instance, as the action events and the reasons stored on jobs name them, for example
+    /// <c>"alice (dashboard)"</c> or <c>"deploy@ci-runner (queues CLI)"</c>; null for an unnamed caller. See
+    /// <see cref="WithActor"/>.
+    /// </summary>
+    public string? Actor { get; init; }
+
+    /// <summary>
+    /// The same administration (schema, logging, <see cref="RescueAfter"/>) acting as <paramref name="actor"/>: what a
+    /// dashboard does per request with the signed-in user, so every action is recorded with who did it.
+    /// </summary>
+    /// <param name="actor">The acting user, as the events and stored reasons should name them.</param>
+    /// <returns>A new instance; this one is unchanged.</returns>
+    public QueuesAdmin WithActor(string actor)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        return new QueuesAdmin(_store, _logger) { RescueAfter = RescueAfter, Actor = actor };
+    }
+
+    /// <summary>Records one action: the event, at Information, with the actor, what, how many and on what.</summary>
+    private void Audit(string action, long count, string target)
+        => LogMessages.OperatorAction(_logger, _store.Schema, Actor ?? "an unnamed caller", action, target, count);
+
+    /// <summary>A reason to store on a job, naming the actor when there is one: "cancelled (by alice via the dashboard)".</summary>
+    private string Named(string reason) => Actor is { } actor ? $"{reason} (by {actor})" : reason;
 
     /// <summary>Reads one job, or null when no row has that id.</summary>
     /// <param name="id">The job's id.</param>
@@ -106,7 +149,9 @@ public sealed class QueuesAdmin
     {
         try
         {
-            return await _store.RetryJobAsync(id.Value, cancellationToken).ConfigureAwait(false);
+            var retried = await _store.RetryJobAsync(id.Value, cancellationToken).ConfigureAwait(false);
+            Audit("retried", retried ? 1 : 0, $"job {id}");
+            return retried;
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -130,7 +175,9 @@ public sealed class QueuesAdmin
     public async Task<bool> CancelJobAsync(JobId id, string reason = "cancelled by an administrator", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        return await _store.CancelJobAsync(id.Value, reason, cancellationToken).ConfigureAwait(false);
+        var cancelled = await _store.CancelJobAsync(id.Value, Named(reason), cancellationToken).ConfigureAwait(false);
+        Audit("cancelled", cancelled ? 1 : 0, $"job {id}");
+        return cancelled;
     }
 
     /// <summary>
@@ -158,15 +205,23 @@ public sealed class QueuesAdmin
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
         long total = 0;
-        while (true)
+        try
         {
-            var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            progress?.Report(total);
-            if (deleted < batchSize)
+            while (true)
             {
-                return total;
+                var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
+                total += deleted;
+                progress?.Report(total);
+                if (deleted < batchSize)
+                {
+                    return total;
+                }
             }
+        }
+        finally
+        {
+            // Also when stopped half-way: what was deleted is recorded, whatever ended the loop.
+            Audit("purged", total, string.Create(CultureInfo.InvariantCulture, $"jobs that finished before {finishedBefore:O}"));
         }
     }
 
@@ -199,7 +254,9 @@ public sealed class QueuesAdmin
             throw UnknownQueue(queue, " To pause it before its first job or worker arrives, force the pause.");
         }
 
-        return await _store.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        var paused = await _store.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        Audit(force ? "paused (forced)" : "paused", paused ? 1 : 0, $"queue '{queue}'");
+        return paused;
     }
 
     /// <summary>
@@ -216,6 +273,7 @@ public sealed class QueuesAdmin
         var resumed = await _store.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
         if (resumed)
         {
+            Audit("resumed", 1, $"queue '{queue}'");
             await _store.NotifyAsync(queue, cancellationToken).ConfigureAwait(false);
         }
         else if (!await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false))
@@ -396,7 +454,7 @@ public sealed class QueuesAdmin
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        return ActAsync(BulkAction.Cancel, filter, reason, progress, null, cancellationToken);
+        return ActAsync(BulkAction.Cancel, filter, Named(reason), progress, null, cancellationToken);
     }
 
     /// <summary>
@@ -465,23 +523,31 @@ public sealed class QueuesAdmin
 
         long total = 0;
         long? cursor = null;
-        while (true)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var (count, lowest, touched) = await _store.ActOnBatchAsync(action, filter, texts, cursor, BulkBatchSize, reason, cancellationToken).ConfigureAwait(false);
-            if (count == 0)
+            while (true)
             {
-                return total;
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                var (count, lowest, touched) = await _store.ActOnBatchAsync(action, filter, texts, cursor, BulkBatchSize, reason, cancellationToken).ConfigureAwait(false);
+                if (count == 0)
+                {
+                    return total;
+                }
 
-            total += count;
-            cursor = lowest;
-            if (touched is not null)
-            {
-                queues?.UnionWith(touched);
-            }
+                total += count;
+                cursor = lowest;
+                if (touched is not null)
+                {
+                    queues?.UnionWith(touched);
+                }
 
-            progress?.Report(total);
+                progress?.Report(total);
+            }
+        }
+        finally
+        {
+            // Also when stopped half-way (the client went away, the token fired): the count is what was done.
+            Audit(action switch { BulkAction.Retry => "retried", BulkAction.Cancel => "cancelled", _ => "deleted" }, total, Describe(filter));
         }
     }
 
@@ -542,10 +608,40 @@ public sealed class QueuesAdmin
     /// <param name="targetVersion">The version to end at, 0 to remove everything.</param>
     /// <param name="cancellationToken">Cancels the rollback; nothing is undone then.</param>
     /// <returns>The number of migrations undone (0 when the schema is at or below the target).</returns>
-    public Task<int> RollbackSchemaAsync(int targetVersion, CancellationToken cancellationToken = default)
+    public async Task<int> RollbackSchemaAsync(int targetVersion, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
-        return _store.RollbackAsync(targetVersion, cancellationToken);
+        var undone = await _store.RollbackAsync(targetVersion, cancellationToken).ConfigureAwait(false);
+        Audit("rolled back", undone, string.Create(CultureInfo.InvariantCulture, $"the schema to version {targetVersion} (migrations undone)"));
+        return undone;
+    }
+
+    /// <summary>A filter as the action event shows it: <c>queue='payments' states=discarded finished&gt;=…</c>, or <c>every job</c>.</summary>
+    private static string Describe(JobFilter filter)
+    {
+        if (filter.MatchesAll)
+        {
+            return "every job (JobFilter.All)";
+        }
+
+        var parts = new List<string>();
+        void Add(string name, object? value)
+        {
+            if (value is not null)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name}{value}"));
+            }
+        }
+
+        Add("queue=", filter.Queue is { } q ? $"'{q}'" : null);
+        Add("name=", filter.Name is { } n ? $"'{n}'" : null);
+        Add("states=", filter.States is { Count: > 0 } s ? string.Join(",", s.Select(JobStates.ToText)) : null);
+        Add("created>=", filter.CreatedFrom?.ToString("O", CultureInfo.InvariantCulture));
+        Add("created<", filter.CreatedBefore?.ToString("O", CultureInfo.InvariantCulture));
+        Add("finished>=", filter.FinishedFrom?.ToString("O", CultureInfo.InvariantCulture));
+        Add("finished<", filter.FinishedBefore?.ToString("O", CultureInfo.InvariantCulture));
+        Add("ids=", filter.Ids is { } ids ? string.Join(",", ids.Take(20).Select(static i => i.Value)) + (ids.Count > 20 ? $",... ({ids.Count})" : "") : null);
+        return string.Join(" ", parts);
     }
 
     /// <summary>The queues paused now, in name order.</summary>

@@ -204,7 +204,7 @@ public sealed class CliTests(PostgresFixture fixture)
         (await RunAsync(schema, "cancel", id.ToString(), "--reason", "duplicate order")).ShouldSucceed();
         var job = (await schema.Client.GetJobAsync(id, Ct))!;
         Assert.Equal(JobState.Cancelled, job.State);
-        Assert.Equal("duplicate order", Assert.Single(job.Errors).Message);
+        Assert.StartsWith("duplicate order (by ", Assert.Single(job.Errors).Message, StringComparison.Ordinal);
         var again = await RunAsync(schema, "cancel", id.ToString());
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already finished", again.Error, StringComparison.Ordinal);
@@ -322,6 +322,26 @@ public sealed class CliTests(PostgresFixture fixture)
         var shown = (await RunAsync(schema, "show", id.ToString())).ShouldSucceed().Output;
         Assert.Matches(@"node\s+node-gone", shown);
         Assert.Contains("running (stale)", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Actions_AreAuditedOnStderr_WithTheActor_AndCancelReasonsNameThem()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var first = await schema.EnqueueAsync(Report);
+        var second = await schema.EnqueueAsync(Report);
+
+        var named = (await RunAsync(schema, "cancel", first.ToString(), "--actor", "alice", "--reason", "customer withdrew")).ShouldSucceed();
+        Assert.Contains($"audit: Operator action in schema {schema.Name} by alice via the queues CLI: cancelled job {first}; 1 affected", named.Error, StringComparison.Ordinal);
+        Assert.Equal("customer withdrew (by alice via the queues CLI)", Assert.Single((await schema.Admin.GetJobAsync(first, Ct))!.Errors).Message);
+
+        var os = (await RunAsync(schema, "cancel", second.ToString())).ShouldSucceed();
+        var actor = $"{Environment.UserName} on {Environment.MachineName} via the queues CLI";
+        Assert.Contains($"by {actor}: cancelled job {second}", os.Error, StringComparison.Ordinal);
+        Assert.Equal($"cancelled (by {actor})", Assert.Single((await schema.Admin.GetJobAsync(second, Ct))!.Errors).Message);
+
+        var paused = (await RunAsync(schema, "pause", "reports", "--actor", "bob")).ShouldSucceed();
+        Assert.Contains("by bob via the queues CLI: paused queue 'reports'; 1 affected", paused.Error, StringComparison.Ordinal);
     }
 
     [Fact]

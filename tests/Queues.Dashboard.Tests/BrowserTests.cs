@@ -226,9 +226,13 @@ public sealed class BrowserTests(PostgresFixture fixture)
 
             await page.GotoAsync(host.Address + "/queues/#/jobs?state=running");
             await Assertions.Expect(page.Locator($"tr[data-job='{stale}'] .badge.stale")).ToHaveTextAsync("stale");
+            // Read-only: no action is offered anywhere.
+            await Assertions.Expect(page.Locator("#bulk")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator("input[data-select]")).ToHaveCountAsync(0);
             await page.GotoAsync(host.Address + $"/queues/#/jobs/{stale}");
             await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("node-gone");
             await Assertions.Expect(page.Locator("#job .badge.stale")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("button[data-job-action]")).ToHaveCountAsync(0);
 
             // Failures: one row per reason with exact counts; a count links to the discarded jobs of its queue and job name
             // that finished in the window (the list does not filter by message).

@@ -447,7 +447,7 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/cancel"));
         var cancelled = (await schema.Client.GetJobAsync(waiting, Ct))!;
         Assert.Equal(JobState.Cancelled, cancelled.State);
-        Assert.Equal("cancelled from the dashboard", Assert.Single(cancelled.Errors).Message);
+        Assert.Equal("cancelled (by anonymous via the dashboard)", Assert.Single(cancelled.Errors).Message);
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/cancel"), HttpStatusCode.Conflict);
 
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/delete"));
@@ -639,6 +639,56 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         Assert.False(string.IsNullOrEmpty(ops.Token));
         await JsonAsync(await ops.GetAsync("/queues/api/overview"));
         await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"default","force":true}"""));
+    }
+
+    [Fact]
+    public async Task Actions_AreLoggedWithTheSignedInUser_AndCancelReasonsNameThem()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var waiting = await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        var discarded = await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await schema.SetFinishedAsync(discarded, "discarded");
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AuthorizationPolicy = "Ops"; o.AllowActions = true; }, withAuthentication: true, environment: "Production");
+        var ops = await host.CreateClientAsync(user: "ops");
+
+        await JsonAsync(await ops.PostAsync($"/queues/api/jobs/{waiting}/cancel"));
+        await JsonAsync(await ops.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","filter":{"queue":"mail","states":["discarded"]}}"""));
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
+
+        Assert.Equal("cancelled (by ops via the dashboard)", Assert.Single((await schema.Client.GetJobAsync(waiting, Ct))!.Errors).Message);
+        var audit = host.Logs.Entries.Where(static e => e.EventId == QueuesEventId.OperatorAction).ToList();
+        Assert.All(audit, static e => Assert.Equal("Queues.Admin", e.Category));
+        Assert.Equal(
+            [
+                $"Operator action in schema {schema.Name} by ops via the dashboard: cancelled job {waiting}; 1 affected",
+                $"Operator action in schema {schema.Name} by ops via the dashboard: deleted queue='mail' states=discarded; 1 affected",
+                $"Operator action in schema {schema.Name} by ops via the dashboard: paused queue 'mail'; 1 affected",
+            ],
+            audit.Select(static e => e.Message));
+    }
+
+    [Fact]
+    public async Task ActionPolicy_LetsViewersSeeButNotAct_AndHidesTheirActions()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AuthorizationPolicy = "Viewers"; o.ActionPolicy = "Ops"; o.AllowActions = true; },
+            withAuthentication: true, environment: "Production");
+
+        var viewer = await host.CreateClientAsync(user: "mallory");
+        Assert.Contains("data-allow-actions=\"false\"", viewer.Page, StringComparison.Ordinal);
+        await JsonAsync(await viewer.GetAsync("/queues/api/overview"));
+        await JsonAsync(await viewer.PostAsync("/queues/api/jobs/bulk/count", """{"action":"delete","all":true}"""));
+        var refused = await JsonAsync(await viewer.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""), HttpStatusCode.Forbidden);
+        Assert.Contains("'Ops'", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await JsonAsync(await viewer.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","all":true}"""), HttpStatusCode.Forbidden);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+        Assert.Equal(1, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+
+        var ops = await host.CreateClientAsync(user: "ops");
+        Assert.Contains("data-allow-actions=\"true\"", ops.Page, StringComparison.Ordinal);
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
+        Assert.Equal(["mail"], await schema.Admin.GetPausedQueuesAsync(Ct));
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -73,7 +74,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             .Replace("{{title}}", Encode(options.Title))
             .Replace("{{token}}", Encode(tokens.RequestToken ?? ""))
             .Replace("{{header}}", Encode(tokens.HeaderName ?? "RequestVerificationToken"))
-            .Replace("{{allowActions}}", options.AllowActions ? "true" : "false")
+            .Replace("{{allowActions}}", await MayActAsync(context).ConfigureAwait(false) ? "true" : "false")
             .Replace("{{states}}", string.Join(",", Enum.GetValues<JobState>().Select(StateText)))
             .Replace("{{unfinished}}", string.Join(",", Enum.GetValues<JobState>().Where(static s => !s.IsFinished()).Select(StateText)))
             .Replace("{{showPayloads}}", options.ShowPayloads ? "true" : "false")
@@ -105,6 +106,18 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
+    /// <summary>Whether this request's user may act: actions are on and, when there is an action policy, the user satisfies it.</summary>
+    private async Task<bool> MayActAsync(HttpContext context)
+        => options.AllowActions && (options.ActionPolicy is not { } policy
+            || (await context.RequestServices.GetRequiredService<IAuthorizationService>().AuthorizeAsync(context.User, policy).ConfigureAwait(false)).Succeeded);
+
+    /// <summary>
+    /// Who acts, as the action event and the reasons stored on jobs name them: the signed-in user's name (anonymous only
+    /// where the view policy lets anonymous users in, such as Development without a policy), and the channel.
+    /// </summary>
+    private static string Actor(HttpContext context)
+        => (context.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : "anonymous") + " via the dashboard";
+
     private async Task ActAsync(HttpContext context, Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> act)
     {
         context.Response.Headers.CacheControl = "no-store";
@@ -113,13 +126,18 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         {
             result = Error(StatusCodes.Status403Forbidden, "The dashboard is read-only: set QueuesDashboardOptions.AllowActions to enable actions.");
         }
+        else if (!await MayActAsync(context).ConfigureAwait(false))
+        {
+            result = Error(StatusCodes.Status403Forbidden, $"You may view this dashboard but not act: actions need the authorization policy '{options.ActionPolicy}'.");
+        }
         else if (!await IsAntiforgeryValidAsync(context).ConfigureAwait(false))
         {
             result = Error(StatusCodes.Status400BadRequest, "The antiforgery token is missing or invalid: reload the dashboard page and try again.");
         }
         else
         {
-            result = await GuardAsync(context, act).ConfigureAwait(false);
+            var actor = Actor(context);
+            result = await GuardAsync(context, (c, admin, ct) => act(c, admin.WithActor(actor), ct)).ConfigureAwait(false);
         }
 
         await result.ExecuteAsync(context).ConfigureAwait(false);
@@ -309,7 +327,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         var done = action switch
         {
             "retry" => await admin.RetryJobAsync(id, cancellationToken).ConfigureAwait(false),
-            "cancel" => await admin.CancelJobAsync(id, "cancelled from the dashboard", cancellationToken).ConfigureAwait(false),
+            "cancel" => await admin.CancelJobAsync(id, "cancelled", cancellationToken).ConfigureAwait(false),
             _ => await admin.DeleteJobsAsync(new JobFilter { Ids = [id] }, cancellationToken: cancellationToken).ConfigureAwait(false) == 1,
         };
         if (done)
@@ -340,7 +358,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         var count = action switch
         {
             BulkAction.Retry => await admin.RetryJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
-            BulkAction.Cancel => await admin.CancelJobsAsync(filter, "cancelled from the dashboard", null, cancellationToken).ConfigureAwait(false),
+            BulkAction.Cancel => await admin.CancelJobsAsync(filter, "cancelled", null, cancellationToken).ConfigureAwait(false),
             _ => await admin.DeleteJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
         };
         return TypedResults.Json(new ActionResultDto(true, count, $"{text}: {count} job(s)."), DashboardJson.Default.ActionResultDto);
