@@ -78,7 +78,7 @@ internal static class Commands
                 Output.Json(new StatusDto(context.Client.Schema, version, QueuesAdmin.LatestSchemaVersion,
                     [.. queues.Select(static q => new QueueDto(q.Queue, q.Count(JobState.Scheduled), q.Count(JobState.Available), q.Count(JobState.Running),
                         q.Count(JobState.Retryable), q.OldestAvailableRunAt, q.IsPaused))],
-                    [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate))],
+                    [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate, f.IsLowerBound))],
                     oldest is null ? null : new WaitingDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
                     leader,
                     [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.IsAlive, n.StaleJobs))], warnings), CliJson.Default.StatusDto);
@@ -91,7 +91,7 @@ internal static class Commands
                 queues.Select(static q => (IReadOnlyList<string>)[q.Queue, Cli.Format(q.Count(JobState.Available)), Cli.Format(q.Count(JobState.Running)),
                     Cli.Format(q.Count(JobState.Scheduled)), Cli.Format(q.Count(JobState.Retryable)), Output.Age(q.OldestAvailableRunAt), q.IsPaused ? "yes" : "no"]));
             Console.WriteLine();
-            Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : "") + Cli.Format(f.Count)]));
+            Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : f.IsLowerBound ? ">=" : "") + Cli.Format(f.Count)]));
             Console.WriteLine();
             Console.WriteLine(oldest is null ? "Oldest waiting: none." : $"Oldest waiting: job {oldest.Id} ({oldest.Name}, queue {oldest.Queue}) since {Output.Time(oldest.RunAt)} ({Output.Age(oldest.RunAt)}).");
             Console.WriteLine($"Leader: {Output.Safe(leader ?? "none")}");

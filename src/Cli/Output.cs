@@ -276,7 +276,7 @@ internal sealed record JobDetailDto(JobRow Job, JsonElement Payload, IReadOnlyLi
 
 internal sealed record QueueDto(string Queue, long Scheduled, long Available, long Running, long Retryable, DateTimeOffset? OldestAvailableRunAt, bool Paused);
 
-internal sealed record TotalDto(string State, long Count, bool Estimate);
+internal sealed record TotalDto(string State, long Count, bool Estimate, bool AtLeast);
 
 internal sealed record WaitingDto(long Id, string Name, string Queue, DateTimeOffset RunAt);
 

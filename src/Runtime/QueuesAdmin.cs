@@ -316,15 +316,27 @@ public sealed class QueuesAdmin
         => await _store.GetQueueSummariesAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// How many jobs are completed, cancelled and discarded. Exact on a small table; on a table the planner estimates
-    /// at <see cref="ExactCountLimit"/> rows or more, estimated from PostgreSQL's statistics (as fresh as the last
-    /// ANALYZE) and marked <see cref="JobStateTotal.IsEstimate"/>.
+    /// How many jobs are completed, cancelled and discarded. Exact on a small table. On a table the planner estimates
+    /// at <see cref="ExactCountLimit"/> rows or more, cancelled and discarded jobs are still counted exactly up to
+    /// <see cref="ExactCountLimit"/> each (beyond, the count is <see cref="ExactCountLimit"/> and marked
+    /// <see cref="JobStateTotal.IsLowerBound"/>), reading only the state index; completed jobs are estimated from
+    /// PostgreSQL's statistics (as fresh as the last ANALYZE) and marked <see cref="JobStateTotal.IsEstimate"/>.
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<JobStateTotal>> GetFinishedTotalsAsync(CancellationToken cancellationToken = default)
     {
         var rows = await _store.GetEstimatedRowsAsync(cancellationToken).ConfigureAwait(false);
-        return await _store.GetFinishedTotalsAsync(rows >= ExactCountLimit, cancellationToken).ConfigureAwait(false);
+        if (rows < ExactCountLimit)
+        {
+            return await _store.GetFinishedTotalsAsync(false, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A big table: cancelled and discarded, the states an incident is about, are still counted, each up to
+        // ExactCountLimit index entries (issue 21: a planner estimate of discarded jobs went *down* while 172k were
+        // discarded in a minute); only completed, which no index lists by state, is estimated.
+        var estimated = await _store.GetFinishedTotalsAsync(true, cancellationToken).ConfigureAwait(false);
+        var counted = await _store.CountStatesCappedAsync([JobState.Cancelled, JobState.Discarded], ExactCountLimit, cancellationToken).ConfigureAwait(false);
+        return [.. estimated.Where(static t => t.State == JobState.Completed), .. counted];
     }
 
     /// <summary>The available job that has waited longest since its run-at, or null when none is waiting.</summary>
@@ -749,7 +761,8 @@ public sealed class QueueSummary
 /// <param name="State">The state.</param>
 /// <param name="Count">How many.</param>
 /// <param name="IsEstimate">True when estimated from PostgreSQL's statistics rather than counted.</param>
-public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate);
+/// <param name="IsLowerBound">True when counting stopped at <see cref="QueuesAdmin.ExactCountLimit"/>: there are at least <paramref name="Count"/>.</param>
+public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate, bool IsLowerBound);
 
 /// <summary>An available job and how long it has waited.</summary>
 /// <param name="Id">The job.</param>

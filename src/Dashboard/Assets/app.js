@@ -132,11 +132,14 @@
   }
 
   // ---- views ----
+  // "~" an estimate (completed jobs on a big table), "≥" a count that stopped at its limit; no mark: exact.
+  const mark = t => t.estimate ? "~" : t.atLeast ? "≥" : "";
+
   function stateTotals(o) {
     const totals = {};
-    for (const s of states) totals[s] = { value: 0, estimate: false };
+    for (const s of states) totals[s] = { value: 0, estimate: false, atLeast: false };
     for (const q of o.queues) for (const s of unfinished) totals[s].value += q[s] ?? 0;
-    for (const f of o.finished) totals[f.state] = { value: f.count, estimate: f.estimate };
+    for (const f of o.finished) totals[f.state] = { value: f.count, estimate: f.estimate, atLeast: f.atLeast };
     return totals;
   }
 
@@ -151,8 +154,8 @@
       const o = await api("overview");
       const totals = stateTotals(o);
       document.getElementById("tiles").innerHTML = states.map(s =>
-        `<a class="tile ${s}" href="#/jobs?state=${s}" data-state="${s}"><div class="n">${totals[s].estimate ? "~" : ""}${num(totals[s].value)}</div><div class="l">${s}</div></a>`).join("");
-      document.getElementById("states").innerHTML = barChart(states.map(s => ({ label: s, value: totals[s].value, text: (totals[s].estimate ? "~" : "") + num(totals[s].value) })));
+        `<a class="tile ${s}" href="#/jobs?state=${s}" data-state="${s}"><div class="n">${mark(totals[s])}${num(totals[s].value)}</div><div class="l">${s}</div></a>`).join("");
+      document.getElementById("states").innerHTML = barChart(states.map(s => ({ label: s, value: totals[s].value, text: mark(totals[s]) + num(totals[s].value) })));
       document.getElementById("throughput").innerHTML = throughputChart(o.throughput, o.now);
       document.getElementById("queues").innerHTML = queueTable(o.queues, false);
       document.getElementById("oldest").innerHTML = o.oldest

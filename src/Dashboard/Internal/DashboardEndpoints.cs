@@ -208,7 +208,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         var overview = new OverviewDto(
             now,
             [.. queues.Select(ToDto)],
-            [.. finished.Select(static t => new StateTotalDto(StateText(t.State), t.Count, t.IsEstimate))],
+            [.. finished.Select(static t => new StateTotalDto(StateText(t.State), t.Count, t.IsEstimate, t.IsLowerBound))],
             oldest is null ? null : new WaitingJobDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
             [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.LeaseExpiresAt, n.IsAlive, n.StaleJobs))],
             [.. throughput.Select(static b => new BucketDto(b.BucketStart, StateText(b.State), b.Count))],

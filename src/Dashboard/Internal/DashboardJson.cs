@@ -8,7 +8,7 @@ namespace Queues.Dashboard.Internal;
 
 internal sealed record QueueDto(string Queue, long Scheduled, long Available, long Running, long Retryable, DateTimeOffset? OldestAvailableRunAt, bool Paused);
 
-internal sealed record StateTotalDto(string State, long Count, bool Estimate);
+internal sealed record StateTotalDto(string State, long Count, bool Estimate, bool AtLeast);
 
 internal sealed record WaitingJobDto(long Id, string Name, string Queue, DateTimeOffset RunAt);
 

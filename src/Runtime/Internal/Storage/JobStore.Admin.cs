@@ -108,11 +108,22 @@ internal sealed partial class JobStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : -1;
     }
 
+    /// <summary>Jobs in each of <paramref name="states"/>, counted exactly up to <paramref name="limit"/> (a count of <paramref name="limit"/> is a lower bound).</summary>
+    public async Task<List<JobStateTotal>> CountStatesCappedAsync(JobState[] states, long limit, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.CountStatesCapped, Parameters.TextArray([.. states.Select(JobStates.ToText)]), new NpgsqlParameter<long> { TypedValue = limit });
+        return await ReadAllAsync(command, r =>
+        {
+            var count = r.GetInt64(1);
+            return new JobStateTotal(JobStates.Parse(r.GetString(0)), count, false, count >= limit);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Finished jobs per state: exact, or estimated from statistics when <paramref name="estimate"/>.</summary>
     public async Task<List<JobStateTotal>> GetFinishedTotalsAsync(bool estimate, CancellationToken cancellationToken)
     {
         using var command = estimate ? Command(Sql.EstimatedFinishedByState, Parameters.Text(Schema)) : Command(Sql.CountFinishedByState);
-        return await ReadAllAsync(command, r => new JobStateTotal(JobStates.Parse(r.GetString(0)), r.GetInt64(1), estimate), cancellationToken)
+        return await ReadAllAsync(command, r => new JobStateTotal(JobStates.Parse(r.GetString(0)), r.GetInt64(1), estimate, false), cancellationToken)
             .ConfigureAwait(false);
     }
 

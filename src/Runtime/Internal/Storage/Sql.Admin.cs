@@ -63,6 +63,17 @@ internal sealed partial class Sql
         ORDER BY 1
         """;
 
+    /// <summary>
+    /// Exact counts of the final states that matter in an incident (cancelled, discarded: $1), each reading at most $2
+    /// entries of <c>jobs_state_idx</c> (which holds them and leaves completed jobs out), so a count is exact up to $2
+    /// and the cost never grows past it; a count of $2 means "at least".
+    /// </summary>
+    public string CountStatesCapped => field ??= $"""
+        SELECT s.state, (SELECT count(*) FROM (SELECT 1 FROM {JobsTable} AS j WHERE j.state = s.state LIMIT $2) AS x)
+        FROM unnest($1::text[]) AS s(state)
+        ORDER BY 1
+        """;
+
     /// <summary>Exact counts of finished jobs per state; used only while the table is small.</summary>
     public string CountFinishedByState => field ??= $"""
         SELECT state, count(*) FROM {JobsTable} WHERE state IN {s_finished} GROUP BY state ORDER BY state
