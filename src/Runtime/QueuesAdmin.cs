@@ -335,8 +335,8 @@ public sealed class QueuesAdmin
         // ExactCountLimit index entries (issue 21: a planner estimate of discarded jobs went *down* while 172k were
         // discarded in a minute); only completed, which no index lists by state, is estimated.
         var estimated = await _store.GetFinishedTotalsAsync(true, cancellationToken).ConfigureAwait(false);
-        var counted = await _store.CountStatesCappedAsync([JobState.Cancelled, JobState.Discarded], ExactCountLimit, cancellationToken).ConfigureAwait(false);
-        return [.. estimated.Where(static t => t.State == JobState.Completed), .. counted];
+        var counted = await _store.CountStatesCappedAsync(ExactCountLimit, cancellationToken).ConfigureAwait(false);
+        return [.. estimated.Where(static t => !Sql.CountedFinalStates.Contains(t.State)), .. counted];
     }
 
     /// <summary>The available job that has waited longest since its run-at, or null when none is waiting.</summary>

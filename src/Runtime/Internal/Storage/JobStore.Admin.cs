@@ -108,10 +108,10 @@ internal sealed partial class JobStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : -1;
     }
 
-    /// <summary>Jobs in each of <paramref name="states"/>, counted exactly up to <paramref name="limit"/> (a count of <paramref name="limit"/> is a lower bound).</summary>
-    public async Task<List<JobStateTotal>> CountStatesCappedAsync(JobState[] states, long limit, CancellationToken cancellationToken)
+    /// <summary>Jobs in each of <see cref="Sql.CountedFinalStates"/>, counted exactly up to <paramref name="limit"/> (a count of <paramref name="limit"/> is a lower bound).</summary>
+    public async Task<List<JobStateTotal>> CountStatesCappedAsync(long limit, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.CountStatesCapped, Parameters.TextArray([.. states.Select(JobStates.ToText)]), new NpgsqlParameter<long> { TypedValue = limit });
+        using var command = Command(Sql.CountStatesCapped, new NpgsqlParameter<long> { TypedValue = limit });
         return await ReadAllAsync(command, r =>
         {
             var count = r.GetInt64(1);

@@ -63,16 +63,18 @@ internal sealed partial class Sql
         ORDER BY 1
         """;
 
+    /// <summary>The final states counted exactly on a big table: those <c>jobs_state_idx</c> holds (it leaves completed out).</summary>
+    public static readonly JobState[] CountedFinalStates = [JobState.Cancelled, JobState.Discarded];
+
     /// <summary>
-    /// Exact counts of the final states that matter in an incident (cancelled, discarded: $1), each reading at most $2
-    /// entries of <c>jobs_state_idx</c> (which holds them and leaves completed jobs out), so a count is exact up to $2
-    /// and the cost never grows past it; a count of $2 means "at least".
+    /// Exact counts of <see cref="CountedFinalStates"/>, each reading at most $1 entries of <c>jobs_state_idx</c>, so a
+    /// count is exact up to $1 and the cost never grows past it; a count of $1 means "at least". The states are
+    /// literals, one subquery each: with the state as a parameter the generic plan took a sequential scan (measured:
+    /// 0.75 s against 25 ms on 4 million rows).
     /// </summary>
-    public string CountStatesCapped => field ??= $"""
-        SELECT s.state, (SELECT count(*) FROM (SELECT 1 FROM {JobsTable} AS j WHERE j.state = s.state LIMIT $2) AS x)
-        FROM unnest($1::text[]) AS s(state)
-        ORDER BY 1
-        """;
+    public string CountStatesCapped => field ??= string.Join("\nUNION ALL\n", CountedFinalStates.Select(JobStates.ToText).Select(s => $"""
+        SELECT '{s}', (SELECT count(*) FROM (SELECT 1 FROM {JobsTable} WHERE state = '{s}' LIMIT $1) AS x)
+        """));
 
     /// <summary>Exact counts of finished jobs per state; used only while the table is small.</summary>
     public string CountFinishedByState => field ??= $"""
