@@ -28,12 +28,19 @@ internal static class Cli
 
     public static readonly Option<bool> Json = new("--json") { Description = "Write JSON for scripts instead of tables.", Recursive = true };
 
+    public static readonly Option<string?> Actor = new("--actor")
+    {
+        Description = "Who acts, as the audit line on stderr and the reasons stored on jobs name them. Defaults to the OS user and host ($USER on host).",
+        Recursive = true,
+    };
+
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Operate on the background jobs of a Queues schema in PostgreSQL.");
         root.Options.Add(Connection);
         root.Options.Add(Schema);
         root.Options.Add(Json);
+        root.Options.Add(Actor);
         foreach (var command in Commands.All())
         {
             root.Subcommands.Add(command);
@@ -69,7 +76,12 @@ internal static class Cli
             var schema = result.GetValue(Schema) ?? QueuesOptions.DefaultSchema;
             await using var dataSource = NpgsqlDataSource.Create(connectionString);
             var client = new QueuesClient(dataSource, schema) { PrepareStatements = false };
-            var context = new CommandContext(client, new QueuesAdmin(client), result.GetValue(Json), result);
+            // Every action is recorded with who did it: one audit line on stderr (the OperatorAction event), and the
+            // actor in the reasons stored on jobs.
+            var actor = (string.IsNullOrWhiteSpace(result.GetValue(Actor)) ? $"{Environment.UserName} on {Environment.MachineName}" : result.GetValue(Actor)!.Trim())
+                + " via the queues CLI";
+            var admin = new QueuesAdmin(client, AuditLog.Factory).WithActor(actor);
+            var context = new CommandContext(client, admin, result.GetValue(Json), result);
             return await body(context).ConfigureAwait(false);
         }
         catch (UsageException exception)
@@ -88,7 +100,11 @@ internal static class Cli
             return Failure;
         }
         catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification
-                                                      or PostgresErrorCodes.InvalidCatalogName or PostgresErrorCodes.CannotConnectNow)
+                                                      or PostgresErrorCodes.InvalidCatalogName
+                                                  // Down, restarting or full: class 08 (connection), 53 (too many connections), 57P (shutdown, starting up).
+                                                  || exception.SqlState.StartsWith("08", StringComparison.Ordinal)
+                                                  || exception.SqlState.StartsWith("53", StringComparison.Ordinal)
+                                                  || exception.SqlState.StartsWith("57P", StringComparison.Ordinal))
         {
             Console.Error.WriteLine($"error: cannot connect to the database: {exception.MessageText}");
             return Unreachable;
@@ -124,3 +140,36 @@ internal sealed class UsageException(string message) : Exception(message);
 
 /// <summary>What a command's body works with.</summary>
 internal sealed record CommandContext(QueuesClient Client, QueuesAdmin Admin, bool Json, ParseResult Result);
+
+/// <summary>
+/// Writes the admin API's action events (<see cref="QueuesEventId.OperatorAction"/>) to stderr as one <c>audit:</c>
+/// line each, so a terminal session or a CI log keeps who did what; every other category and level is dropped.
+/// </summary>
+internal sealed class AuditLog : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+{
+    public static readonly AuditLog Factory = new();
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+    {
+    }
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter)
+    {
+        if (eventId.Id == QueuesEventId.OperatorAction)
+        {
+            Console.Error.WriteLine("audit: " + Output.Safe(formatter(state, exception)));
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -7,7 +7,7 @@ namespace Queues.Cli;
 /// <summary>One method per command: its arguments, then its body.</summary>
 internal static class Commands
 {
-    public static IEnumerable<Command> All() => [Migrate(), Status(), List(), Show(), Retry(), Cancel(), Purge(), Pause(true), Pause(false)];
+    public static IEnumerable<Command> All() => [Migrate(), Status(), List(), Show(), Failures(), Retry(), Cancel(), Purge(), Pause(true), Pause(false)];
 
     private static Command Migrate()
     {
@@ -72,15 +72,16 @@ internal static class Commands
             var oldest = oldestQueue is null ? null : await admin.GetOldestWaitingJobAsync(oldestQueue.Queue, ct).ConfigureAwait(false);
             var nodes = await admin.GetNodesAsync(ct).ConfigureAwait(false);
             var leader = nodes.FirstOrDefault(static n => n.IsLeader)?.Name;
+            var warnings = Output.Warnings(nodes, admin.RescueAfter);
             if (context.Json)
             {
                 Output.Json(new StatusDto(context.Client.Schema, version, QueuesAdmin.LatestSchemaVersion,
                     [.. queues.Select(static q => new QueueDto(q.Queue, q.Count(JobState.Scheduled), q.Count(JobState.Available), q.Count(JobState.Running),
                         q.Count(JobState.Retryable), q.OldestAvailableRunAt, q.IsPaused))],
-                    [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate))],
+                    [.. finished.Select(static f => new TotalDto(Output.State(f.State), f.Count, f.IsEstimate, f.IsLowerBound))],
                     oldest is null ? null : new WaitingDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
                     leader,
-                    [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader))]), CliJson.Default.StatusDto);
+                    [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.IsAlive, n.StaleJobs))], warnings), CliJson.Default.StatusDto);
                 return Cli.Ok;
             }
 
@@ -90,11 +91,26 @@ internal static class Commands
                 queues.Select(static q => (IReadOnlyList<string>)[q.Queue, Cli.Format(q.Count(JobState.Available)), Cli.Format(q.Count(JobState.Running)),
                     Cli.Format(q.Count(JobState.Scheduled)), Cli.Format(q.Count(JobState.Retryable)), Output.Age(q.OldestAvailableRunAt), q.IsPaused ? "yes" : "no"]));
             Console.WriteLine();
-            Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : "") + Cli.Format(f.Count)]));
+            Output.Table(["FINISHED", "JOBS"], finished.Select(static f => (IReadOnlyList<string>)[Output.State(f.State), (f.IsEstimate ? "~" : f.IsLowerBound ? ">=" : "") + Cli.Format(f.Count)]));
             Console.WriteLine();
             Console.WriteLine(oldest is null ? "Oldest waiting: none." : $"Oldest waiting: job {oldest.Id} ({oldest.Name}, queue {oldest.Queue}) since {Output.Time(oldest.RunAt)} ({Output.Age(oldest.RunAt)}).");
-            Console.WriteLine($"Leader: {leader ?? "none"}");
-            Console.WriteLine($"Nodes: {(nodes.Count == 0 ? "none seen" : string.Join(", ", nodes.Select(static n => $"{n.Name} ({n.RunningJobs} running)")))}");
+            Console.WriteLine($"Leader: {Output.Safe(leader ?? "none")}");
+            Console.WriteLine();
+            if (nodes.Count == 0)
+            {
+                Console.WriteLine("Nodes: none seen.");
+            }
+            else
+            {
+                Output.Table(["NODE", "STATUS", "RUNNING", "STALE", "LAST SEEN", "ROLE"],
+                    nodes.Select(static n => (IReadOnlyList<string>)[n.Name, n.IsAlive ? "alive" : "LOST", Cli.Format(n.RunningJobs), Cli.Format(n.StaleJobs),
+                        Output.Age(n.LastHeartbeat), n.IsLeader ? "leader" : ""]));
+            }
+
+            foreach (var warning in warnings)
+            {
+                Console.Error.WriteLine("warning: " + warning);
+            }
             return Cli.Ok;
         }));
         return command;
@@ -107,9 +123,11 @@ internal static class Commands
         var state = new Option<string[]>("--state", "-s") { Description = "Only these states (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
         var from = new Option<string?>("--from") { Description = "Only jobs created at or after this time (ISO 8601) or this long ago (30m, 2h, 7d)." };
         var to = new Option<string?>("--to") { Description = "Only jobs created before this time (ISO 8601) or this long ago." };
+        var finishedFrom = new Option<string?>("--finished-from") { Description = "Only jobs that finished (completed, cancelled, discarded) at or after this time or this long ago (15m)." };
+        var finishedTo = new Option<string?>("--finished-to") { Description = "Only jobs that finished before this time or this long ago." };
         var before = new Option<long?>("--before") { Description = "The page cursor: only jobs with a smaller id (the 'next' of the previous page)." };
         var limit = new Option<int>("--limit") { Description = "Jobs per page, 1 to 1000.", DefaultValueFactory = static _ => 50 };
-        var command = new Command("list", "List jobs newest first, one page at a time.") { queue, name, state, from, to, before, limit };
+        var command = new Command("list", "List jobs newest first, one page at a time.") { queue, name, state, from, to, finishedFrom, finishedTo, before, limit };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
             var page = await context.Admin.ListJobsAsync(new JobFilter
@@ -119,6 +137,8 @@ internal static class Commands
                 States = States(result.GetValue(state)),
                 CreatedFrom = Time(result.GetValue(from), "--from"),
                 CreatedBefore = Time(result.GetValue(to), "--to"),
+                FinishedFrom = Time(result.GetValue(finishedFrom), "--finished-from"),
+                FinishedBefore = Time(result.GetValue(finishedTo), "--finished-to"),
             }, result.GetValue(before) is { } b ? new JobId(b) : null, result.GetValue(limit), ct).ConfigureAwait(false);
             if (context.Json)
             {
@@ -127,7 +147,7 @@ internal static class Commands
             }
 
             Output.Table(["ID", "NAME", "QUEUE", "STATE", "ATTEMPT", "CREATED", "RUN AT", "LAST ERROR"],
-                page.Jobs.Select(static j => (IReadOnlyList<string>)[j.Id.ToString(), j.Name, j.Queue, Output.State(j.State), $"{j.Attempt}/{j.MaxAttempts}",
+                page.Jobs.Select(static j => (IReadOnlyList<string>)[j.Id.ToString(), j.Name, j.Queue, Output.StateOf(j), $"{j.Attempt}/{j.MaxAttempts}",
                     Output.Time(j.CreatedAt), Output.Time(j.RunAt), Truncate(j.Errors.Count == 0 ? "" : j.Errors[^1].Message, 60)]));
             if (page.NextCursor is { } next)
             {
@@ -155,33 +175,68 @@ internal static class Commands
                 return Cli.Ok;
             }
 
-            Console.WriteLine($"Job {job.Id}: {job.Name}");
+            Console.WriteLine($"Job {job.Id}: {Output.Safe(job.Name)}");
             Output.Table(["FIELD", "VALUE"], [
-                ["state", Output.State(job.State)], ["queue", job.Queue], ["attempt", $"{job.Attempt} of {job.MaxAttempts}"],
+                ["state", Output.StateOf(job)], ["queue", job.Queue], ["attempt", $"{job.Attempt} of {job.MaxAttempts}"],
                 ["priority", job.Priority.ToString(CultureInfo.InvariantCulture)], ["created", Output.Time(job.CreatedAt)], ["run at", Output.Time(job.RunAt)],
-                ["last attempt", Output.Time(job.AttemptedAt)], ["finished", Output.Time(job.FinalizedAt)]]);
+                ["last attempt", Output.Time(job.AttemptedAt)], ["finished", Output.Time(job.FinalizedAt)],
+                ["node", job.AttemptedBy ?? "-"], ["heartbeat", job.HeartbeatAt is { } beat ? $"{Output.Time(beat)} ({Output.Age(beat)} ago)" : "-"]]);
             Console.WriteLine();
             Console.WriteLine("Payload:");
-            using (var document = JsonDocument.Parse(job.Payload))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(document.RootElement, CliPayloadJson.Default.JsonElement));
-            }
+            Console.WriteLine(Output.Payload(job.Payload));
 
             Console.WriteLine();
             Console.WriteLine(job.Errors.Count == 0 ? "No failed attempts." : $"Failed attempts ({job.Errors.Count}):");
             foreach (var error in job.Errors)
             {
-                Console.WriteLine($"- attempt {error.Attempt} at {Output.Time(error.At)}: {error.Kind}{(error.Type is null ? "" : " " + error.Type)}");
-                Console.WriteLine("  " + error.Message);
+                Console.WriteLine($"- attempt {error.Attempt} at {Output.Time(error.At)}: {Output.Safe(error.Kind)}{(error.Type is null ? "" : " " + Output.Safe(error.Type))}");
+                Output.Lines("  ", error.Message);
                 if (error.Trace is { Length: > 0 } trace)
                 {
-                    foreach (var line in trace.Split('\n'))
-                    {
-                        Console.WriteLine("    " + line.TrimEnd('\r'));
-                    }
+                    Output.Lines("    ", trace);
                 }
             }
 
+            return Cli.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Failures()
+    {
+        var since = new Option<string>("--since") { Description = "The window: failures since this long ago (15m, 2h, 1d) or this time (ISO 8601).", DefaultValueFactory = static _ => "15m" };
+        var queue = new Option<string?>("--queue", "-q") { Description = "Only this queue." };
+        var command = new Command("failures",
+            "Failures grouped by reason over a window: discarded jobs that finished in it and retryable jobs that last failed in it, "
+            + "per queue, job, error kind, type and message (numbers and ids as #), with exact counts, most frequent first.") { since, queue };
+        command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
+        {
+            var from = Time(result.GetValue(since), "--since") ?? DateTimeOffset.UtcNow.AddMinutes(-15);
+            var failures = await context.Admin.GetFailureGroupsAsync(from, null, result.GetValue(queue), ct).ConfigureAwait(false);
+            if (context.Json)
+            {
+                Output.Json(new FailuresDto(failures.From, failures.To, failures.IsTruncated,
+                    [.. failures.Groups.Select(static g => new FailureGroupDto(g.Queue, g.Name, g.Kind, g.Type, g.Message, g.Discarded, g.Retryable, g.FirstSeen, g.LastSeen))]),
+                    CliJson.Default.FailuresDto);
+                return Cli.Ok;
+            }
+
+            Console.WriteLine($"Failures from {Output.Time(failures.From)} to {Output.Time(failures.To)}:");
+            if (failures.Groups.Count == 0)
+            {
+                Console.WriteLine("None: no job was discarded or failed into retrying in this window.");
+                return Cli.Ok;
+            }
+
+            Output.Table(["FAILURES", "DISCARDED", "RETRYING", "QUEUE", "JOB", "KIND", "REASON", "FIRST", "LAST"],
+                failures.Groups.Select(static g => (IReadOnlyList<string>)[Cli.Format(g.Discarded + g.Retryable), Cli.Format(g.Discarded), Cli.Format(g.Retryable),
+                    g.Queue, g.Name, g.Kind, Truncate((g.Type is null ? "" : g.Type + ": ") + g.Message, 80), Output.Age(g.FirstSeen), Output.Age(g.LastSeen)]));
+            if (failures.IsTruncated)
+            {
+                Console.Error.WriteLine($"warning: the window holds more than {Cli.Format(QueuesAdmin.MaxFailureRows)} failures of a state; the counts cover the newest that many.");
+            }
+
+            Console.WriteLine($"Jobs of a reason: queues list --state discarded --queue <queue> --name <job> --finished-from {result.GetValue(since)}");
             return Cli.Ok;
         }));
         return command;
@@ -236,7 +291,7 @@ internal static class Commands
     private static Command Cancel()
     {
         var id = new Argument<long>("id") { Description = "The job to cancel (not finished yet)." };
-        var reason = new Option<string>("--reason") { Description = "Recorded on the job.", DefaultValueFactory = static _ => "cancelled with the queues command" };
+        var reason = new Option<string>("--reason") { Description = "Recorded on the job.", DefaultValueFactory = static _ => "cancelled" };
         var command = new Command("cancel", "Cancel a job that has not finished; a running one is told to stop.") { id, reason };
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
@@ -280,14 +335,23 @@ internal static class Commands
     private static Command Pause(bool pause)
     {
         var queue = new Argument<string>("queue") { Description = "The queue." };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Pause a queue that is not known yet (no job that is not completed, no worker serving it, not paused), for example before its first job.",
+        };
         var command = new Command(pause ? "pause" : "resume", pause
-            ? "Pause a queue on every node: workers stop claiming from it, enqueues go on."
-            : "Resume a paused queue on every node.") { queue };
+            ? "Pause a queue on every node: workers stop claiming from it, enqueues go on. An unknown queue (a typo) is refused unless --force."
+            : "Resume a paused queue on every node. An unknown queue (a typo) is refused.") { queue };
+        if (pause)
+        {
+            command.Options.Add(force);
+        }
+
         command.SetAction((result, ct) => Cli.RunAsync(result, ct, async context =>
         {
             var name = result.GetValue(queue)!;
             var changed = pause
-                ? await context.Admin.PauseQueueAsync(name, ct).ConfigureAwait(false)
+                ? await context.Admin.PauseQueueAsync(name, result.GetValue(force), ct).ConfigureAwait(false)
                 : await context.Admin.ResumeQueueAsync(name, ct).ConfigureAwait(false);
             Report(context, new ResultDto(pause ? "pause" : "resume", changed ? 1 : 0,
                 changed ? $"Queue '{name}' is {(pause ? "paused" : "resumed")}." : $"Queue '{name}' was already {(pause ? "paused" : "running")}."));
@@ -434,6 +498,3 @@ internal static class Commands
     }
 }
 
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(WriteIndented = true)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(JsonElement))]
-internal sealed partial class CliPayloadJson : System.Text.Json.Serialization.JsonSerializerContext;

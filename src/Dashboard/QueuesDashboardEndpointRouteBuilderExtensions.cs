@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,6 +53,12 @@ public static class QueuesDashboardEndpointRouteBuilderExtensions
         if (services.GetService<QueuesAdmin>() is null)
         {
             throw new InvalidOperationException("The Queues dashboard reads through QueuesAdmin: call services.AddQueues(...) before mapping it.");
+        }
+
+        if (options.ActionPolicy is not null && services.GetService<IAuthorizationService>() is null)
+        {
+            throw new InvalidOperationException(
+                $"QueuesDashboardOptions.ActionPolicy is '{options.ActionPolicy}', which needs the authorization services: call services.AddAuthorization(...) before mapping the dashboard.");
         }
 
         if (services.GetService<IAntiforgery>() is null)

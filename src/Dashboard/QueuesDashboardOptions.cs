@@ -16,6 +16,14 @@ public sealed class QueuesDashboardOptions
     public string? AuthorizationPolicy { get; set; }
 
     /// <summary>
+    /// The authorization policy a user must also satisfy to act (retry, cancel, delete, pause, resume), on top of
+    /// <see cref="AuthorizationPolicy"/>, so most people can be given a read-only dashboard: a user who passes only the
+    /// view policy sees no action buttons and gets 403 from every action endpoint. Null: acting needs what viewing needs
+    /// (and <see cref="AllowActions"/>). Needs <c>services.AddAuthorization()</c>.
+    /// </summary>
+    public string? ActionPolicy { get; set; }
+
+    /// <summary>
     /// Allow retry, cancel, delete (one job or in bulk) and pause/resume. Off by default: the dashboard is read-only and
     /// every action answers 403. Actions always need the antiforgery token the dashboard's page carries.
     /// </summary>

@@ -43,6 +43,19 @@ public sealed class JobInfo
 
     /// <summary>One entry per failed attempt, oldest first.</summary>
     public required IReadOnlyList<JobError> Errors { get; init; }
+
+    /// <summary>The latest heartbeat of the running attempt (set by the claim, renewed by the worker); null before the first claim.</summary>
+    public DateTimeOffset? HeartbeatAt { get; init; }
+
+    /// <summary>The worker node that claimed the last attempt (its <see cref="QueuesOptions.WorkerName"/>); null before the first claim or after a retry.</summary>
+    public string? AttemptedBy { get; init; }
+
+    /// <summary>
+    /// Running, with a heartbeat older than the rescue threshold (<see cref="QueuesAdmin.RescueAfter"/>): its worker
+    /// has stopped beating for it, and unless that worker is still seen alive the maintenance leader will rescue it.
+    /// False in every other state.
+    /// </summary>
+    public bool IsStale { get; init; }
 }
 
 /// <summary>The record of one failed attempt.</summary>

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Queues.Internal;
 
@@ -13,21 +16,78 @@ public sealed class QueuesAdmin
     public const int MaxPageSize = 1_000;
 
     private readonly JobStore _store;
+    private readonly ILogger _logger;
 
-    /// <summary>Administers the schema of <paramref name="client"/>.</summary>
+    /// <summary>Administers the schema of <paramref name="client"/>; actions are not logged.</summary>
     /// <param name="client">The client of the schema.</param>
     public QueuesAdmin(QueuesClient client)
+        : this(client, NullLoggerFactory.Instance)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        _store = client.Store;
     }
 
-    internal QueuesAdmin(JobStore store) => _store = store;
+    /// <summary>
+    /// Administers the schema of <paramref name="client"/>, logging every action (who, what, on which jobs, how many) as
+    /// <see cref="QueuesEventId.OperatorAction"/> in category <c>Queues.Admin</c>.
+    /// </summary>
+    /// <param name="client">The client of the schema.</param>
+    /// <param name="loggerFactory">Where the action events go.</param>
+    public QueuesAdmin(QueuesClient client, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _store = client.Store;
+        _logger = loggerFactory.CreateLogger(LogMessages.Categories.Admin);
+    }
+
+    internal QueuesAdmin(JobStore store, ILogger logger) => (_store, _logger) = (store, logger);
+
+    /// <summary>
+    /// Who acts through this instance, as the action events and the reasons stored on jobs name them, for example
+    /// <c>"alice (dashboard)"</c> or <c>"deploy@ci-runner (queues CLI)"</c>; null for an unnamed caller. See
+    /// <see cref="WithActor"/>.
+    /// </summary>
+    public string? Actor { get; init; }
+
+    /// <summary>
+    /// The same administration (schema, logging, <see cref="RescueAfter"/>) acting as <paramref name="actor"/>: what a
+    /// dashboard does per request with the signed-in user, so every action is recorded with who did it.
+    /// </summary>
+    /// <param name="actor">The acting user, as the events and stored reasons should name them.</param>
+    /// <returns>A new instance; this one is unchanged.</returns>
+    public QueuesAdmin WithActor(string actor)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        return new QueuesAdmin(_store, _logger) { RescueAfter = RescueAfter, Actor = actor };
+    }
+
+    /// <summary>Records one action: the event, at Information, with the actor, what, how many and on what.</summary>
+    private void Audit(string action, long count, string target)
+        => LogMessages.OperatorAction(_logger, _store.Schema, Actor ?? "an unnamed caller", action, target, count);
+
+    /// <summary>A reason to store on a job, naming the actor when there is one: "cancelled (by alice via the dashboard)".</summary>
+    private string Named(string reason) => Actor is { } actor ? $"{reason} (by {actor})" : reason;
 
     /// <summary>Reads one job, or null when no row has that id.</summary>
     /// <param name="id">The job's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _store.GetJobAsync(id.Value, cancellationToken);
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _store.GetJobAsync(id.Value, RescueAfter, cancellationToken);
+
+    /// <summary>
+    /// The rescue threshold the liveness views use: a running job whose heartbeat is older is <see cref="JobInfo.IsStale"/>,
+    /// and a node not seen for this long is not <see cref="NodeInfo.IsAlive"/> — the very comparisons the maintenance
+    /// leader's rescue makes. From <see cref="QueuesOptions.RescueAfter"/> when resolved from the service provider;
+    /// <see cref="QueuesOptions.DefaultRescueAfter"/> otherwise.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public TimeSpan RescueAfter
+    {
+        get;
+        init
+        {
+            Validate.Positive(value, nameof(RescueAfter));
+            field = value;
+        }
+    } = QueuesOptions.DefaultRescueAfter;
 
     /// <summary>
     /// Lists jobs matching <paramref name="filter"/> — the same filter the bulk actions take, so a list shows exactly what
@@ -50,7 +110,7 @@ public sealed class QueuesAdmin
 
         Validate.FilterText(filter.Queue, "JobFilter.Queue");
         Validate.FilterText(filter.Name, "JobFilter.Name");
-        var jobs = await _store.ListJobsAsync(filter, before, limit + 1, cancellationToken).ConfigureAwait(false);
+        var jobs = await _store.ListJobsAsync(filter, before, limit + 1, RescueAfter, cancellationToken).ConfigureAwait(false);
         JobId? next = null;
         if (jobs.Count > limit)
         {
@@ -89,7 +149,9 @@ public sealed class QueuesAdmin
     {
         try
         {
-            return await _store.RetryJobAsync(id.Value, cancellationToken).ConfigureAwait(false);
+            var retried = await _store.RetryJobAsync(id.Value, cancellationToken).ConfigureAwait(false);
+            Audit("retried", retried ? 1 : 0, $"job {id}");
+            return retried;
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -113,7 +175,9 @@ public sealed class QueuesAdmin
     public async Task<bool> CancelJobAsync(JobId id, string reason = "cancelled by an administrator", CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        return await _store.CancelJobAsync(id.Value, reason, cancellationToken).ConfigureAwait(false);
+        var cancelled = await _store.CancelJobAsync(id.Value, Named(reason), cancellationToken).ConfigureAwait(false);
+        Audit("cancelled", cancelled ? 1 : 0, $"job {id}");
+        return cancelled;
     }
 
     /// <summary>
@@ -141,44 +205,97 @@ public sealed class QueuesAdmin
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
         long total = 0;
-        while (true)
+        try
         {
-            var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            progress?.Report(total);
-            if (deleted < batchSize)
+            while (true)
             {
-                return total;
+                var deleted = await _store.DeleteFinishedAsync(finishedBefore, batchSize, cancellationToken).ConfigureAwait(false);
+                total += deleted;
+                progress?.Report(total);
+                if (deleted < batchSize)
+                {
+                    return total;
+                }
             }
+        }
+        finally
+        {
+            // Also when stopped half-way: what was deleted is recorded, whatever ended the loop.
+            Audit("purged", total, string.Create(CultureInfo.InvariantCulture, $"jobs that finished before {finishedBefore:O}"));
         }
     }
 
     /// <summary>
     /// Pauses <paramref name="queue"/> on every node: workers stop claiming from it (jobs already running finish) and
-    /// enqueues go on. Returns false when it was paused already.
+    /// enqueues go on. Returns false when it was paused already. Refuses a queue it does not know (a typo would
+    /// otherwise pause a queue nobody uses and leave the real one running); see
+    /// <see cref="PauseQueueAsync(string, bool, CancellationToken)"/>.
     /// </summary>
     /// <param name="queue">The queue.</param>
     /// <param name="cancellationToken">Cancels the update.</param>
-    public async Task<bool> PauseQueueAsync(string queue, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The queue is not known.</exception>
+    public Task<bool> PauseQueueAsync(string queue, CancellationToken cancellationToken = default) => PauseQueueAsync(queue, false, cancellationToken);
+
+    /// <summary>
+    /// Pauses <paramref name="queue"/> on every node, as <see cref="PauseQueueAsync(string, CancellationToken)"/>. A
+    /// queue is known when it is paused, a worker node lists it among the queues it serves, or it holds a job that is not
+    /// completed (scheduled, available, running, retryable, cancelled or discarded). Anything else is refused unless
+    /// <paramref name="force"/> is set, for pausing a queue before its first job or worker arrives.
+    /// </summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="force">Pause it even when it is not known.</param>
+    /// <param name="cancellationToken">Cancels the update.</param>
+    /// <exception cref="ArgumentException">The queue is not known and <paramref name="force"/> is not set.</exception>
+    public async Task<bool> PauseQueueAsync(string queue, bool force, CancellationToken cancellationToken = default)
     {
         Validate.QueueName(queue, nameof(queue));
-        return await _store.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        if (!force && !await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false))
+        {
+            throw UnknownQueue(queue, " To pause it before its first job or worker arrives, force the pause.");
+        }
+
+        var paused = await _store.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        Audit(force ? "paused (forced)" : "paused", paused ? 1 : 0, $"queue '{queue}'");
+        return paused;
     }
 
-    /// <summary>Resumes a paused queue on every node and wakes its workers. Returns false when it was not paused.</summary>
+    /// <summary>
+    /// Resumes a paused queue on every node and wakes its workers. Returns false when it was not paused; refuses a queue
+    /// that is not known either (see <see cref="PauseQueueAsync(string, bool, CancellationToken)"/>), so a typo is
+    /// reported rather than answered "was not paused".
+    /// </summary>
     /// <param name="queue">The queue.</param>
     /// <param name="cancellationToken">Cancels the update.</param>
+    /// <exception cref="ArgumentException">The queue is not paused and not known.</exception>
     public async Task<bool> ResumeQueueAsync(string queue, CancellationToken cancellationToken = default)
     {
         Validate.QueueName(queue, nameof(queue));
         var resumed = await _store.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
         if (resumed)
         {
+            Audit("resumed", 1, $"queue '{queue}'");
             await _store.NotifyAsync(queue, cancellationToken).ConfigureAwait(false);
+        }
+        else if (!await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false))
+        {
+            throw UnknownQueue(queue, "");
         }
 
         return resumed;
     }
+
+    /// <summary>Whether <paramref name="queue"/> is known: paused, served by a worker node, or holding a job that is not completed.</summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<bool> IsQueueKnownAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        Validate.QueueName(queue, nameof(queue));
+        return await _store.IsQueueKnownAsync(queue, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ArgumentException UnknownQueue(string queue, string hint) => new(
+        $"Queue '{queue}' is not known: it is not paused, no worker node serves it and it holds no job that is not completed. Check the name.{hint}",
+        nameof(queue));
 
     /// <summary>Jobs per bulk batch: every statement of a bulk action touches at most this many rows.</summary>
     public const int BulkBatchSize = 1_000;
@@ -199,15 +316,27 @@ public sealed class QueuesAdmin
         => await _store.GetQueueSummariesAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>
-    /// How many jobs are completed, cancelled and discarded. Exact on a small table; on a table the planner estimates
-    /// at <see cref="ExactCountLimit"/> rows or more, estimated from PostgreSQL's statistics (as fresh as the last
-    /// ANALYZE) and marked <see cref="JobStateTotal.IsEstimate"/>.
+    /// How many jobs are completed, cancelled and discarded. Exact on a small table. On a table the planner estimates
+    /// at <see cref="ExactCountLimit"/> rows or more, cancelled and discarded jobs are still counted exactly up to
+    /// <see cref="ExactCountLimit"/> each (beyond, the count is <see cref="ExactCountLimit"/> and marked
+    /// <see cref="JobStateTotal.IsLowerBound"/>), reading only the state index; completed jobs are estimated from
+    /// PostgreSQL's statistics (as fresh as the last ANALYZE) and marked <see cref="JobStateTotal.IsEstimate"/>.
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<JobStateTotal>> GetFinishedTotalsAsync(CancellationToken cancellationToken = default)
     {
         var rows = await _store.GetEstimatedRowsAsync(cancellationToken).ConfigureAwait(false);
-        return await _store.GetFinishedTotalsAsync(rows >= ExactCountLimit, cancellationToken).ConfigureAwait(false);
+        if (rows < ExactCountLimit)
+        {
+            return await _store.GetFinishedTotalsAsync(false, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A big table: cancelled and discarded, the states an incident is about, are still counted, each up to
+        // ExactCountLimit index entries (issue 21: a planner estimate of discarded jobs went *down* while 172k were
+        // discarded in a minute); only completed, which no index lists by state, is estimated.
+        var estimated = await _store.GetFinishedTotalsAsync(true, cancellationToken).ConfigureAwait(false);
+        var counted = await _store.CountStatesCappedAsync(ExactCountLimit, cancellationToken).ConfigureAwait(false);
+        return [.. estimated.Where(static t => !Sql.CountedFinalStates.Contains(t.State)), .. counted];
     }
 
     /// <summary>The available job that has waited longest since its run-at, or null when none is waiting.</summary>
@@ -220,12 +349,15 @@ public sealed class QueuesAdmin
         => _store.GetOldestAvailableAsync(queue, cancellationToken);
 
     /// <summary>
-    /// The worker nodes seen alive: those running jobs now (by the name they claim with) and the maintenance leader.
-    /// An idle node that is not the leader is not seen.
+    /// The worker nodes: every node that recorded itself (each worker does, every heartbeat), any other holding running
+    /// jobs, and the maintenance leader, in name order. A node not seen within <see cref="RescueAfter"/> is not
+    /// <see cref="NodeInfo.IsAlive"/> (the rescue takes its running jobs); <see cref="NodeInfo.StaleJobs"/> counts its
+    /// running jobs whose heartbeat is older than that. No node with <see cref="NodeInfo.IsLeader"/> means no process
+    /// holds the maintenance lease: nothing promotes scheduled jobs, rescues or deletes old ones.
     /// </summary>
     /// <param name="cancellationToken">Cancels the read.</param>
     public async Task<IReadOnlyList<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken = default)
-        => await _store.GetNodesAsync(cancellationToken).ConfigureAwait(false);
+        => await _store.GetNodesAsync(RescueAfter, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The jobs registered with <c>AddQueues().AddJobs()</c> in <paramref name="services"/> (empty when Queues is not
@@ -334,7 +466,7 @@ public sealed class QueuesAdmin
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
-        return ActAsync(BulkAction.Cancel, filter, reason, progress, null, cancellationToken);
+        return ActAsync(BulkAction.Cancel, filter, Named(reason), progress, null, cancellationToken);
     }
 
     /// <summary>
@@ -403,24 +535,63 @@ public sealed class QueuesAdmin
 
         long total = 0;
         long? cursor = null;
-        while (true)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var (count, lowest, touched) = await _store.ActOnBatchAsync(action, filter, texts, cursor, BulkBatchSize, reason, cancellationToken).ConfigureAwait(false);
-            if (count == 0)
+            while (true)
             {
-                return total;
-            }
+                cancellationToken.ThrowIfCancellationRequested();
+                var (count, lowest, touched) = await _store.ActOnBatchAsync(action, filter, texts, cursor, BulkBatchSize, reason, cancellationToken).ConfigureAwait(false);
+                if (count == 0)
+                {
+                    return total;
+                }
 
-            total += count;
-            cursor = lowest;
-            if (touched is not null)
-            {
-                queues?.UnionWith(touched);
-            }
+                total += count;
+                cursor = lowest;
+                if (touched is not null)
+                {
+                    queues?.UnionWith(touched);
+                }
 
-            progress?.Report(total);
+                progress?.Report(total);
+            }
         }
+        finally
+        {
+            // Also when stopped half-way (the client went away, the token fired): the count is what was done.
+            Audit(action switch { BulkAction.Retry => "retried", BulkAction.Cancel => "cancelled", _ => "deleted" }, total, Describe(filter));
+        }
+    }
+
+    /// <summary>
+    /// The most failed jobs per state <see cref="GetFailureGroupsAsync"/> reads: 100,000. A window holding more (a burst
+    /// of failures over hours) is reported from its newest failures, with <see cref="FailureGroups.IsTruncated"/> set.
+    /// </summary>
+    public const int MaxFailureRows = 100_000;
+
+    /// <summary>
+    /// Failures grouped by reason over a window, for an incident: the discarded jobs that finished in it and the
+    /// retryable jobs whose last failure is in it, one <see cref="FailureGroup"/> per queue, job name, error kind, error
+    /// type and normalised message (the first line, with numbers and ids replaced by <c>#</c>, cut to 120 characters),
+    /// most frequent first. The counts are exact (counted, not estimated) unless the window holds more than
+    /// <see cref="MaxFailureRows"/> failures of a state, which bounds the cost. Reads the finished-time index for
+    /// discarded jobs and the state index for retryable ones, never the completed history.
+    /// </summary>
+    /// <param name="from">The start of the window, for example 15 minutes ago.</param>
+    /// <param name="to">The end of the window (exclusive); null for now.</param>
+    /// <param name="queue">Only this queue; null for all.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="ArgumentException">The window ends before it starts, or the queue holds text no job can have.</exception>
+    public async Task<FailureGroups> GetFailureGroupsAsync(DateTimeOffset from, DateTimeOffset? to = null, string? queue = null, CancellationToken cancellationToken = default)
+    {
+        var end = to ?? DateTimeOffset.UtcNow;
+        if (end < from)
+        {
+            throw new ArgumentException($"The window ends ({end:O}) before it starts ({from:O}).", nameof(to));
+        }
+
+        Validate.FilterText(queue, nameof(queue));
+        return await _store.GetFailureGroupsAsync(from, end, queue, MaxFailureRows, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The schema version this build of Queues migrates to.</summary>
@@ -449,10 +620,40 @@ public sealed class QueuesAdmin
     /// <param name="targetVersion">The version to end at, 0 to remove everything.</param>
     /// <param name="cancellationToken">Cancels the rollback; nothing is undone then.</param>
     /// <returns>The number of migrations undone (0 when the schema is at or below the target).</returns>
-    public Task<int> RollbackSchemaAsync(int targetVersion, CancellationToken cancellationToken = default)
+    public async Task<int> RollbackSchemaAsync(int targetVersion, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(targetVersion);
-        return _store.RollbackAsync(targetVersion, cancellationToken);
+        var undone = await _store.RollbackAsync(targetVersion, cancellationToken).ConfigureAwait(false);
+        Audit("rolled back", undone, string.Create(CultureInfo.InvariantCulture, $"the schema to version {targetVersion} (migrations undone)"));
+        return undone;
+    }
+
+    /// <summary>A filter as the action event shows it: <c>queue='payments' states=discarded finished&gt;=…</c>, or <c>every job</c>.</summary>
+    private static string Describe(JobFilter filter)
+    {
+        if (filter.MatchesAll)
+        {
+            return "every job (JobFilter.All)";
+        }
+
+        var parts = new List<string>();
+        void Add(string name, object? value)
+        {
+            if (value is not null)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name}{value}"));
+            }
+        }
+
+        Add("queue=", filter.Queue is { } q ? $"'{q}'" : null);
+        Add("name=", filter.Name is { } n ? $"'{n}'" : null);
+        Add("states=", filter.States is { Count: > 0 } s ? string.Join(",", s.Select(JobStates.ToText)) : null);
+        Add("created>=", filter.CreatedFrom?.ToString("O", CultureInfo.InvariantCulture));
+        Add("created<", filter.CreatedBefore?.ToString("O", CultureInfo.InvariantCulture));
+        Add("finished>=", filter.FinishedFrom?.ToString("O", CultureInfo.InvariantCulture));
+        Add("finished<", filter.FinishedBefore?.ToString("O", CultureInfo.InvariantCulture));
+        Add("ids=", filter.Ids is { } ids ? string.Join(",", ids.Take(20).Select(static i => i.Value)) + (ids.Count > 20 ? $",... ({ids.Count})" : "") : null);
+        return string.Join(" ", parts);
     }
 
     /// <summary>The queues paused now, in name order.</summary>
@@ -515,11 +716,18 @@ public sealed class JobFilter
     /// <summary>Only these jobs (at most <see cref="QueuesAdmin.MaxPageSize"/>): a selection.</summary>
     public IReadOnlyList<JobId>? Ids { get; init; }
 
+    /// <summary>Only jobs that reached a final state (completed, cancelled, discarded) at or after this instant.</summary>
+    public DateTimeOffset? FinishedFrom { get; init; }
+
+    /// <summary>Only jobs that reached a final state before this instant.</summary>
+    public DateTimeOffset? FinishedBefore { get; init; }
+
     /// <summary>True only for <see cref="All"/>.</summary>
     internal bool MatchesAll { get; private init; }
 
     /// <summary>No filter is set: on its own this would match every job.</summary>
-    internal bool IsEmpty => Queue is null && Name is null && States is not { Count: > 0 } && CreatedFrom is null && CreatedBefore is null && Ids is null;
+    internal bool IsEmpty => Queue is null && Name is null && States is not { Count: > 0 } && CreatedFrom is null && CreatedBefore is null && Ids is null
+        && FinishedFrom is null && FinishedBefore is null;
 }
 
 /// <summary>One queue's unfinished jobs.</summary>
@@ -553,7 +761,8 @@ public sealed class QueueSummary
 /// <param name="State">The state.</param>
 /// <param name="Count">How many.</param>
 /// <param name="IsEstimate">True when estimated from PostgreSQL's statistics rather than counted.</param>
-public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate);
+/// <param name="IsLowerBound">True when counting stopped at <see cref="QueuesAdmin.ExactCountLimit"/>: there are at least <paramref name="Count"/>.</param>
+public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate, bool IsLowerBound);
 
 /// <summary>An available job and how long it has waited.</summary>
 /// <param name="Id">The job.</param>
@@ -562,13 +771,38 @@ public sealed record JobStateTotal(JobState State, long Count, bool IsEstimate);
 /// <param name="RunAt">Since when it could run.</param>
 public sealed record WaitingJob(JobId Id, string Name, string Queue, DateTimeOffset RunAt);
 
-/// <summary>A worker node seen alive.</summary>
-/// <param name="Name">The node's name (<see cref="QueuesOptions"/>' node name, as stored on the jobs it claims).</param>
+/// <summary>A worker node.</summary>
+/// <param name="Name">The node's name (<see cref="QueuesOptions.WorkerName"/>, as stored on the jobs it claims).</param>
 /// <param name="RunningJobs">Jobs it runs now.</param>
-/// <param name="LastHeartbeat">Its latest heartbeat on a running job; null when it runs none.</param>
+/// <param name="LastHeartbeat">When it last recorded itself alive (every heartbeat); null when it never did and is known only by its running jobs or the lease.</param>
 /// <param name="IsLeader">Whether it holds the maintenance lease.</param>
 /// <param name="LeaseExpiresAt">When its lease runs out unless renewed; null when it is not the leader.</param>
-public sealed record NodeInfo(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool IsLeader, DateTimeOffset? LeaseExpiresAt);
+/// <param name="IsAlive">Seen within <see cref="QueuesAdmin.RescueAfter"/>; a node that is not has its running jobs rescued.</param>
+/// <param name="StaleJobs">Its running jobs whose heartbeat is older than <see cref="QueuesAdmin.RescueAfter"/>.</param>
+public sealed record NodeInfo(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool IsLeader, DateTimeOffset? LeaseExpiresAt, bool IsAlive, long StaleJobs);
+
+/// <summary>Failures over a window, grouped by reason; see <see cref="QueuesAdmin.GetFailureGroupsAsync"/>.</summary>
+/// <param name="From">The start of the window.</param>
+/// <param name="To">The end of the window (exclusive).</param>
+/// <param name="Groups">One per reason, most frequent first.</param>
+/// <param name="IsTruncated">
+/// The window held more than <see cref="QueuesAdmin.MaxFailureRows"/> discarded or retryable jobs: the groups count the
+/// newest that many (of each state), not all.
+/// </param>
+public sealed record FailureGroups(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<FailureGroup> Groups, bool IsTruncated);
+
+/// <summary>The failures that share one reason.</summary>
+/// <param name="Queue">The jobs' queue.</param>
+/// <param name="Name">The jobs' name.</param>
+/// <param name="Kind">The last error's kind (<see cref="ErrorKinds"/>).</param>
+/// <param name="Type">The last error's exception type, when there was one.</param>
+/// <param name="Message">The last error's message, normalised: first line, numbers and ids as <c>#</c>, at most 120 characters.</param>
+/// <param name="Discarded">How many discarded jobs finished with this reason in the window.</param>
+/// <param name="Retryable">How many retryable jobs last failed with this reason in the window.</param>
+/// <param name="FirstSeen">The earliest of these failures in the window.</param>
+/// <param name="LastSeen">The latest.</param>
+public sealed record FailureGroup(string Queue, string Name, string Kind, string? Type, string Message, long Discarded, long Retryable,
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
 
 /// <summary>A periodic job and its runs.</summary>
 /// <param name="Name">The job name.</param>

@@ -262,7 +262,8 @@ public sealed class QueuesClient
     /// <summary>Reads one job, or null when no row has that id.</summary>
     /// <param name="id">The job's id.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
-    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => Store.GetJobAsync(id.Value, cancellationToken);
+    public Task<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default)
+        => Store.GetJobAsync(id.Value, QueuesOptions.DefaultRescueAfter, cancellationToken);
 
     /// <summary>The transaction's connection; a finished transaction gets a message that says what to do.</summary>
     private static NpgsqlConnection OpenConnectionOf(NpgsqlTransaction transaction, JobDefinition job)

@@ -2,7 +2,7 @@ namespace Queues;
 
 /// <summary>
 /// Event ids of the runtime's log messages, in blocks: 1000 start, stop and schema; 2000 running jobs; 2100 the
-/// worker's own loops; 3000 notifications; 4000 maintenance. docs/logging.md lists every event with its level,
+/// worker's own loops; 3000 notifications; 4000 maintenance; 5000 operator actions. docs/logging.md lists every event with its level,
 /// category and meaning.
 /// </summary>
 public static class QueuesEventId
@@ -104,5 +104,11 @@ public static class QueuesEventId
 
     /// <summary>A queue holds due jobs that no live worker serves (none claims from it, none of its jobs runs); they wait until one does.</summary>
     public const int UnservedQueue = 4009;
+
+    /// <summary>
+    /// An operator acted through <see cref="QueuesAdmin"/> (retry, cancel, delete, purge, pause, resume, rollback): who
+    /// (<see cref="QueuesAdmin.Actor"/>), what, on which jobs or queue, and how many it changed. One event per action.
+    /// </summary>
+    public const int OperatorAction = 5000;
 #pragma warning restore CS1591
 }

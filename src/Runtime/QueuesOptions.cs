@@ -25,6 +25,9 @@ public sealed class QueuesOptions
     /// <summary>How often an idle worker looks for due jobs when nothing wakes it: one second.</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The default <see cref="RescueAfter"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultRescueAfter = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a stopping worker lets running jobs finish: 30 seconds.</summary>
     public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromSeconds(30);
 
@@ -67,7 +70,7 @@ public sealed class QueuesOptions
     /// How long a running job may go without a heartbeat before any worker rescues it (retryable, or discarded when
     /// out of attempts): 30 seconds. Must exceed twice <see cref="HeartbeatInterval"/>.
     /// </summary>
-    public TimeSpan RescueAfter { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RescueAfter { get; set; } = DefaultRescueAfter;
 
     /// <summary>
     /// How long completed and cancelled jobs are kept before the leader deletes them: 1 day. <see cref="TimeSpan.Zero"/>

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Queues.Internal;
@@ -42,7 +44,11 @@ public static class QueuesServiceCollectionExtensions
                 return new JobStore(sp.GetRequiredService<QueuesDataSource>().DataSource, options.Schema, options.PrepareStatements, options.UseNotifications);
             });
             services.AddSingleton(static sp => new QueuesClient(sp.GetRequiredService<JobStore>()));
-            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<JobStore>()));
+            services.AddSingleton(static sp => new QueuesAdmin(sp.GetRequiredService<JobStore>(),
+                (sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(LogMessages.Categories.Admin))
+            {
+                RescueAfter = sp.GetRequiredService<IOptions<QueuesOptions>>().Value.RescueAfter,
+            });
             services.AddSingleton<WorkerLiveness>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, QueuesWorker>());
         }

@@ -48,7 +48,7 @@ public sealed class CliTests(PostgresFixture fixture)
     public async Task MigrateRollback_UndoesMigrationsDownToAVersion_AndMigrateRedoesThem()
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        await schema.Admin.PauseQueueAsync("reports", Ct);
+        await schema.Admin.PauseQueueAsync("reports", force: true, Ct);
 
         var result = (await RunAsync(schema, "migrate", "rollback", "--to", "4")).ShouldSucceed();
         Assert.Contains($"Rolled back {QueuesAdmin.LatestSchemaVersion - 4} migration(s)", result.Output, StringComparison.Ordinal);
@@ -143,6 +143,30 @@ public sealed class CliTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task ListAndShow_EscapeTerminalControlCharactersFromTheDatabase_AndShowPayloadsReadably()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var id = await schema.EnqueueAsync(Charge, """{"note":"say \"hi\"","city":"Zürich","bell":"\u0007"}""");
+        await schema.SetFinishedAsync(id, "discarded", "\u001b[2J\u001b]0;pwned\u0007card\rdeclined \u202Egnp.exe");
+        await schema.ScalarAsync<int>("WITH u AS (UPDATE {s}.jobs SET name = $1 WHERE id = $2 RETURNING 1) SELECT count(*)::int FROM u", "cli.\u001b[31mred\u009b", id.Value);
+
+        var listed = (await RunAsync(schema, "list")).ShouldSucceed();
+        var shown = (await RunAsync(schema, "show", id.ToString())).ShouldSucceed();
+        foreach (var output in (string[])[listed.Output, shown.Output])
+        {
+            Assert.DoesNotContain(output, static c => c is '\u001b' or '\u0007' or '\u009b' or '\u202E');
+            Assert.Contains("cli.\\x1B[31mred\\x9B", output, StringComparison.Ordinal);
+            Assert.Contains("\\x1B[2J", output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("card\\x0Ddeclined \\u202Egnp.exe", shown.Output, StringComparison.Ordinal);
+        // The payload reads as JSON a person wrote: quotes and accents as such, the bell as a JSON escape.
+        Assert.Contains("\"note\": \"say \\\"hi\\\"\"", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("\"city\": \"Zürich\"", shown.Output, StringComparison.Ordinal);
+        Assert.Contains("\"bell\": \"\\u0007\"", shown.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Retry_ById_AndEveryDiscardedJobOfAQueueWithProgress()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -180,7 +204,7 @@ public sealed class CliTests(PostgresFixture fixture)
         (await RunAsync(schema, "cancel", id.ToString(), "--reason", "duplicate order")).ShouldSucceed();
         var job = (await schema.Client.GetJobAsync(id, Ct))!;
         Assert.Equal(JobState.Cancelled, job.State);
-        Assert.Equal("duplicate order", Assert.Single(job.Errors).Message);
+        Assert.StartsWith("duplicate order (by ", Assert.Single(job.Errors).Message, StringComparison.Ordinal);
         var again = await RunAsync(schema, "cancel", id.ToString());
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already finished", again.Error, StringComparison.Ordinal);
@@ -250,6 +274,7 @@ public sealed class CliTests(PostgresFixture fixture)
     public async Task PauseAndResume_ActOnEveryNode()
     {
         await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(Report);
 
         Assert.Contains("Queue 'reports' is paused.", (await RunAsync(schema, "pause", "reports")).ShouldSucceed().Output, StringComparison.Ordinal);
         Assert.Equal(["reports"], await schema.Admin.GetPausedQueuesAsync(Ct));
@@ -260,10 +285,106 @@ public sealed class CliTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Failures_GroupsByReasonWithExactCounts_AndListFiltersByFinishTime()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.InsertFailureBurstAsync();
+
+        var table = (await RunAsync(schema, "failures", "--since", "15m")).ShouldSucceed().Output;
+        Assert.Matches(@"(?m)^1,850\s+1,800\s+50\s+payments\s+demo\.charge\s+exception\s+System\.Net\.Http\.HttpRequestException: card # declined", table);
+        Assert.Matches(@"(?m)^900\s+900\s+0\s+payments\s+demo\.charge\s+exception\s+.*provider answered # for order #", table);
+        Assert.Matches(@"(?m)^300\s+300\s+0\s+.*timeout after # s", table);
+        var json = JsonDocument.Parse((await RunAsync(schema, "failures", "--since", "3h", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.Equal(1820, json.GetProperty("groups")[0].GetProperty("discarded").GetInt64());
+
+        var recent = JsonDocument.Parse((await RunAsync(schema, "list", "--state", "discarded", "--finished-to", "15m", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.Equal(20, recent.GetProperty("jobs").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task StatusAndList_FlagLostNodesStaleJobsAndAMissingLeader()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("WITH n AS (INSERT INTO {s}.nodes (name, seen_at) VALUES ('node-gone', now() - interval '10 minutes') RETURNING 1) SELECT count(*)::int FROM n");
+        var id = await schema.EnqueueAsync(Report);
+        await schema.ScalarAsync<int>(
+            "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - interval '20 minutes', attempted_by = 'node-gone', heartbeat_at = now() - interval '20 minutes' WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
+            id.Value);
+
+        var status = (await RunAsync(schema, "status")).ShouldSucceed();
+        Assert.Matches(@"node-gone\s+LOST\s+1\s+1\s+10m", status.Output);
+        Assert.Contains("warning: no process holds the maintenance lease", status.Error, StringComparison.Ordinal);
+        Assert.Contains("warning: node 'node-gone' has not been seen for over 30 s", status.Error, StringComparison.Ordinal);
+        var json = JsonDocument.Parse((await RunAsync(schema, "status", "--json")).ShouldSucceed().Output).RootElement;
+        Assert.False(Assert.Single(json.GetProperty("nodes").EnumerateArray()).GetProperty("alive").GetBoolean());
+
+        Assert.Matches($@"(?m)^{id}\s+cli\.report\s+reports\s+running \(stale\)", (await RunAsync(schema, "list")).ShouldSucceed().Output);
+        var shown = (await RunAsync(schema, "show", id.ToString())).ShouldSucceed().Output;
+        Assert.Matches(@"node\s+node-gone", shown);
+        Assert.Contains("running (stale)", shown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Actions_AreAuditedOnStderr_WithTheActor_AndCancelReasonsNameThem()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var first = await schema.EnqueueAsync(Report);
+        var second = await schema.EnqueueAsync(Report);
+
+        var named = (await RunAsync(schema, "cancel", first.ToString(), "--actor", "alice", "--reason", "customer withdrew")).ShouldSucceed();
+        Assert.Contains($"audit: Operator action in schema {schema.Name} by alice via the queues CLI: cancelled job {first}; 1 affected", named.Error, StringComparison.Ordinal);
+        Assert.Equal("customer withdrew (by alice via the queues CLI)", Assert.Single((await schema.Admin.GetJobAsync(first, Ct))!.Errors).Message);
+
+        var os = (await RunAsync(schema, "cancel", second.ToString())).ShouldSucceed();
+        var actor = $"{Environment.UserName} on {Environment.MachineName} via the queues CLI";
+        Assert.Contains($"by {actor}: cancelled job {second}", os.Error, StringComparison.Ordinal);
+        Assert.Equal($"cancelled (by {actor})", Assert.Single((await schema.Admin.GetJobAsync(second, Ct))!.Errors).Message);
+
+        var paused = (await RunAsync(schema, "pause", "reports", "--actor", "bob")).ShouldSucceed();
+        Assert.Contains("by bob via the queues CLI: paused queue 'reports'; 1 affected", paused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PauseAndResume_RefuseAnUnknownQueue_UnlessThePauseIsForced()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(Report);
+
+        var typo = await RunAsync(schema, "pause", "reprots");
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains("Queue 'reprots' is not known", typo.Error, StringComparison.Ordinal);
+        Assert.Equal(2, (await RunAsync(schema, "resume", "reprots")).ExitCode);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+
+        Assert.Contains("Queue 'launch' is paused.", (await RunAsync(schema, "pause", "launch", "--force")).ShouldSucceed().Output, StringComparison.Ordinal);
+        Assert.Equal(["launch"], await schema.Admin.GetPausedQueuesAsync(Ct));
+    }
+
+    [Fact]
+    public async Task DatabaseRefusingConnections_ExitsAsUnreachable_WithOneLine()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var role = "no_room_" + schema.Name;
+        await schema.ScalarAsync<int>($"SELECT 1; CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 0");
+        try
+        {
+            var refused = new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = role }.ConnectionString;
+            var result = await QueuesTool.RunAsync(["status", "--connection", refused, "--schema", schema.Name]);
+            Assert.Equal(3, result.ExitCode);
+            Assert.Contains("cannot connect to the database", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await schema.ScalarAsync<int>($"SELECT 1; DROP ROLE \"{role}\"");
+        }
+    }
+
+    [Fact]
     public async Task Connection_ComesFromTheEnvironmentOrAppSettingsInTheCurrentDirectory()
     {
         await using var schema = await fixture.CreateSchemaAsync();
-        await schema.Admin.PauseQueueAsync("from-config", Ct);
+        await schema.Admin.PauseQueueAsync("from-config", force: true, Ct);
 
         var fromEnvironment = await QueuesTool.RunAsync(["status", "--schema", schema.Name],
             environment: new Dictionary<string, string?> { ["QUEUES_CONNECTION_STRING"] = fixture.ConnectionString });

@@ -8,25 +8,37 @@ public sealed class AdminTests(PostgresFixture fixture)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task FinishedTotals_AreEstimatedFromStatistics_OnceTheTableIsBig()
+    public async Task FinishedTotals_OnABigTable_EstimateOnlyCompleted_AndCountCancelledAndDiscardedUpToTheLimit()
     {
         await using var schema = await fixture.CreateSchemaAsync();
         await schema.ScalarAsync<int>("""
             WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at)
-                SELECT 'demo.ok', CASE WHEN g % 10 = 0 THEN 'discarded' ELSE 'completed' END, now() FROM generate_series(1, 250000) AS g RETURNING 1)
+                SELECT 'demo.ok', CASE WHEN g % 10 = 0 THEN 'cancelled' WHEN g % 10 < 3 THEN 'completed' ELSE 'discarded' END, now()
+                FROM generate_series(1, 250000) AS g RETURNING 1)
             SELECT count(*)::int FROM i
             """);
-        var exact = await schema.Admin.GetFinishedTotalsAsync(Ct);
-        Assert.All(exact, static t => Assert.False(t.IsEstimate));
+        var exact = (await schema.Admin.GetFinishedTotalsAsync(Ct)).ToDictionary(static t => t.State);
+        Assert.All(exact.Values, static t => Assert.False(t.IsEstimate || t.IsLowerBound));
+        Assert.Equal(175_000, exact[JobState.Discarded].Count);
         await using (var analyze = fixture.DataSource.CreateCommand($"ANALYZE \"{schema.Name}\".jobs"))
         {
             await analyze.ExecuteNonQueryAsync(Ct);
         }
 
-        var estimated = (await schema.Admin.GetFinishedTotalsAsync(Ct)).ToDictionary(static t => t.State);
-        Assert.True(estimated[JobState.Completed].IsEstimate);
-        Assert.InRange(estimated[JobState.Completed].Count, 200_000, 250_000);
-        Assert.InRange(estimated[JobState.Discarded].Count, 20_000, 30_000);
+        // Big now: completed is estimated; cancelled and discarded are counted, exactly, from the state index.
+        var big = (await schema.Admin.GetFinishedTotalsAsync(Ct)).ToDictionary(static t => t.State);
+        Assert.True(big[JobState.Completed].IsEstimate);
+        Assert.InRange(big[JobState.Completed].Count, 40_000, 60_000);
+        Assert.Equal(new JobStateTotal(JobState.Cancelled, 25_000, false, false), big[JobState.Cancelled]);
+        Assert.Equal(new JobStateTotal(JobState.Discarded, 175_000, false, false), big[JobState.Discarded]);
+
+        // A burst of 30,000 more discarded jobs moves the count at once (no ANALYZE), up to the limit and no further.
+        await schema.ScalarAsync<int>("""
+            WITH i AS (INSERT INTO {s}.jobs (name, state, finalized_at) SELECT 'demo.ok', 'discarded', now() FROM generate_series(1, 30000) RETURNING 1)
+            SELECT count(*)::int FROM i
+            """);
+        var burst = (await schema.Admin.GetFinishedTotalsAsync(Ct)).ToDictionary(static t => t.State);
+        Assert.Equal(new JobStateTotal(JobState.Discarded, QueuesAdmin.ExactCountLimit, false, true), burst[JobState.Discarded]);
     }
 
     [Fact]

@@ -188,6 +188,73 @@ public sealed class BrowserTests(PostgresFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Operator_SeesALostNode_AStaleRunningJob_NoLeader_AndABurstOfFailuresByReason()
+    {
+        var chromium = FindChromium();
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.ScalarAsync<int>("WITH n AS (INSERT INTO {s}.nodes (name, seen_at) VALUES ('node-gone', now() - interval '10 minutes') RETURNING 1) SELECT count(*)::int FROM n");
+        var stale = await schema.EnqueueAsync(DemoJobs.Ok);
+        await schema.ScalarAsync<int>(
+            "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - interval '20 minutes', attempted_by = 'node-gone', heartbeat_at = now() - interval '20 minutes' WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
+            stale.Value);
+        await schema.InsertFailureBurstAsync();
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.RefreshInterval = TimeSpan.FromMilliseconds(500), realPort: true);
+        using var playwright = await Playwright.CreateAsync();
+        var profile = Directory.CreateTempSubdirectory("queues-chromium-");
+        try
+        {
+            await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new BrowserTypeLaunchPersistentContextOptions
+            {
+                ExecutablePath = chromium,
+                Headless = true,
+                Args = LaunchArgs,
+                ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+            });
+            Assertions.SetDefaultExpectTimeout(30_000);
+            browser.SetDefaultTimeout(30_000);
+            var page = browser.Pages.Count > 0 ? browser.Pages[0] : await browser.NewPageAsync();
+            var pageErrors = new List<string>();
+            page.PageError += (_, error) => pageErrors.Add(error);
+
+            await page.GotoAsync(host.Address + "/queues/");
+            await Assertions.Expect(page.Locator("#warnings .warning").First).ToContainTextAsync("No process holds the maintenance lease");
+            await Assertions.Expect(page.Locator("#warnings")).ToContainTextAsync("Node 'node-gone' has not been seen");
+            await Assertions.Expect(page.Locator("tr[data-node=node-gone] .badge.lost")).ToHaveTextAsync("lost");
+            Directory.CreateDirectory(ScreenshotDirectory);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "overview-liveness.png"), FullPage = true });
+
+            await page.GotoAsync(host.Address + "/queues/#/jobs?state=running");
+            await Assertions.Expect(page.Locator($"tr[data-job='{stale}'] .badge.stale")).ToHaveTextAsync("stale");
+            // Read-only: no action is offered anywhere.
+            await Assertions.Expect(page.Locator("#bulk")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator("input[data-select]")).ToHaveCountAsync(0);
+            await page.GotoAsync(host.Address + $"/queues/#/jobs/{stale}");
+            await Assertions.Expect(page.Locator("#job")).ToContainTextAsync("node-gone");
+            await Assertions.Expect(page.Locator("#job .badge.stale")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("button[data-job-action]")).ToHaveCountAsync(0);
+
+            // Failures: one row per reason with exact counts; a count links to the discarded jobs of its queue and job name
+            // that finished in the window (the list does not filter by message).
+            await page.ClickAsync("nav a[data-view=failures]");
+            var reasons = page.Locator("#failure-table tr[data-reason]");
+            await Assertions.Expect(reasons).ToHaveCountAsync(3);
+            await Assertions.Expect(reasons.Nth(0)).ToContainTextAsync("1,850");
+            await Assertions.Expect(reasons.Nth(0)).ToContainTextAsync("card # declined");
+            await Assertions.Expect(reasons.Nth(1)).ToContainTextAsync("provider answered # for order #");
+            await Assertions.Expect(reasons.Nth(2)).ToContainTextAsync("300");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, "failures.png"), FullPage = true });
+            await reasons.Nth(2).Locator("a").ClickAsync();
+            await Assertions.Expect(page.Locator("#job-table tr[data-job]")).ToHaveCountAsync(50);
+            await Assertions.Expect(page.Locator("#filters input[name=finishedFrom]")).Not.ToHaveValueAsync("");
+            Assert.Empty(pageErrors);
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The Chromium to drive: <c>QUEUES_CHROMIUM</c>, else <c>chromium</c> on the PATH. Missing fails the test with the fix.</summary>
     private static string FindChromium()
     {

@@ -124,6 +124,147 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task PauseAndResume_RefuseAnUnknownQueue_UnlessThePauseIsForced()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        var typo = await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"mial"}"""), HttpStatusCode.BadRequest);
+        Assert.Contains("Queue 'mial' is not known", typo.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await JsonAsync(await client.PostAsync("/queues/api/queues/resume", """{"queue":"mial"}"""), HttpStatusCode.BadRequest);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+
+        // Known: it holds a job; or a worker node serves it; or it is paused (forced, before its first job).
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.nodes (name, queues) VALUES ('node-9', ARRAY['billing']) RETURNING 1) SELECT count(*)::int FROM i");
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"billing"}"""));
+        await JsonAsync(await client.PostAsync("/queues/api/queues/pause", """{"queue":"next-week","force":true}"""));
+        Assert.Equal(["billing", "mail", "next-week"], await schema.Admin.GetPausedQueuesAsync(Ct));
+        var resumed = await JsonAsync(await client.PostAsync("/queues/api/queues/resume", """{"queue":"next-week"}"""));
+        Assert.Equal(1, resumed.GetProperty("count").GetInt64());
+    }
+
+    [Fact]
+    public async Task DatabaseUnavailable_Answers503WithAReadableMessage_NeverAStackTrace()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        // A role that may hold no connection: the server refuses it (53300), as a full or restarting server would.
+        var role = "no_room_" + schema.Name;
+        await schema.ScalarAsync<int>($"SELECT 1; CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 0");
+        try
+        {
+            var refused = new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = role, Password = null }.ConnectionString;
+            var down = new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
+            foreach (var connectionString in (string[])[refused, down])
+            {
+                await using var host = await DashboardHost.StartAsync(schema, connectionString: connectionString);
+                var client = await host.CreateClientAsync();
+                foreach (var path in (string[])["/queues/api/overview", "/queues/api/queues", "/queues/api/jobs", "/queues/api/jobs/1"])
+                {
+                    var response = await client.GetAsync(path);
+                    var error = await JsonAsync(response, HttpStatusCode.ServiceUnavailable);
+                    Assert.StartsWith("The database is unavailable: ", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+                    Assert.DoesNotContain("   at ", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+                    Assert.True(response.Headers.Contains("Retry-After"));
+                }
+            }
+        }
+        finally
+        {
+            await schema.ScalarAsync<int>($"SELECT 1; DROP ROLE \"{role}\"");
+        }
+    }
+
+    [Fact]
+    public async Task Liveness_FlagsStaleRunningJobs_LostNodes_AndAMissingLeader()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        // node-gone stopped 10 minutes ago holding a job; node-live beats, but one of its jobs has not for 25 minutes.
+        await schema.ScalarAsync<int>("""
+            WITH n AS (INSERT INTO {s}.nodes (name, queues, seen_at) VALUES ('node-gone', ARRAY['default'], now() - interval '10 minutes'),
+                                                                         ('node-live', ARRAY['default'], now()) RETURNING 1)
+            SELECT count(*)::int FROM n
+            """);
+        var lost = await schema.EnqueueAsync(DemoJobs.Ok);
+        var stale = await schema.EnqueueAsync(DemoJobs.Ok);
+        var fresh = await schema.EnqueueAsync(DemoJobs.Ok);
+        foreach (var (id, node, age) in ((JobId, string, string)[])[(lost, "node-gone", "20 minutes"), (stale, "node-live", "25 minutes"), (fresh, "node-live", "1 second")])
+        {
+            await schema.ScalarAsync<int>(
+                "WITH u AS (UPDATE {s}.jobs SET state = 'running', attempt = 1, attempted_at = now() - $3::interval, attempted_by = $2, heartbeat_at = now() - $3::interval WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u",
+                id.Value, node, age);
+        }
+
+        await using var host = await DashboardHost.StartAsync(schema);
+        var client = await host.CreateClientAsync();
+        var overview = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        var nodes = overview.GetProperty("nodes").EnumerateArray().ToDictionary(static n => n.GetProperty("name").GetString()!);
+        Assert.False(nodes["node-gone"].GetProperty("alive").GetBoolean());
+        Assert.Equal(1, nodes["node-gone"].GetProperty("staleJobs").GetInt64());
+        Assert.True(nodes["node-live"].GetProperty("alive").GetBoolean());
+        Assert.Equal(1, nodes["node-live"].GetProperty("staleJobs").GetInt64());
+        var warnings = overview.GetProperty("warnings").EnumerateArray().Select(static w => w.GetString()!).ToList();
+        Assert.Contains(warnings, static w => w.StartsWith("No process holds the maintenance lease", StringComparison.Ordinal));
+        Assert.Contains(warnings, static w => w.StartsWith("Node 'node-gone' has not been seen for over 30 s", StringComparison.Ordinal));
+        Assert.Contains(warnings, static w => w.StartsWith("1 running job(s) on live nodes have not heartbeated", StringComparison.Ordinal));
+
+        var running = (await JsonAsync(await client.GetAsync("/queues/api/jobs?state=running"))).GetProperty("jobs").EnumerateArray()
+            .ToDictionary(static j => j.GetProperty("id").GetInt64());
+        Assert.True(running[lost.Value].GetProperty("stale").GetBoolean());
+        Assert.True(running[stale.Value].GetProperty("stale").GetBoolean());
+        Assert.False(running[fresh.Value].GetProperty("stale").GetBoolean());
+        var detail = (await JsonAsync(await client.GetAsync($"/queues/api/jobs/{stale}"))).GetProperty("job");
+        Assert.Equal("node-live", detail.GetProperty("node").GetString());
+        Assert.True(detail.GetProperty("stale").GetBoolean());
+
+        // A leader holds the lease: that warning goes.
+        await schema.ScalarAsync<int>("WITH i AS (INSERT INTO {s}.leader VALUES ('maintenance', 'node-live', now() + interval '1 minute') RETURNING 1) SELECT count(*)::int FROM i");
+        var led = await JsonAsync(await client.GetAsync("/queues/api/overview"));
+        Assert.DoesNotContain(led.GetProperty("warnings").EnumerateArray(), static w => w.GetString()!.Contains("maintenance lease", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Failures_AreGroupedByReasonWithExactCounts_AndTheListAndBulkActionsFilterByFinishTime()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.InsertFailureBurstAsync();
+        await using var host = await DashboardHost.StartAsync(schema, static o => o.AllowActions = true);
+        var client = await host.CreateClientAsync();
+
+        var failures = await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=15"));
+        Assert.False(failures.GetProperty("truncated").GetBoolean());
+        var groups = failures.GetProperty("groups").EnumerateArray()
+            .Select(static g => (g.GetProperty("message").GetString(), g.GetProperty("discarded").GetInt64(), g.GetProperty("retryable").GetInt64())).ToList();
+        Assert.Equal([("card # declined", 1800L, 50L), ("provider answered # for order #", 900L, 0L), ("timeout after # s", 300L, 0L)], groups);
+        var first = failures.GetProperty("groups")[0];
+        Assert.Equal("payments", first.GetProperty("queue").GetString());
+        Assert.Equal("demo.charge", first.GetProperty("name").GetString());
+        Assert.Equal("System.Net.Http.HttpRequestException", first.GetProperty("type").GetString());
+
+        // The day's window takes in the old ones too; another queue has none.
+        var day = await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=1440"));
+        Assert.Equal(1820, day.GetProperty("groups")[0].GetProperty("discarded").GetInt64());
+        Assert.Empty((await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=15&queue=mail"))).GetProperty("groups").EnumerateArray());
+        await JsonAsync(await client.GetAsync("/queues/api/failures?minutes=0"), HttpStatusCode.BadRequest);
+
+        // Finished in the last 15 minutes: the list and a bulk action take the same 3,000 jobs, not the old 20.
+        var since = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddMinutes(-15).ToString("O"));
+        var page = await JsonAsync(await client.GetAsync($"/queues/api/jobs?state=discarded&finishedFrom={since}&limit=1000"));
+        Assert.Equal(1000, page.GetProperty("jobs").GetArrayLength());
+        Assert.All(page.GetProperty("jobs").EnumerateArray(), static j => Assert.True(j.GetProperty("finalizedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-16)));
+        var older = await JsonAsync(await client.GetAsync($"/queues/api/jobs?state=discarded&finishedTo={since}&limit=1000"));
+        Assert.Equal(20, older.GetProperty("jobs").GetArrayLength());
+        var count = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count",
+            """{"action":"retry","filter":{"states":["discarded"],"finishedFrom":""" + $"\"{DateTimeOffset.UtcNow.AddMinutes(-15):O}\"" + "}}"));
+        Assert.Equal(3000, count.GetProperty("count").GetInt64());
+        var onlyOld = await JsonAsync(await client.PostAsync("/queues/api/jobs/bulk/count",
+            """{"action":"delete","filter":{"finishedTo":""" + $"\"{DateTimeOffset.UtcNow.AddMinutes(-15):O}\"" + "}}"));
+        Assert.Equal(20, onlyOld.GetProperty("count").GetInt64());
+    }
+
+    [Fact]
     public async Task Jobs_FilterByQueueNameStateTimeAndId_AndPageByKeyset()
     {
         await using var schema = await fixture.CreateSchemaAsync();
@@ -306,7 +447,7 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/cancel"));
         var cancelled = (await schema.Client.GetJobAsync(waiting, Ct))!;
         Assert.Equal(JobState.Cancelled, cancelled.State);
-        Assert.Equal("cancelled from the dashboard", Assert.Single(cancelled.Errors).Message);
+        Assert.Equal("cancelled (by anonymous via the dashboard)", Assert.Single(cancelled.Errors).Message);
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/cancel"), HttpStatusCode.Conflict);
 
         await JsonAsync(await client.PostAsync($"/queues/api/jobs/{waiting}/delete"));
@@ -497,7 +638,57 @@ public sealed class DashboardHttpTests(PostgresFixture fixture)
         var ops = await host.CreateClientAsync(user: "ops");
         Assert.False(string.IsNullOrEmpty(ops.Token));
         await JsonAsync(await ops.GetAsync("/queues/api/overview"));
-        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"default"}"""));
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"default","force":true}"""));
+    }
+
+    [Fact]
+    public async Task Actions_AreLoggedWithTheSignedInUser_AndCancelReasonsNameThem()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        var waiting = await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        var discarded = await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await schema.SetFinishedAsync(discarded, "discarded");
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AuthorizationPolicy = "Ops"; o.AllowActions = true; }, withAuthentication: true, environment: "Production");
+        var ops = await host.CreateClientAsync(user: "ops");
+
+        await JsonAsync(await ops.PostAsync($"/queues/api/jobs/{waiting}/cancel"));
+        await JsonAsync(await ops.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","filter":{"queue":"mail","states":["discarded"]}}"""));
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
+
+        Assert.Equal("cancelled (by ops via the dashboard)", Assert.Single((await schema.Client.GetJobAsync(waiting, Ct))!.Errors).Message);
+        var audit = host.Logs.Entries.Where(static e => e.EventId == QueuesEventId.OperatorAction).ToList();
+        Assert.All(audit, static e => Assert.Equal("Queues.Admin", e.Category));
+        Assert.Equal(
+            [
+                $"Operator action in schema {schema.Name} by ops via the dashboard: cancelled job {waiting}; 1 affected",
+                $"Operator action in schema {schema.Name} by ops via the dashboard: deleted queue='mail' states=discarded; 1 affected",
+                $"Operator action in schema {schema.Name} by ops via the dashboard: paused queue 'mail'; 1 affected",
+            ],
+            audit.Select(static e => e.Message));
+    }
+
+    [Fact]
+    public async Task ActionPolicy_LetsViewersSeeButNotAct_AndHidesTheirActions()
+    {
+        await using var schema = await fixture.CreateSchemaAsync();
+        await schema.EnqueueAsync(DemoJobs.Ok, options: new EnqueueOptions { Queue = "mail" });
+        await using var host = await DashboardHost.StartAsync(schema, static o => { o.AuthorizationPolicy = "Viewers"; o.ActionPolicy = "Ops"; o.AllowActions = true; },
+            withAuthentication: true, environment: "Production");
+
+        var viewer = await host.CreateClientAsync(user: "mallory");
+        Assert.Contains("data-allow-actions=\"false\"", viewer.Page, StringComparison.Ordinal);
+        await JsonAsync(await viewer.GetAsync("/queues/api/overview"));
+        await JsonAsync(await viewer.PostAsync("/queues/api/jobs/bulk/count", """{"action":"delete","all":true}"""));
+        var refused = await JsonAsync(await viewer.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""), HttpStatusCode.Forbidden);
+        Assert.Contains("'Ops'", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await JsonAsync(await viewer.PostAsync("/queues/api/jobs/bulk", """{"action":"delete","all":true}"""), HttpStatusCode.Forbidden);
+        Assert.Empty(await schema.Admin.GetPausedQueuesAsync(Ct));
+        Assert.Equal(1, await schema.ScalarAsync<long>("SELECT count(*) FROM {s}.jobs"));
+
+        var ops = await host.CreateClientAsync(user: "ops");
+        Assert.Contains("data-allow-actions=\"true\"", ops.Page, StringComparison.Ordinal);
+        await JsonAsync(await ops.PostAsync("/queues/api/queues/pause", """{"queue":"mail"}"""));
+        Assert.Equal(["mail"], await schema.Admin.GetPausedQueuesAsync(Ct));
     }
 
     [Theory]

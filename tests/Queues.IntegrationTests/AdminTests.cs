@@ -143,7 +143,9 @@ public sealed class AdminTests(PostgresFixture fixture)
         await using var schema = await fixture.CreateSchemaAsync();
         var admin = new QueuesAdmin(schema.Client);
         var recorder = new Recorder();
-        Assert.True(await admin.PauseQueueAsync("serial", Ct));
+        // No job or worker has the queue yet: only a forced pause takes it; paused, it is known.
+        await Assert.ThrowsAsync<ArgumentException>(() => admin.PauseQueueAsync("serial", Ct));
+        Assert.True(await admin.PauseQueueAsync("serial", force: true, Ct));
         Assert.False(await admin.PauseQueueAsync("serial", Ct));
         Assert.Equal(["serial"], await admin.GetPausedQueuesAsync(Ct));
         var paused = (await schema.EnqueueAsync((jobs, tx) => jobs.EnqueueItOrderedAsync(tx, new OrderPayload(1))))[0];

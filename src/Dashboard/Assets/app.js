@@ -11,6 +11,8 @@
   const states = meta("queues-states").dataset.all.split(",");
   const unfinished = meta("queues-states").dataset.unfinished.split(",");
   const view = document.getElementById("view");
+  const outage = document.getElementById("outage");   // the banner shown while refreshing fails
+  let lastGood = null;                                // when a refresh last worked
   let current = null;   // { refresh(): Promise }
   let timer = null;
   let paused = false;   // while a confirmation is open
@@ -26,6 +28,8 @@
     return s >= 0 ? `${unit[0]}${unit[1]} ago` : `in ${unit[0]}${unit[1]}`;
   }
   const badge = s => `<span class="badge ${esc(s)}">${esc(s)}</span>`;
+  // A running job whose heartbeat is older than the rescue threshold (the server decides, with RescueAfter).
+  const staleBadge = j => j.stale ? ` <span class="badge stale" title="No heartbeat for longer than the rescue threshold">stale</span>` : "";
   const jobLink = (id, text) => `<a href="#/jobs/${encodeURIComponent(id)}">${esc(text ?? "#" + id)}</a>`;
 
   async function api(path, options) {
@@ -128,35 +132,41 @@
   }
 
   // ---- views ----
+  // "~" an estimate (completed jobs on a big table), "≥" a count that stopped at its limit; no mark: exact.
+  const mark = t => t.estimate ? "~" : t.atLeast ? "≥" : "";
+
   function stateTotals(o) {
     const totals = {};
-    for (const s of states) totals[s] = { value: 0, estimate: false };
+    for (const s of states) totals[s] = { value: 0, estimate: false, atLeast: false };
     for (const q of o.queues) for (const s of unfinished) totals[s].value += q[s] ?? 0;
-    for (const f of o.finished) totals[f.state] = { value: f.count, estimate: f.estimate };
+    for (const f of o.finished) totals[f.state] = { value: f.count, estimate: f.estimate, atLeast: f.atLeast };
     return totals;
   }
 
   const overview = {
     title: "Overview",
-    skeleton: () => `<h1>Overview</h1><div id="tiles" class="tiles"></div>
+    skeleton: () => `<h1>Overview</h1><div id="warnings"></div><div id="tiles" class="tiles"></div>
       <div class="grid"><div class="card"><h2>Jobs by state</h2><div id="states"></div></div>
       <div class="card"><h2>Finished per minute (last hour)</h2><div id="throughput"></div></div></div>
       <div class="grid"><div class="card"><h2>Queues</h2><div id="queues"></div></div>
-      <div class="card"><h2>Oldest waiting job</h2><div id="oldest"></div><h2 class="spaced">Nodes alive</h2><div id="nodes"></div></div></div>`,
+      <div class="card"><h2>Oldest waiting job</h2><div id="oldest"></div><h2 class="spaced">Nodes</h2><div id="nodes"></div></div></div>`,
     async refresh() {
       const o = await api("overview");
       const totals = stateTotals(o);
       document.getElementById("tiles").innerHTML = states.map(s =>
-        `<a class="tile ${s}" href="#/jobs?state=${s}" data-state="${s}"><div class="n">${totals[s].estimate ? "~" : ""}${num(totals[s].value)}</div><div class="l">${s}</div></a>`).join("");
-      document.getElementById("states").innerHTML = barChart(states.map(s => ({ label: s, value: totals[s].value, text: (totals[s].estimate ? "~" : "") + num(totals[s].value) })));
+        `<a class="tile ${s}" href="#/jobs?state=${s}" data-state="${s}"><div class="n">${mark(totals[s])}${num(totals[s].value)}</div><div class="l">${s}</div></a>`).join("");
+      document.getElementById("states").innerHTML = barChart(states.map(s => ({ label: s, value: totals[s].value, text: mark(totals[s]) + num(totals[s].value) })));
       document.getElementById("throughput").innerHTML = throughputChart(o.throughput, o.now);
       document.getElementById("queues").innerHTML = queueTable(o.queues, false);
       document.getElementById("oldest").innerHTML = o.oldest
         ? `<p>${jobLink(o.oldest.id)} <b>${esc(o.oldest.name)}</b> in <b>${esc(o.oldest.queue)}</b>, waiting since ${time(o.oldest.runAt)} (${ago(o.oldest.runAt)})</p>`
         : `<p class="muted">No job is waiting.</p>`;
+      document.getElementById("warnings").innerHTML = o.warnings.map(w => `<p class="warning" role="alert">${esc(w)}</p>`).join("");
       document.getElementById("nodes").innerHTML = o.nodes.length
-        ? `<table><tr><th>Node</th><th class="num">Running</th><th>Last heartbeat</th><th>Role</th></tr>${o.nodes.map(n =>
-          `<tr><td>${esc(n.name)}</td><td class="num">${num(n.runningJobs)}</td><td>${ago(n.lastHeartbeat)}</td><td>${n.leader ? "leader" : ""}</td></tr>`).join("")}</table>`
+        ? `<table id="node-table"><tr><th>Node</th><th>Status</th><th class="num">Running</th><th class="num">Stale</th><th>Last seen</th><th>Role</th></tr>${o.nodes.map(n =>
+          `<tr data-node="${esc(n.name)}" class="${n.alive ? "" : "lost"}"><td>${esc(n.name)}</td><td>${n.alive ? "alive" : `<span class="badge lost">lost</span>`}</td>
+            <td class="num">${num(n.runningJobs)}</td><td class="num">${n.staleJobs ? `<span class="badge stale">${num(n.staleJobs)}</span>` : "0"}</td>
+            <td>${ago(n.lastHeartbeat)}</td><td>${n.leader ? "leader" : ""}</td></tr>`).join("")}</table>`
         : `<p class="muted">No node is running jobs or holding the maintenance lease.</p>`;
     },
   };
@@ -197,6 +207,8 @@
       state: { bulk: "states", value: v => v.split(",") },
       from: { bulk: "from", value: v => new Date(v).toISOString() },
       to: { bulk: "to", value: v => new Date(v).toISOString() },
+      finishedFrom: { bulk: "finishedFrom", value: v => new Date(v).toISOString() },
+      finishedTo: { bulk: "finishedTo", value: v => new Date(v).toISOString() },
       id: { bulk: "id", value: v => Number(v) },
     };
     const filter = () => {
@@ -210,7 +222,7 @@
     const describe = () => Object.keys(filterFields).filter(k => params.get(k)).map(k => `${k} = ${params.get(k)}`).join(", ");
     const query = () => {
       const q = new URLSearchParams();
-      for (const k of Object.keys(filterFields)) if (params.get(k)) q.set(k, k === "from" || k === "to" ? filterFields[k].value(params.get(k)) : params.get(k));
+      for (const k of Object.keys(filterFields)) if (params.get(k)) q.set(k, ["from", "to", "finishedFrom", "finishedTo"].includes(k) ? filterFields[k].value(params.get(k)) : params.get(k));
       if (cursors.length && cursors[cursors.length - 1] != null) q.set("before", cursors[cursors.length - 1]);
       return q.toString();
     };
@@ -242,6 +254,8 @@
           <label>State<select name="state"><option value="">any</option>${states.map(s => `<option ${params.get("state") === s ? "selected" : ""}>${s}</option>`).join("")}</select></label>
           <label>Created from<input type="datetime-local" name="from" value="${esc(params.get("from"))}"></label>
           <label>Created before<input type="datetime-local" name="to" value="${esc(params.get("to"))}"></label>
+          <label>Finished from<input type="datetime-local" name="finishedFrom" value="${esc(params.get("finishedFrom"))}"></label>
+          <label>Finished before<input type="datetime-local" name="finishedTo" value="${esc(params.get("finishedTo"))}"></label>
           <label>Id<input name="id" size="8" value="${esc(params.get("id"))}"></label>
           <button class="primary" type="submit">Filter</button><button type="button" id="clear">Clear</button></form>
         ${bulk}<div id="jobs"></div><div class="pager"><button id="first">First page</button><button id="next">Next page</button></div></div>`,
@@ -286,7 +300,7 @@
         document.getElementById("jobs").innerHTML = page.jobs.length
           ? `<table id="job-table"><tr>${allowActions ? `<th><input type="checkbox" id="select-all" aria-label="Select all"></th>` : ""}<th>Id</th><th>Name</th><th>Queue</th><th>State</th><th class="num">Attempt</th><th>Created</th><th>Run at</th><th>Last error</th></tr>
             ${page.jobs.map(j => `<tr data-job="${j.id}">${allowActions ? `<td><input type="checkbox" data-select="${j.id}" ${selected.has(String(j.id)) ? "checked" : ""} aria-label="Select job ${j.id}"></td>` : ""}
-              <td>${jobLink(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.queue)}</td><td>${badge(j.state)}</td><td class="num">${j.attempt}/${j.maxAttempts}</td>
+              <td>${jobLink(j.id)}</td><td>${esc(j.name)}</td><td>${esc(j.queue)}</td><td>${badge(j.state)}${staleBadge(j)}</td><td class="num">${j.attempt}/${j.maxAttempts}</td>
               <td>${ago(j.createdAt)}</td><td>${time(j.runAt)}</td><td class="muted">${esc((j.lastError || "").slice(0, 120))}</td></tr>`).join("")}</table>`
           : `<p class="muted">No job matches.</p>`;
       },
@@ -311,6 +325,9 @@
       },
       async refresh() {
         const d = await api("jobs/" + encodeURIComponent(id)), j = d.job;
+        const liveness = j.state === "running" ? `<tr><td>Node</td><td>${esc(j.node || "—")}</td></tr>
+            <tr><td>Heartbeat</td><td>${time(j.heartbeatAt)} (${ago(j.heartbeatAt)})${staleBadge(j)}</td></tr>
+            <tr><td>Running for</td><td>${ago(j.attemptedAt).replace(" ago", "")}</td></tr>` : j.node ? `<tr><td>Last node</td><td>${esc(j.node)}</td></tr>` : "";
         const can = { retry: !unfinished.includes(j.state) && j.state !== "completed", cancel: unfinished.includes(j.state), delete: j.state !== "running" };
         const buttons = allowActions ? `<div class="actions">${["retry", "cancel", "delete"].map(a =>
           `<button data-job-action="${a}" ${can[a] ? "" : "disabled"} class="${a === "delete" ? "danger" : a === "retry" ? "primary" : ""}">${a[0].toUpperCase() + a.slice(1)}</button>`).join("")}</div>` : "";
@@ -319,7 +336,7 @@
             <tr><td>Name</td><td>${esc(j.name)}</td></tr><tr><td>Queue</td><td>${esc(j.queue)}</td></tr>
             <tr><td>Attempt</td><td>${j.attempt} of ${j.maxAttempts}</td></tr><tr><td>Priority</td><td>${j.priority}</td></tr>
             <tr><td>Created</td><td>${time(j.createdAt)}</td></tr><tr><td>Run at</td><td>${time(j.runAt)} (${ago(j.runAt)})</td></tr>
-            <tr><td>Last attempt</td><td>${time(j.attemptedAt)}</td></tr><tr><td>Finished</td><td>${time(j.finalizedAt)}</td></tr>
+            <tr><td>Last attempt</td><td>${time(j.attemptedAt)}</td></tr><tr><td>Finished</td><td>${time(j.finalizedAt)}</td></tr>${liveness}
             <tr><td>Trace id</td><td class="muted">${d.traceId ? esc(d.traceId) : "— (not recorded yet)"}</td></tr></table></div>
           <div class="card"><h2>Timeline</h2><ul class="timeline">${d.timeline.map(t => `<li><b>${esc(t.event)}</b> <span class="muted">${time(t.at)}</span></li>`).join("")}</ul></div></div>
           <div class="card"><h2>Payload</h2>${d.payloadHidden ? `<p class="muted" id="payload-hidden">Hidden: payloads are shown only when QueuesDashboardOptions.ShowPayloads is on.</p>` : `<pre id="payload">${esc(d.payload)}</pre>`}</div>
@@ -343,14 +360,53 @@
     },
   };
 
+  // A time as a datetime-local value (local time, minutes), so a link's filter shows in the Jobs form and survives it.
+  const localInput = t => { const d = new Date(t); d.setSeconds(0, 0); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16); };
+
+  function failuresView(params) {
+    const minutes = Number(params.get("minutes")) || 15;
+    const windows = [[15, "15 minutes"], [60, "hour"], [360, "6 hours"], [1440, "24 hours"], [10080, "7 days"]];
+    return {
+      title: "Failures",
+      skeleton: () => `<h1>Failures by reason</h1><div class="card"><form id="failure-window" class="filters">
+          <label>In the last<select name="minutes">${windows.map(([m, text]) => `<option value="${m}" ${m === minutes ? "selected" : ""}>${text}</option>`).join("")}</select></label>
+          <label>Queue<input name="queue" value="${esc(params.get("queue"))}"></label>
+          <button class="primary" type="submit">Show</button></form><div id="failures"></div></div>`,
+      mount() {
+        const form = document.getElementById("failure-window");
+        const go = () => {
+          const q = new URLSearchParams();
+          for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+          location.hash = "#/failures?" + q;
+        };
+        form.addEventListener("submit", e => { e.preventDefault(); go(); });
+        form.elements.minutes.addEventListener("change", go);
+      },
+      async refresh() {
+        const q = new URLSearchParams({ minutes: String(minutes) });
+        if (params.get("queue")) q.set("queue", params.get("queue"));
+        const f = await api("failures?" + q);
+        // Each reason links to its discarded jobs that finished in the window (retryable ones have not finished).
+        const link = g => "#/jobs?" + new URLSearchParams({ queue: g.queue, name: g.name, state: "discarded", finishedFrom: localInput(f.from) });
+        document.getElementById("failures").innerHTML = (f.truncated ? `<p class="warning">More failures than can be grouped at once in this window: the counts cover the newest ${num(100000)} of each state.</p>` : "")
+          + (f.groups.length
+            ? `<table id="failure-table"><tr><th class="num">Failures</th><th class="num">Discarded</th><th class="num">Retrying</th><th>Queue</th><th>Job</th><th>Kind</th><th>Reason</th><th>First seen</th><th>Last seen</th></tr>
+              ${f.groups.map(g => `<tr data-reason><td class="num"><a href="${esc(link(g))}">${num(g.discarded + g.retryable)}</a></td><td class="num">${num(g.discarded)}</td><td class="num">${num(g.retryable)}</td>
+                <td>${esc(g.queue)}</td><td>${esc(g.name)}</td><td>${badge(g.kind)}</td><td><span class="muted">${esc(g.type)}</span> ${esc(g.message)}</td>
+                <td>${ago(g.firstSeen)}</td><td>${ago(g.lastSeen)}</td></tr>`).join("")}</table>`
+            : `<p class="muted">No job was discarded or failed into retrying in this window.</p>`);
+      },
+    };
+  }
+
   // ---- routing and polling ----
   function route() {
     const hash = location.hash.replace(/^#/, "") || "/";
     const [path, search] = hash.split("?");
     const params = new URLSearchParams(search || "");
     const m = path.match(/^\/jobs\/(\d+)$/);
-    const next = m ? jobView(m[1]) : path === "/queues" ? queues : path === "/jobs" ? jobsView(params) : path === "/cron" ? cron : overview;
-    const name = m || path === "/jobs" ? "jobs" : path === "/queues" ? "queues" : path === "/cron" ? "cron" : "overview";
+    const next = m ? jobView(m[1]) : path === "/queues" ? queues : path === "/jobs" ? jobsView(params) : path === "/failures" ? failuresView(params) : path === "/cron" ? cron : overview;
+    const name = m || path === "/jobs" ? "jobs" : path === "/queues" ? "queues" : path === "/failures" ? "failures" : path === "/cron" ? "cron" : "overview";
     document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.view === name));
     document.title = `${next.title} · ${document.querySelector(".brand").textContent}`;
     current = next;
@@ -364,11 +420,17 @@
     const shown = current;
     const status = document.getElementById("status");
     try {
-      if (!paused) await shown.refresh();
+      if (!paused) { await shown.refresh(); lastGood = new Date(); }
       status.textContent = "updated " + new Date().toLocaleTimeString("en-GB");
       status.classList.remove("error");
+      outage.hidden = true;
+      view.classList.remove("stale-data");
     } catch (e) {
       status.textContent = "error: " + e.message;
+      // The numbers on screen are from the last refresh that worked: say so where nobody can miss it, and grey them.
+      outage.textContent = `Not refreshing since ${lastGood ? lastGood.toLocaleTimeString("en-GB") : "the page loaded"}: ${e.message} The figures below are out of date.`;
+      outage.hidden = false;
+      view.classList.add("stale-data");
       if (shown === current && !paused) toastOnce(e.message);
     }
     if (shown === current) timer = setTimeout(refresh, refreshMs);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,7 +22,10 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
     private const int DefaultPageSize = 50;
 
     /// <summary>The parameters <c>GET api/jobs</c> takes: the Jobs page's filters, its cursor and the page size.</summary>
-    private static readonly string[] JobsParameters = ["queue", "name", "state", "from", "to", "id", "before", "limit"];
+    private static readonly string[] JobsParameters = ["queue", "name", "state", "from", "to", "finishedFrom", "finishedTo", "id", "before", "limit"];
+
+    /// <summary>The windows the Failures page offers, in minutes; <c>GET api/failures?minutes=</c> takes any from 1 to a week.</summary>
+    private const int MaxFailureWindowMinutes = 7 * 24 * 60;
 
     private readonly string _page = Assets.Text("index.html");
     private readonly byte[] _script = Assets.Bytes("app.js");
@@ -40,6 +44,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         group.MapGet("/api/jobs", (RequestDelegate)(context => ReadAsync(context, JobsAsync)));
         group.MapGet("/api/jobs/{id:long}", (RequestDelegate)(context => ReadAsync(context, JobAsync)));
         group.MapGet("/api/cron", (RequestDelegate)(context => ReadAsync(context, CronAsync)));
+        group.MapGet("/api/failures", (RequestDelegate)(context => ReadAsync(context, FailuresAsync)));
 
         group.MapPost("/api/jobs/bulk", (RequestDelegate)(context => ActAsync(context, BulkAsync)));
         // A read with the bulk action's own body, so the count the confirmation shows is of the very filter it sends.
@@ -69,7 +74,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             .Replace("{{title}}", Encode(options.Title))
             .Replace("{{token}}", Encode(tokens.RequestToken ?? ""))
             .Replace("{{header}}", Encode(tokens.HeaderName ?? "RequestVerificationToken"))
-            .Replace("{{allowActions}}", options.AllowActions ? "true" : "false")
+            .Replace("{{allowActions}}", await MayActAsync(context).ConfigureAwait(false) ? "true" : "false")
             .Replace("{{states}}", string.Join(",", Enum.GetValues<JobState>().Select(StateText)))
             .Replace("{{unfinished}}", string.Join(",", Enum.GetValues<JobState>().Where(static s => !s.IsFinished()).Select(StateText)))
             .Replace("{{showPayloads}}", options.ShowPayloads ? "true" : "false")
@@ -101,6 +106,18 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         await result.ExecuteAsync(context).ConfigureAwait(false);
     }
 
+    /// <summary>Whether this request's user may act: actions are on and, when there is an action policy, the user satisfies it.</summary>
+    private async Task<bool> MayActAsync(HttpContext context)
+        => options.AllowActions && (options.ActionPolicy is not { } policy
+            || (await context.RequestServices.GetRequiredService<IAuthorizationService>().AuthorizeAsync(context.User, policy).ConfigureAwait(false)).Succeeded);
+
+    /// <summary>
+    /// Who acts, as the action event and the reasons stored on jobs name them: the signed-in user's name (anonymous only
+    /// where the view policy lets anonymous users in, such as Development without a policy), and the channel.
+    /// </summary>
+    private static string Actor(HttpContext context)
+        => (context.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : "anonymous") + " via the dashboard";
+
     private async Task ActAsync(HttpContext context, Func<HttpContext, QueuesAdmin, CancellationToken, Task<IResult>> act)
     {
         context.Response.Headers.CacheControl = "no-store";
@@ -109,13 +126,18 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         {
             result = Error(StatusCodes.Status403Forbidden, "The dashboard is read-only: set QueuesDashboardOptions.AllowActions to enable actions.");
         }
+        else if (!await MayActAsync(context).ConfigureAwait(false))
+        {
+            result = Error(StatusCodes.Status403Forbidden, $"You may view this dashboard but not act: actions need the authorization policy '{options.ActionPolicy}'.");
+        }
         else if (!await IsAntiforgeryValidAsync(context).ConfigureAwait(false))
         {
             result = Error(StatusCodes.Status400BadRequest, "The antiforgery token is missing or invalid: reload the dashboard page and try again.");
         }
         else
         {
-            result = await GuardAsync(context, act).ConfigureAwait(false);
+            var actor = Actor(context);
+            result = await GuardAsync(context, (c, admin, ct) => act(c, admin.WithActor(actor), ct)).ConfigureAwait(false);
         }
 
         await result.ExecuteAsync(context).ConfigureAwait(false);
@@ -152,11 +174,25 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         {
             return Error(StatusCodes.Status409Conflict, exception.Message);
         }
-        catch (NpgsqlException exception) when (exception is not PostgresException)
+        catch (NpgsqlException exception) when (IsUnavailable(exception))
         {
-            return Error(StatusCodes.Status503ServiceUnavailable, "The database cannot be reached: " + exception.Message);
+            // A database that is down, restarting or out of connections is a state the page shows and retries, not a
+            // crash: 503 with one readable line (issue 21 saw a 500 with a stack trace during a restart).
+            context.Response.Headers.RetryAfter = "5";
+            var reason = exception is PostgresException postgres ? $"{postgres.MessageText} ({postgres.SqlState})" : exception.InnerException?.Message ?? exception.Message;
+            return Error(StatusCodes.Status503ServiceUnavailable, "The database is unavailable: " + reason);
         }
     }
+
+    /// <summary>
+    /// Whether the database could not serve the request at all: no connection (network, timeout, pool), or the server
+    /// refused or dropped it (class 08 connection exceptions, 53 insufficient resources such as too many connections,
+    /// 57P01–57P05 shutdown, crash recovery, starting up). Any other server error is an answer, not an outage.
+    /// </summary>
+    private static bool IsUnavailable(NpgsqlException exception) => exception is not PostgresException postgres
+        || postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+        || postgres.SqlState.StartsWith("53", StringComparison.Ordinal)
+        || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal);
 
     private async Task<IResult> OverviewAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
     {
@@ -172,10 +208,11 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         var overview = new OverviewDto(
             now,
             [.. queues.Select(ToDto)],
-            [.. finished.Select(static t => new StateTotalDto(StateText(t.State), t.Count, t.IsEstimate))],
+            [.. finished.Select(static t => new StateTotalDto(StateText(t.State), t.Count, t.IsEstimate, t.IsLowerBound))],
             oldest is null ? null : new WaitingJobDto(oldest.Id.Value, oldest.Name, oldest.Queue, oldest.RunAt),
-            [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.LeaseExpiresAt))],
-            [.. throughput.Select(static b => new BucketDto(b.BucketStart, StateText(b.State), b.Count))]);
+            [.. nodes.Select(static n => new NodeDto(n.Name, n.RunningJobs, n.LastHeartbeat, n.IsLeader, n.LeaseExpiresAt, n.IsAlive, n.StaleJobs))],
+            [.. throughput.Select(static b => new BucketDto(b.BucketStart, StateText(b.State), b.Count))],
+            Warnings(nodes, admin.RescueAfter));
         return TypedResults.Json(overview, DashboardJson.Default.OverviewDto);
     }
 
@@ -202,8 +239,10 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             var job = await admin.GetJobAsync(new JobId(id), cancellationToken).ConfigureAwait(false);
             var (queue, name, states) = (OptionalText(query, "queue"), OptionalText(query, "name"), States(query["state"]));
             var (from, to) = (OptionalTime(query, "from"), OptionalTime(query, "to"));
+            var (finishedFrom, finishedTo) = (OptionalTime(query, "finishedFrom"), OptionalTime(query, "finishedTo"));
             var shown = job is not null && (queue is null || job.Queue == queue) && (name is null || job.Name == name)
-                && (states is null || states.Contains(job.State)) && (from is null || job.CreatedAt >= from) && (to is null || job.CreatedAt < to);
+                && (states is null || states.Contains(job.State)) && (from is null || job.CreatedAt >= from) && (to is null || job.CreatedAt < to)
+                && (finishedFrom is null || job.FinalizedAt >= finishedFrom) && (finishedTo is null || job.FinalizedAt < finishedTo);
             return TypedResults.Json(new JobListDto(shown ? [ToRow(job!)] : [], null), DashboardJson.Default.JobListDto);
         }
 
@@ -220,6 +259,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             States = States(query["state"]),
             CreatedFrom = OptionalTime(query, "from"),
             CreatedBefore = OptionalTime(query, "to"),
+            FinishedFrom = OptionalTime(query, "finishedFrom"),
+            FinishedBefore = OptionalTime(query, "finishedTo"),
         }, OptionalLong(query, "before") is { } before ? new JobId(before) : null, limit, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new JobListDto([.. page.Jobs.Select(ToRow)], page.NextCursor?.Value), DashboardJson.Default.JobListDto);
     }
@@ -258,13 +299,35 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             DashboardJson.Default.IReadOnlyListPeriodicJobDto);
     }
 
+    /// <summary>Failures grouped by reason over the last <c>minutes</c> (15 by default), in one <c>queue</c> or all.</summary>
+    private static async Task<IResult> FailuresAsync(HttpContext context, QueuesAdmin admin, CancellationToken cancellationToken)
+    {
+        var query = context.Request.Query;
+        if (query.Keys.FirstOrDefault(static k => k is not ("minutes" or "queue")) is { } unknown)
+        {
+            throw new BadRequestException($"Unknown parameter '{unknown}': use minutes, queue.");
+        }
+
+        var minutes = OptionalLong(query, "minutes") ?? 15;
+        if (minutes is < 1 or > MaxFailureWindowMinutes)
+        {
+            throw new BadRequestException($"minutes must be between 1 and {MaxFailureWindowMinutes}; it was {minutes}.");
+        }
+
+        var to = DateTimeOffset.UtcNow;
+        var failures = await admin.GetFailureGroupsAsync(to.AddMinutes(-minutes), to, OptionalText(query, "queue"), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new FailuresDto(failures.From, failures.To, failures.IsTruncated,
+            [.. failures.Groups.Select(static g => new FailureGroupDto(g.Queue, g.Name, g.Kind, g.Type, g.Message, g.Discarded, g.Retryable, g.FirstSeen, g.LastSeen))]),
+            DashboardJson.Default.FailuresDto);
+    }
+
     private static async Task<IResult> JobActionAsync(HttpContext context, QueuesAdmin admin, string action, CancellationToken cancellationToken)
     {
         var id = new JobId(RouteLong(context, "id"));
         var done = action switch
         {
             "retry" => await admin.RetryJobAsync(id, cancellationToken).ConfigureAwait(false),
-            "cancel" => await admin.CancelJobAsync(id, "cancelled from the dashboard", cancellationToken).ConfigureAwait(false),
+            "cancel" => await admin.CancelJobAsync(id, "cancelled", cancellationToken).ConfigureAwait(false),
             _ => await admin.DeleteJobsAsync(new JobFilter { Ids = [id] }, cancellationToken: cancellationToken).ConfigureAwait(false) == 1,
         };
         if (done)
@@ -295,7 +358,7 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
         var count = action switch
         {
             BulkAction.Retry => await admin.RetryJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
-            BulkAction.Cancel => await admin.CancelJobsAsync(filter, "cancelled from the dashboard", null, cancellationToken).ConfigureAwait(false),
+            BulkAction.Cancel => await admin.CancelJobsAsync(filter, "cancelled", null, cancellationToken).ConfigureAwait(false),
             _ => await admin.DeleteJobsAsync(filter, null, cancellationToken).ConfigureAwait(false),
         };
         return TypedResults.Json(new ActionResultDto(true, count, $"{text}: {count} job(s)."), DashboardJson.Default.ActionResultDto);
@@ -353,10 +416,12 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
             States = f.States is { Length: > 0 } states ? [.. states.Select(ParseState).Distinct()] : null,
             CreatedFrom = f.From,
             CreatedBefore = f.To,
+            FinishedFrom = f.FinishedFrom,
+            FinishedBefore = f.FinishedTo,
             Ids = f.Id is { } id ? [new JobId(id)] : null,
         };
         var empty = filter is null || (filter.Queue is null && filter.Name is null && filter.States is null && filter.CreatedFrom is null
-            && filter.CreatedBefore is null && filter.Ids is null);
+            && filter.CreatedBefore is null && filter.Ids is null && filter.FinishedFrom is null && filter.FinishedBefore is null);
         return (empty, all) switch
         {
             (false, false) => (action, request.Action!, filter!),
@@ -381,10 +446,35 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
         var queue = request?.Queue is { Length: > 0 } name ? name : throw new BadRequestException("Send the queue in the body: {\"queue\": \"name\"}.");
         var changed = pause
-            ? await admin.PauseQueueAsync(queue, cancellationToken).ConfigureAwait(false)
+            ? await admin.PauseQueueAsync(queue, request.Force == true, cancellationToken).ConfigureAwait(false)
             : await admin.ResumeQueueAsync(queue, cancellationToken).ConfigureAwait(false);
         var message = changed ? $"Queue '{queue}' {(pause ? "paused" : "resumed")}." : $"Queue '{queue}' was already {(pause ? "paused" : "running")}.";
         return TypedResults.Json(new ActionResultDto(true, changed ? 1 : 0, message), DashboardJson.Default.ActionResultDto);
+    }
+
+    /// <summary>What the overview must not let an operator miss: no maintenance leader, lost nodes, stale running jobs.</summary>
+    private static List<string> Warnings(IReadOnlyList<NodeInfo> nodes, TimeSpan rescueAfter)
+    {
+        var warnings = new List<string>();
+        if (!nodes.Any(static n => n.IsLeader))
+        {
+            warnings.Add("No process holds the maintenance lease: scheduled and retryable jobs are not made available, stale running jobs are not rescued " +
+                "and old jobs are not deleted. Run a worker (QueuesOptions.ProcessJobs = true) against this schema.");
+        }
+
+        var seconds = (long)rescueAfter.TotalSeconds;
+        foreach (var node in nodes.Where(static n => !n.IsAlive && n.RunningJobs > 0))
+        {
+            warnings.Add($"Node '{node.Name}' has not been seen for over {seconds} s and holds {node.RunningJobs} running job(s): it is lost, and its jobs are rescued once a leader runs.");
+        }
+
+        var stale = nodes.Where(static n => n.IsAlive).Sum(static n => n.StaleJobs);
+        if (stale > 0)
+        {
+            warnings.Add($"{stale} running job(s) on live nodes have not heartbeated for over {seconds} s (filter the jobs by state running to see them).");
+        }
+
+        return warnings;
     }
 
     private static IResult Error(int status, string message)
@@ -395,7 +485,8 @@ internal sealed class DashboardEndpoints(QueuesDashboardOptions options, string 
 
     private static JobRowDto ToRow(JobInfo job) => new(
         job.Id.Value, job.Name, job.Queue, StateText(job.State), job.Attempt, job.MaxAttempts, job.Priority,
-        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message);
+        job.RunAt, job.CreatedAt, job.AttemptedAt, job.FinalizedAt, job.Errors.Count == 0 ? null : job.Errors[^1].Message,
+        job.HeartbeatAt, job.AttemptedBy, job.IsStale);
 
     private static List<TimelineDto> Timeline(JobInfo job)
     {

@@ -8,21 +8,22 @@ namespace Queues.Dashboard.Internal;
 
 internal sealed record QueueDto(string Queue, long Scheduled, long Available, long Running, long Retryable, DateTimeOffset? OldestAvailableRunAt, bool Paused);
 
-internal sealed record StateTotalDto(string State, long Count, bool Estimate);
+internal sealed record StateTotalDto(string State, long Count, bool Estimate, bool AtLeast);
 
 internal sealed record WaitingJobDto(long Id, string Name, string Queue, DateTimeOffset RunAt);
 
-internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader, DateTimeOffset? LeaseExpiresAt);
+internal sealed record NodeDto(string Name, long RunningJobs, DateTimeOffset? LastHeartbeat, bool Leader, DateTimeOffset? LeaseExpiresAt, bool Alive, long StaleJobs);
 
 internal sealed record BucketDto(DateTimeOffset Bucket, string State, long Count);
 
 internal sealed record OverviewDto(
     DateTimeOffset Now, IReadOnlyList<QueueDto> Queues, IReadOnlyList<StateTotalDto> Finished, WaitingJobDto? Oldest,
-    IReadOnlyList<NodeDto> Nodes, IReadOnlyList<BucketDto> Throughput);
+    IReadOnlyList<NodeDto> Nodes, IReadOnlyList<BucketDto> Throughput, IReadOnlyList<string> Warnings);
 
 internal sealed record JobRowDto(
     long Id, string Name, string Queue, string State, int Attempt, int MaxAttempts, short Priority,
-    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError);
+    DateTimeOffset RunAt, DateTimeOffset CreatedAt, DateTimeOffset? AttemptedAt, DateTimeOffset? FinalizedAt, string? LastError,
+    DateTimeOffset? HeartbeatAt, string? Node, bool Stale);
 
 internal sealed record JobListDto(IReadOnlyList<JobRowDto> Jobs, long? Next);
 
@@ -37,13 +38,20 @@ internal sealed record PeriodicJobDto(string Name, string Queue, string Cron, Da
 
 // Every filter the Jobs page offers (app.js builds it from the same list as the page's query); an unknown member is
 // refused (UnmappedMemberHandling below), so a filter the page sends and the server does not know cannot widen an action.
-internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To, long? Id);
+internal sealed record BulkFilterDto(string? Queue, string? Name, string[]? States, DateTimeOffset? From, DateTimeOffset? To, long? Id,
+    DateTimeOffset? FinishedFrom = null, DateTimeOffset? FinishedTo = null);
+
+internal sealed record FailureGroupDto(string Queue, string Name, string Kind, string? Type, string Message, long Discarded, long Retryable,
+    DateTimeOffset FirstSeen, DateTimeOffset LastSeen);
+
+internal sealed record FailuresDto(DateTimeOffset From, DateTimeOffset To, bool Truncated, IReadOnlyList<FailureGroupDto> Groups);
 
 internal sealed record BulkRequestDto(string? Action, long[]? Ids, BulkFilterDto? Filter, bool? All);
 
 internal sealed record BulkCountDto(string Action, long Count);
 
-internal sealed record QueueActionDto(string? Queue);
+// Force: pause a queue the admin API does not know (no job, worker or pause has it yet); without it that is refused.
+internal sealed record QueueActionDto(string? Queue, bool? Force);
 
 internal sealed record ActionResultDto(bool Ok, long Count, string Message);
 
@@ -60,4 +68,5 @@ internal sealed record ErrorResultDto(string Error);
 [JsonSerializable(typeof(QueueActionDto))]
 [JsonSerializable(typeof(ActionResultDto))]
 [JsonSerializable(typeof(ErrorResultDto))]
+[JsonSerializable(typeof(FailuresDto))]
 internal sealed partial class DashboardJson : JsonSerializerContext;

@@ -11,6 +11,7 @@ internal static partial class LogMessages
         public const string Worker = "Queues.Worker";
         public const string Maintenance = "Queues.Maintenance";
         public const string Notifications = "Queues.Notifications";
+        public const string Admin = "Queues.Admin";
     }
 
     #region Queues.Worker: start, stop, schema
@@ -212,6 +213,14 @@ internal static partial class LogMessages
     [LoggerMessage(EventId = QueuesEventId.UnservedQueue, Level = LogLevel.Warning,
         Message = "Queue {Queue} in schema {Schema} has {Count} due jobs (the oldest due for {OldestSeconds} s) that no live worker serves; they wait until a worker lists the queue in QueuesOptions.Queues or registers one of its jobs")]
     public static partial void UnservedQueue(ILogger logger, string queue, long count, long oldestSeconds, string schema);
+
+    #endregion
+
+    #region Queues.Admin: operator actions
+
+    [LoggerMessage(EventId = QueuesEventId.OperatorAction, Level = LogLevel.Information,
+        Message = "Operator action in schema {Schema} by {Actor}: {Action} {Target}; {Count} affected")]
+    public static partial void OperatorAction(ILogger logger, string schema, string actor, string action, string target, long count);
 
     #endregion
 }

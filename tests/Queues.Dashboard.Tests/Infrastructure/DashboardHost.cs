@@ -19,11 +19,15 @@ public sealed partial class DashboardHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private DashboardHost(WebApplication app, DemoJobs jobs)
+    private DashboardHost(WebApplication app, DemoJobs jobs, CapturedLogs logs)
     {
         _app = app;
         Jobs = jobs;
+        Logs = logs;
     }
+
+    /// <summary>What the app logged at Information or above.</summary>
+    public CapturedLogs Logs { get; }
 
     public DemoJobs Jobs { get; }
 
@@ -38,10 +42,13 @@ public sealed partial class DashboardHost : IAsyncDisposable
         bool processJobs = false,
         bool realPort = false,
         bool withAuthentication = false,
-        string environment = "Development")
+        string environment = "Development",
+        string? connectionString = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.Logging.ClearProviders();
+        var logs = new CapturedLogs();
+        builder.Logging.AddProvider(logs);
         if (realPort)
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -55,7 +62,7 @@ public sealed partial class DashboardHost : IAsyncDisposable
         builder.Services.AddAntiforgery();
         jobs.Register(builder.Services.AddQueues(o =>
         {
-            o.ConnectionString = schema.Fixture.ConnectionString;
+            o.ConnectionString = connectionString ?? schema.Fixture.ConnectionString;
             o.Schema = schema.Name;
             o.ProcessJobs = processJobs;
             o.PollInterval = TimeSpan.FromMilliseconds(50);
@@ -66,13 +73,17 @@ public sealed partial class DashboardHost : IAsyncDisposable
         {
             builder.Services.AddAuthentication(TestAuthentication.SchemeName)
                 .AddScheme<AuthenticationSchemeOptions, TestAuthentication>(TestAuthentication.SchemeName, null);
-            builder.Services.AddAuthorization(o => o.AddPolicy("Ops", p => p.RequireRole("ops")));
+            builder.Services.AddAuthorization(o =>
+            {
+                o.AddPolicy("Ops", p => p.RequireRole("ops"));
+                o.AddPolicy("Viewers", p => p.RequireAuthenticatedUser());
+            });
         }
 
         var app = builder.Build();
         app.MapQueuesDashboard("/queues", dashboard);
         await app.StartAsync(TestContext.Current.CancellationToken);
-        return new DashboardHost(app, jobs);
+        return new DashboardHost(app, jobs, logs);
     }
 
     /// <summary>A client that keeps cookies and knows the antiforgery token of the page it loaded.</summary>
@@ -176,5 +187,58 @@ public sealed class TestAuthentication(IOptionsMonitor<AuthenticationSchemeOptio
         }
 
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName)));
+    }
+}
+
+/// <summary>Keeps every entry logged at Information or above: category, event id and the formatted message.</summary>
+public sealed class CapturedLogs : ILoggerProvider, ILogger
+{
+    private readonly List<(string Category, int EventId, string Message)> _entries = [];
+
+    public IReadOnlyList<(string Category, int EventId, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _entries];
+            }
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Category(this, categoryName);
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        => Add("", logLevel, eventId, formatter(state, exception));
+
+    public void Dispose()
+    {
+    }
+
+    private void Add(string category, LogLevel level, EventId eventId, string message)
+    {
+        if (level >= LogLevel.Information)
+        {
+            lock (_entries)
+            {
+                _entries.Add((category, eventId.Id, message));
+            }
+        }
+    }
+
+    private sealed class Category(CapturedLogs logs, string name) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => logs.Add(name, logLevel, eventId, formatter(state, exception));
     }
 }

@@ -93,6 +93,38 @@ public sealed class TestSchema(PostgresFixture fixture, string name) : IAsyncDis
                 WHERE id = $1 RETURNING 1) SELECT count(*)::int FROM u
             """, id.Value, state, error);
 
+    /// <summary>
+    /// A burst: 3,000 payment jobs discarded in the last 10 minutes for three reasons (the numbers in their messages
+    /// differ), 50 retrying for one of them, and 20 discarded two hours ago.
+    /// </summary>
+    public Task InsertFailureBurstAsync() => ScalarAsync<int>("""
+        WITH burst AS (
+            INSERT INTO {s}.jobs (name, queue, state, attempt, finalized_at, errors)
+            SELECT 'demo.charge', 'payments', 'discarded', 3, now() - (i % 600) * interval '1 second',
+                   jsonb_build_array(jsonb_build_object('attempt', 3, 'at', now() - (i % 600) * interval '1 second', 'kind', 'exception',
+                       'type', 'System.Net.Http.HttpRequestException',
+                       'message', CASE WHEN i % 10 < 6 THEN 'card ' || i || ' declined'
+                                       WHEN i % 10 < 9 THEN 'provider answered 503 for order ' || (i * 7919) || E'\nsecond line'
+                                       ELSE 'timeout after 30 s' END))
+            FROM generate_series(1, 3000) AS i
+            RETURNING 1),
+        retrying AS (
+            INSERT INTO {s}.jobs (name, queue, state, attempt, run_at, errors)
+            SELECT 'demo.charge', 'payments', 'retryable', 1, now() + interval '1 minute',
+                   jsonb_build_array(jsonb_build_object('attempt', 1, 'at', now() - interval '1 minute', 'kind', 'exception',
+                       'type', 'System.Net.Http.HttpRequestException', 'message', 'card ' || (i + 5000) || ' declined'))
+            FROM generate_series(1, 50) AS i
+            RETURNING 1),
+        old AS (
+            INSERT INTO {s}.jobs (name, queue, state, attempt, finalized_at, errors)
+            SELECT 'demo.charge', 'payments', 'discarded', 3, now() - interval '2 hours',
+                   jsonb_build_array(jsonb_build_object('attempt', 3, 'at', now() - interval '2 hours', 'kind', 'exception',
+                       'type', 'System.Net.Http.HttpRequestException', 'message', 'card 1 declined'))
+            FROM generate_series(1, 20) AS i
+            RETURNING 1)
+        SELECT ((SELECT count(*) FROM burst) + (SELECT count(*) FROM retrying) + (SELECT count(*) FROM old))::int
+        """);
+
     public async Task<JobInfo> WaitForStateAsync(JobId id, JobState state, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));

@@ -224,9 +224,21 @@ internal sealed class EngineAdapter : IAsyncDisposable
         }
     }
 
-    public Task<bool> PauseAsync(int queue) => _admin.PauseQueueAsync(QueueName(queue));
+    // The model pauses queues before their first job; an operator would force that too.
+    public Task<bool> PauseAsync(int queue) => _admin.PauseQueueAsync(QueueName(queue), force: true);
 
-    public Task<bool> ResumeAsync(int queue) => _admin.ResumeQueueAsync(QueueName(queue));
+    public async Task<bool> ResumeAsync(int queue)
+    {
+        try
+        {
+            return await _admin.ResumeQueueAsync(QueueName(queue));
+        }
+        catch (ArgumentException)
+        {
+            // A queue that is neither paused nor known: refused, and nothing resumed, as the model expects.
+            return false;
+        }
+    }
 
     // ---- The world around the engine ----
 

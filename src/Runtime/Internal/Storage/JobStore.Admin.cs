@@ -5,16 +5,16 @@ namespace Queues.Internal;
 
 internal sealed partial class JobStore
 {
-    /// <summary>One job, or null when no row has that id.</summary>
-    public async Task<JobInfo?> GetJobAsync(long id, CancellationToken cancellationToken)
+    /// <summary>One job, or null when no row has that id; running with a heartbeat older than <paramref name="staleAfter"/> is stale.</summary>
+    public async Task<JobInfo?> GetJobAsync(long id, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.GetJob, Parameters.Bigint(id));
+        using var command = Command(Sql.GetJob, Parameters.Bigint(id), Parameters.Interval(staleAfter));
         var rows = await ReadAllAsync(command, ReadJob, cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
     }
 
     /// <summary>Jobs matching <paramref name="filter"/> older than <paramref name="before"/>, newest first, at most <paramref name="limit"/> rows.</summary>
-    public async Task<List<JobInfo>> ListJobsAsync(JobFilter filter, JobId? before, int limit, CancellationToken cancellationToken)
+    public async Task<List<JobInfo>> ListJobsAsync(JobFilter filter, JobId? before, int limit, TimeSpan staleAfter, CancellationToken cancellationToken)
     {
         using var command = Command(Sql.ListJobs,
             Parameters.NullableText(filter.Queue),
@@ -24,7 +24,10 @@ internal sealed partial class JobStore
             Parameters.TimestampTz(filter.CreatedBefore),
             Parameters.Bigint(before?.Value),
             Parameters.Integer(limit),
-            Parameters.NullableBigintArray(filter.Ids?.Select(static id => id.Value).ToArray()));
+            Parameters.NullableBigintArray(filter.Ids?.Select(static id => id.Value).ToArray()),
+            Parameters.Interval(staleAfter),
+            Parameters.TimestampTz(filter.FinishedFrom),
+            Parameters.TimestampTz(filter.FinishedBefore));
         return await ReadAllAsync(command, ReadJob, cancellationToken, Math.Min(limit, 128)).ConfigureAwait(false);
     }
 
@@ -67,6 +70,13 @@ internal sealed partial class JobStore
     public async Task<bool> ResumeQueueAsync(string queue, CancellationToken cancellationToken)
         => await ExecuteAsync(Sql.ResumeQueue, cancellationToken, Parameters.Text(queue)).ConfigureAwait(false) == 1;
 
+    /// <summary>Whether <paramref name="queue"/> is known; see <see cref="Sql.QueueKnown"/>.</summary>
+    public async Task<bool> IsQueueKnownAsync(string queue, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.QueueKnown, Parameters.Text(queue));
+        return (await ReadAllAsync(command, static r => r.GetBoolean(0), cancellationToken).ConfigureAwait(false))[0];
+    }
+
     /// <summary>The paused queues, in name order.</summary>
     public async Task<List<string>> GetPausedQueuesAsync(CancellationToken cancellationToken)
     {
@@ -98,11 +108,22 @@ internal sealed partial class JobStore
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long rows ? rows : -1;
     }
 
+    /// <summary>Jobs in each of <see cref="Sql.CountedFinalStates"/>, counted exactly up to <paramref name="limit"/> (a count of <paramref name="limit"/> is a lower bound).</summary>
+    public async Task<List<JobStateTotal>> CountStatesCappedAsync(long limit, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.CountStatesCapped, new NpgsqlParameter<long> { TypedValue = limit });
+        return await ReadAllAsync(command, r =>
+        {
+            var count = r.GetInt64(1);
+            return new JobStateTotal(JobStates.Parse(r.GetString(0)), count, false, count >= limit);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Finished jobs per state: exact, or estimated from statistics when <paramref name="estimate"/>.</summary>
     public async Task<List<JobStateTotal>> GetFinishedTotalsAsync(bool estimate, CancellationToken cancellationToken)
     {
         using var command = estimate ? Command(Sql.EstimatedFinishedByState, Parameters.Text(Schema)) : Command(Sql.CountFinishedByState);
-        return await ReadAllAsync(command, r => new JobStateTotal(JobStates.Parse(r.GetString(0)), r.GetInt64(1), estimate), cancellationToken)
+        return await ReadAllAsync(command, r => new JobStateTotal(JobStates.Parse(r.GetString(0)), r.GetInt64(1), estimate, false), cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -116,12 +137,12 @@ internal sealed partial class JobStore
     }
 
     /// <summary>The nodes seen alive; see <see cref="Sql.Nodes"/>.</summary>
-    public async Task<List<NodeInfo>> GetNodesAsync(CancellationToken cancellationToken)
+    public async Task<List<NodeInfo>> GetNodesAsync(TimeSpan rescueAfter, CancellationToken cancellationToken)
     {
-        using var command = Command(Sql.Nodes);
+        using var command = Command(Sql.Nodes, Parameters.Interval(rescueAfter));
         return await ReadAllAsync(command, static r => new NodeInfo(
             r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2), r.GetBoolean(3),
-            r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4)), cancellationToken).ConfigureAwait(false);
+            r.IsDBNull(4) ? null : r.GetFieldValue<DateTimeOffset>(4), r.GetBoolean(5), r.GetInt64(6)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The last recorded run (schedule time, job id) of each named periodic job that has one.</summary>
@@ -148,7 +169,7 @@ internal sealed partial class JobStore
         using var command = Command(sql, [.. FilterParameters(filter, states, before), Parameters.Integer(limit)]);
         if (action == BulkAction.Cancel)
         {
-            // $9, the reason, exists only in the cancel statement.
+            // $11, the reason, exists only in the cancel statement.
             command.Parameters.Add(Parameters.UserText(reason ?? "cancelled by an administrator", ErrorRecord.MaxMessageLength));
         }
 
@@ -171,7 +192,25 @@ internal sealed partial class JobStore
         return (await ReadAllAsync(command, static r => r.GetInt64(0), cancellationToken).ConfigureAwait(false))[0];
     }
 
-    /// <summary>$1 to $7 of the bulk statements (<c>Sql.MatchingFilter</c>): the filter, the states and the keyset cursor.</summary>
+    /// <summary>
+    /// Failures in [<paramref name="from"/>, <paramref name="to"/>) grouped by reason (see <see cref="Sql.FailureGroups"/>),
+    /// reading at most <paramref name="maxRows"/> discarded and as many retryable jobs.
+    /// </summary>
+    public async Task<FailureGroups> GetFailureGroupsAsync(DateTimeOffset from, DateTimeOffset to, string? queue, int maxRows, CancellationToken cancellationToken)
+    {
+        using var command = Command(Sql.FailureGroups, Parameters.TimestampTz(from.UtcDateTime), Parameters.TimestampTz(to.UtcDateTime),
+            Parameters.NullableText(queue), Parameters.Integer(maxRows));
+        long discarded = 0, retryable = 0;
+        var groups = await ReadAllAsync(command, r =>
+        {
+            (discarded, retryable) = (r.GetInt64(9), r.GetInt64(10));
+            return new FailureGroup(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
+                r.GetInt64(5), r.GetInt64(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8));
+        }, cancellationToken).ConfigureAwait(false);
+        return new FailureGroups(from, to, groups, discarded >= maxRows || retryable >= maxRows);
+    }
+
+    /// <summary>$1 to $9 of the bulk statements (<c>Sql.MatchingFilter</c>): the filter, the states and the keyset cursor.</summary>
     private static NpgsqlParameter[] FilterParameters(JobFilter filter, string[] states, long? before) =>
     [
         Parameters.NullableText(filter.Queue),
@@ -183,6 +222,8 @@ internal sealed partial class JobStore
             ? Parameters.BigintArray([.. ids.Select(static i => i.Value)])
             : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint },
         Parameters.Bigint(before),
+        Parameters.TimestampTz(filter.FinishedFrom),
+        Parameters.TimestampTz(filter.FinishedBefore),
     ];
 
     /// <summary>Maps a row of <see cref="Sql.GetJob"/> and <see cref="Sql.ListJobs"/> (their shared column list).</summary>
@@ -201,6 +242,9 @@ internal sealed partial class JobStore
         AttemptedAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
         FinalizedAt = reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
         Errors = ParseErrors(reader.GetString(12)),
+        HeartbeatAt = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+        AttemptedBy = reader.IsDBNull(14) ? null : reader.GetString(14),
+        IsStale = reader.GetBoolean(15),
     };
 
     private static List<JobError> ParseErrors(string json)

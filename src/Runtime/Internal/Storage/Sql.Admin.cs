@@ -33,6 +33,20 @@ internal sealed partial class Sql
         ORDER BY 1
         """;
 
+    /// <summary>
+    /// Whether queue $1 is known, so a pause or resume of it is not a typo: it is paused, a worker node lists it among
+    /// the queues it serves, or a job of it is in a state other than completed (each state one probe of
+    /// <c>jobs_state_idx</c>, which leaves completed jobs out; a queue whose only jobs completed is not looked for, since
+    /// finding one would mean scanning the completed history).
+    /// </summary>
+    public string QueueKnown => field ??= $"""
+        SELECT EXISTS (SELECT 1 FROM "{Schema}".paused_queues WHERE queue = $1)
+            OR EXISTS (SELECT 1 FROM "{Schema}".nodes WHERE $1 = ANY (queues))
+            OR EXISTS (SELECT 1 FROM {JobsTable} WHERE state IN {s_notCompleted} AND queue = $1)
+        """;
+
+    private static readonly string s_notCompleted = JobStates.SqlList(Enum.GetValues<JobState>().Where(static s => s != JobState.Completed));
+
     /// <summary>The planner's row count of the jobs table (<c>pg_class.reltuples</c>): -1 before the first ANALYZE.</summary>
     public string EstimatedRows => field ??= $"SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('{JobsTable}')";
 
@@ -49,6 +63,19 @@ internal sealed partial class Sql
         ORDER BY 1
         """;
 
+    /// <summary>The final states counted exactly on a big table: those <c>jobs_state_idx</c> holds (it leaves completed out).</summary>
+    public static readonly JobState[] CountedFinalStates = [JobState.Cancelled, JobState.Discarded];
+
+    /// <summary>
+    /// Exact counts of <see cref="CountedFinalStates"/>, each reading at most $1 entries of <c>jobs_state_idx</c>, so a
+    /// count is exact up to $1 and the cost never grows past it; a count of $1 means "at least". The states are
+    /// literals, one subquery each: with the state as a parameter the generic plan took a sequential scan (measured:
+    /// 0.75 s against 25 ms on 4 million rows).
+    /// </summary>
+    public string CountStatesCapped => field ??= string.Join("\nUNION ALL\n", CountedFinalStates.Select(JobStates.ToText).Select(s => $"""
+        SELECT '{s}', (SELECT count(*) FROM (SELECT 1 FROM {JobsTable} WHERE state = '{s}' LIMIT $1) AS x)
+        """));
+
     /// <summary>Exact counts of finished jobs per state; used only while the table is small.</summary>
     public string CountFinishedByState => field ??= $"""
         SELECT state, count(*) FROM {JobsTable} WHERE state IN {s_finished} GROUP BY state ORDER BY state
@@ -64,19 +91,23 @@ internal sealed partial class Sql
     /// <summary>
     /// The worker nodes: every row of <c>nodes</c> (each live worker upserts its own every heartbeat; the last seen time
     /// tells a live one from a gone one), any other worker still holding running jobs (through <c>jobs_running_idx</c>),
-    /// and the holder of an unexpired maintenance lease.
+    /// and the holder of an unexpired maintenance lease. $1, the rescue threshold, decides liveness exactly as the
+    /// rescue does: a node is alive when seen within it, a running job is stale when its heartbeat (a missing one
+    /// counts) is older.
     /// </summary>
     public string Nodes => field ??= $"""
         WITH running AS (
-            SELECT attempted_by AS node, count(*) AS jobs
+            SELECT attempted_by AS node, count(*) AS jobs,
+                   count(*) FILTER (WHERE coalesce(heartbeat_at, '-infinity') < now() - $1::interval) AS stale
             FROM {JobsTable} WHERE state = 'running' AND attempted_by IS NOT NULL
             GROUP BY attempted_by),
         lease AS (
             SELECT holder, expires_at FROM "{Schema}".leader WHERE name = 'maintenance' AND expires_at > now()),
         known AS (
-            SELECT coalesce(n.name, r.node) AS node, coalesce(r.jobs, 0) AS jobs, n.seen_at AS seen
+            SELECT coalesce(n.name, r.node) AS node, coalesce(r.jobs, 0) AS jobs, coalesce(r.stale, 0) AS stale, n.seen_at AS seen
             FROM "{Schema}".nodes AS n FULL JOIN running AS r ON r.node = n.name)
-        SELECT coalesce(k.node, l.holder), coalesce(k.jobs, 0), k.seen, l.holder IS NOT NULL, l.expires_at
+        SELECT coalesce(k.node, l.holder), coalesce(k.jobs, 0), k.seen, l.holder IS NOT NULL, l.expires_at,
+               coalesce(k.seen >= now() - $1::interval, false), coalesce(k.stale, 0)
         FROM known AS k FULL JOIN lease AS l ON l.holder = k.node
         ORDER BY 1
         """;
@@ -92,8 +123,9 @@ internal sealed partial class Sql
 
     // The bulk actions share one filter: $1 queue, $2 name, $3 states (always given: the caller intersects the filter's
     // states with those the action applies to), $4 created from, $5 created before, $6 ids, $7 the keyset cursor (only
-    // ids below it), $8 the batch size. Each batch walks down the ids, so a retried job that fails again at once is not
-    // picked up a second time, and the loop ends. SKIP LOCKED: a row a worker holds right now is left for it.
+    // ids below it), $8 finished from, $9 finished before, $10 the batch size. Each batch walks down the ids, so a
+    // retried job that fails again at once is not picked up a second time, and the loop ends. SKIP LOCKED: a row a
+    // worker holds right now is left for it.
     private const string MatchingFilter = """
         ($1::text IS NULL OR queue = $1)
           AND ($2::text IS NULL OR name = $2)
@@ -102,6 +134,8 @@ internal sealed partial class Sql
           AND ($5::timestamptz IS NULL OR created_at < $5)
           AND ($6::bigint[] IS NULL OR id = ANY($6))
           AND ($7::bigint IS NULL OR id < $7)
+          AND ($8::timestamptz IS NULL OR finalized_at >= $8)
+          AND ($9::timestamptz IS NULL OR finalized_at < $9)
         """;
 
     /// <summary>A retry may take a row (alias <c>t</c>) only when no other job holds its unique key now.</summary>
@@ -131,7 +165,7 @@ internal sealed partial class Sql
             WHERE {MatchingFilter}
               AND {UniqueKeyFree}
             ORDER BY id DESC
-            LIMIT $8
+            LIMIT $10
             FOR UPDATE SKIP LOCKED),
         done AS (
             UPDATE {JobsTable} AS j
@@ -141,18 +175,18 @@ internal sealed partial class Sql
         SELECT count(*)::int, min(id), array_agg(DISTINCT queue) FROM done
         """;
 
-    /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $9 as the reason.</summary>
+    /// <summary>Cancels a batch of unfinished jobs matching the filter, recording $11 as the reason.</summary>
     public string CancelMatching => field ??= Finish($"""
         target AS (
             SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
-            LIMIT $8
+            LIMIT $10
             FOR UPDATE SKIP LOCKED),
         """, $"""
         UPDATE {JobsTable} AS j
             SET state = 'cancelled', finalized_at = now(),
-                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $9::text))
+                errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'at', now(), 'kind', 'cancelled', 'message', $11::text))
             FROM target WHERE j.id = target.id
             RETURNING j.id, j.state
         """, "SELECT count(*)::int, min(id), NULL::text[] FROM finished");
@@ -163,12 +197,49 @@ internal sealed partial class Sql
             SELECT id FROM {JobsTable}
             WHERE {MatchingFilter}
             ORDER BY id DESC
-            LIMIT $8
+            LIMIT $10
             FOR UPDATE SKIP LOCKED),
         done AS (
             DELETE FROM {JobsTable} AS j USING target WHERE j.id = target.id
             RETURNING j.id)
         SELECT count(*)::int, min(id), NULL::text[] FROM done
+        """;
+
+    /// <summary>
+    /// Failures over a window, grouped by reason: the discarded jobs that finished in [$1, $2) (a range of
+    /// <c>jobs_finalized_idx</c>, newest first) and the retryable jobs whose last failure is in it (through
+    /// <c>jobs_state_idx</c>: the retryable set is unfinished work, not history), in queue $3 or all ($3 null), each part
+    /// at most $4 rows — the statement's cost is bounded by the window's failures and by $4, never by the table. A reason
+    /// is the job's queue and name and its last error's kind, type and message, the message cut to its first line, runs
+    /// of digits and long hex/uuid tokens made <c>#</c> (so "order 1234" and "order 5678" are one reason) and cut to
+    /// 120 characters. Returns one row per reason with exact counts per state over the rows read, and the rows read per
+    /// state, so the caller knows whether a part reached $4.
+    /// </summary>
+    public string FailureGroups => field ??= $$"""
+        WITH failed AS (
+            (SELECT queue, name, state, errors -> -1 AS e, finalized_at AS at
+             FROM {{JobsTable}}
+             WHERE finalized_at >= $1 AND finalized_at < $2 AND state = 'discarded' AND ($3::text IS NULL OR queue = $3)
+             ORDER BY finalized_at DESC
+             LIMIT $4)
+            UNION ALL
+            (SELECT queue, name, state, e, at FROM (
+                SELECT queue, name, state, errors -> -1 AS e, (errors -> -1 ->> 'at')::timestamptz AS at
+                FROM {{JobsTable}}
+                WHERE state = 'retryable' AND ($3::text IS NULL OR queue = $3)) AS r
+             WHERE at >= $1 AND at < $2
+             LIMIT $4)),
+        reasons AS (
+            SELECT queue, name, state, at, coalesce(e ->> 'kind', '') AS kind, e ->> 'type' AS type,
+                   left(regexp_replace(split_part(coalesce(e ->> 'message', ''), E'\n', 1),
+                                       '[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\m[0-9a-fA-F]{16,}\M|[0-9]+', '#', 'g'), 120) AS message
+            FROM failed)
+        SELECT queue, name, kind, type, message,
+               count(*) FILTER (WHERE state = 'discarded'), count(*) FILTER (WHERE state = 'retryable'), min(at), max(at),
+               sum(count(*) FILTER (WHERE state = 'discarded')) OVER ()::bigint, sum(count(*) FILTER (WHERE state = 'retryable')) OVER ()::bigint
+        FROM reasons
+        GROUP BY queue, name, kind, type, message
+        ORDER BY count(*) DESC, max(at) DESC
         """;
 
     /// <summary>Forgets migration $1 after its down script ran.</summary>

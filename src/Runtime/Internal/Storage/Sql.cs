@@ -402,13 +402,16 @@ internal sealed partial class Sql
         Release = $"UPDATE {jobs} SET state = 'available', attempt = GREATEST(attempt - 1, 0), attempted_by = NULL {guardNoWait}";
 
 
-        const string columns = """
+        // $stale: the rescue threshold (an interval parameter); a running job whose heartbeat is older is shown as
+        // stale, by the same comparison the rescue makes (a missing heartbeat counts as stale).
+        static string Columns(string stale) => $"""
             id, name, queue, state, priority, payload::text, attempt, max_attempts, run_at, created_at,
-            attempted_at, finalized_at, errors::text
+            attempted_at, finalized_at, errors::text, heartbeat_at, attempted_by,
+            (state = 'running' AND coalesce(heartbeat_at, '-infinity') < now() - {stale}::interval)
             """;
 
         ListJobs = $"""
-            SELECT {columns}
+            SELECT {Columns("$9")}
             FROM {jobs}
             WHERE ($1::text IS NULL OR queue = $1)
               AND ($2::text IS NULL OR name = $2)
@@ -417,6 +420,8 @@ internal sealed partial class Sql
               AND ($5::timestamptz IS NULL OR created_at < $5)
               AND ($6::bigint IS NULL OR id < $6)
               AND ($8::bigint[] IS NULL OR id = ANY($8))
+              AND ($10::timestamptz IS NULL OR finalized_at >= $10)
+              AND ($11::timestamptz IS NULL OR finalized_at < $11)
             ORDER BY id DESC
             LIMIT $7
             """;
@@ -454,7 +459,7 @@ internal sealed partial class Sql
                 FOR UPDATE SKIP LOCKED)
             """;
 
-        GetJob = $"SELECT {columns} FROM {jobs} WHERE id = $1";
+        GetJob = $"SELECT {Columns("$2")} FROM {jobs} WHERE id = $1";
 
         // Migrations: applied in one transaction under a lock per schema, so concurrent migrators wait for each other.
         MigrationsTable = $"\"{schema}\".schema_migrations";
