@@ -44,6 +44,9 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>Whether the last beat found another live process under this worker's name (logged once per episode).</summary>
     private bool _shared;
 
+    /// <summary>When a beat last found another live process under this worker's name (a stopwatch timestamp; 0: never).</summary>
+    private long _sharedSeen;
+
     /// <summary>
     /// Paces the read of untracked rows (<see cref="Pacing"/>): it reads every running row under this worker's name, and
     /// while a snapshot is held every one that ran since it began. Null reads at every beat (the model-based test, whose
@@ -88,7 +91,16 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>One beat's part in settling untracked rows (see the remarks): rescue what an earlier read found, then read again.</summary>
     private void SettleUntracked(NpgsqlConnection connection, bool shared)
     {
+        // The node row tells only whether the last writer before this beat was another process. When that process
+        // missed a beat (starved, paused) this one wrote last and the row says "not shared", though the other is alive
+        // and its rows look untracked from here: so a name seen shared stays shared for RescueAfter after.
+        var now = Stopwatch.GetTimestamp();
         if (shared)
+        {
+            _sharedSeen = now;
+        }
+
+        if (shared || (_sharedSeen != 0 && Stopwatch.GetElapsedTime(_sharedSeen, now) < _rescueAfter))
         {
             if (!_shared)
             {
