@@ -17,10 +17,10 @@ namespace Queues.Internal;
 /// transaction committed more than <see cref="Margin"/> after it began (run_at is its transaction's start), a job
 /// released by a stopping worker, promoted late, or edited by hand, a row another session held locked when the walk
 /// passed it. A <b>walk from the head</b> finds them: the first claim, then again once its cost allows — after a walk
-/// from the head that took <c>d</c>, the next comes <see cref="Pacing.Share"/>·<c>d</c> later (<see cref="Pacing"/>), so walks from the head
-/// take at most a twentieth of the loop's time. Without a held snapshot they take about a millisecond, so a walk from the
-/// head runs every few tens of milliseconds and out-of-order rows are claimed at once, as before; while a snapshot holds
-/// back vacuum they grow slower, and come seconds apart.
+/// from the head that took <c>d</c>, the next comes <see cref="Pacing.Share"/>·<c>d</c> later (<see cref="Pacing"/>),
+/// so walks from the head take at most a twentieth of the loop's time. Without a held snapshot they take about a
+/// millisecond, so a walk from the head runs every few tens of milliseconds and out-of-order rows wait no longer than
+/// that; while a snapshot holds back vacuum they grow slower, and come seconds apart.
 /// </para>
 /// Used by the fetch loop only, one claim at a time: not thread-safe.
 /// </summary>
