@@ -44,8 +44,11 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>Whether the last beat found another live process under this worker's name (logged once per episode).</summary>
     private bool _shared;
 
-    /// <summary>When a beat last found another live process under this worker's name (a stopwatch timestamp; 0: never).</summary>
+    /// <summary>When a beat last found another process under this worker's name (a stopwatch timestamp).</summary>
     private long _sharedSeen;
+
+    /// <summary>How many beats found another process under the name, until one finds none RescueAfter after the last.</summary>
+    private int _sharedBeats;
 
     /// <summary>
     /// Paces the read of untracked rows (<see cref="Pacing"/>): it reads every running row under this worker's name, and
@@ -91,16 +94,22 @@ internal sealed class Heartbeat : IDisposable
     /// <summary>One beat's part in settling untracked rows (see the remarks): rescue what an earlier read found, then read again.</summary>
     private void SettleUntracked(NpgsqlConnection connection, bool shared)
     {
-        // The node row tells only whether the last writer before this beat was another process. When that process
-        // missed a beat (starved, paused) this one wrote last and the row says "not shared", though the other is alive
-        // and its rows look untracked from here: so a name seen shared stays shared for RescueAfter after.
+        // The node row tells only whether the last writer before this beat was another process. When a live twin
+        // missed a beat (starved, paused) this one wrote last and the row says "not shared", though the twin is alive
+        // and its rows look untracked from here: so a name seen shared at two beats stays shared for RescueAfter. Seen
+        // once, it is a predecessor's last write (this process restarted under the name), whose rows are settled as
+        // before, a beat later.
         var now = Stopwatch.GetTimestamp();
         if (shared)
         {
-            _sharedSeen = now;
+            (_sharedSeen, _sharedBeats) = (now, _sharedBeats + 1);
+        }
+        else if (Stopwatch.GetElapsedTime(_sharedSeen, now) >= _rescueAfter)
+        {
+            _sharedBeats = 0;
         }
 
-        if (shared || (_sharedSeen != 0 && Stopwatch.GetElapsedTime(_sharedSeen, now) < _rescueAfter))
+        if (shared || _sharedBeats >= 2)
         {
             if (!_shared)
             {
